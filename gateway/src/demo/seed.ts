@@ -1,0 +1,120 @@
+import { hash } from '@node-rs/argon2';
+import type { Db } from '../db/index.ts';
+import { type DemoData, generateDemoData } from './generate.ts';
+
+export const DEMO_SEED_NAME = 'changzhou-demo-v1';
+
+export interface SeedDemoOptions {
+  rtspUrl: string;
+  simulatedCameras: number;
+  password: string;
+}
+
+export interface SeedResult {
+  created: boolean;
+  orgs: number;
+  users: number;
+  sources: number;
+  cameras: number;
+  demoUsers: DemoData['users'];
+}
+
+/**
+ * Loads the Changzhou demo data set once, in one transaction. Later starts keep what is there and
+ * only point the simulated source at the current RTSP server address.
+ */
+export async function seedDemo(db: Db, options: SeedDemoOptions): Promise<SeedResult> {
+  const data = generateDemoData({ simulatedCameras: options.simulatedCameras });
+  const hashes = await Promise.all(data.users.map(() => hash(options.password)));
+  return db.transaction(async (tx) => {
+    const done = await tx.query('SELECT 1 FROM seeds WHERE name = $1', [DEMO_SEED_NAME]);
+    if (done.rows.length === 0) {
+      const orgIds = new Map<string, string>();
+      for (const o of data.orgs) {
+        const r = await tx.query<{ id: string }>(
+          `INSERT INTO organisations (name, tier, district_code, department_kind, sector)
+           VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+          [o.name, o.tier, o.districtCode, o.departmentKind, o.sector],
+        );
+        orgIds.set(o.key, r.rows[0]?.id ?? '');
+      }
+      for (const [i, u] of data.users.entries()) {
+        await tx.query(
+          `INSERT INTO users (org_id, username, display_name, password_hash, roles, clearance, work_id,
+                              county_police_certificate)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [
+            orgIds.get(u.orgKey),
+            u.username,
+            u.displayName,
+            hashes[i],
+            u.roles,
+            u.clearance,
+            u.workId,
+            u.countyPoliceCertificate,
+          ],
+        );
+      }
+      const sourceIds = new Map<string, string>();
+      for (const s of data.sources) {
+        const connection = s.simulated
+          ? { baseUrl: options.rtspUrl }
+          : { baseUrl: `rtsp://nvr.${s.key}.invalid:554` };
+        const r = await tx.query<{ id: string }>(
+          `INSERT INTO source_systems (name, kind, owner_org_id, funding, connection)
+           VALUES ($1, 'rtsp', $2, $3, $4) RETURNING id`,
+          [
+            s.name,
+            orgIds.get(s.ownerOrgKey),
+            s.funding,
+            JSON.stringify({ ...connection, simulated: s.simulated }),
+          ],
+        );
+        sourceIds.set(s.key, r.rows[0]?.id ?? '');
+      }
+      const rows = data.cameras.map((c) => ({
+        source_id: sourceIds.get(c.sourceKey),
+        external_id: c.externalId,
+        name: c.name,
+        lon: c.lon,
+        lat: c.lat,
+        district_code: c.districtCode,
+        site_category: c.siteCategory,
+        location_kind: c.locationKind,
+        grade: c.grade,
+        state: c.state,
+        installer: c.installer,
+        profiles: { main: { path: `/${c.externalId}/main` }, sub: { path: `/${c.externalId}/sub` } },
+      }));
+      await tx.query(
+        `INSERT INTO cameras (source_id, external_id, name, lon, lat, district_code, site_category,
+                              location_kind, grade, state, installer, profiles)
+         SELECT source_id, external_id, name, lon, lat, district_code, site_category, location_kind,
+                grade, state, installer, profiles
+           FROM jsonb_to_recordset($1::jsonb) AS r(source_id uuid, external_id text, name text,
+                lon float8, lat float8, district_code text, site_category text, location_kind text,
+                grade smallint, state text, installer text, profiles jsonb)`,
+        [JSON.stringify(rows)],
+      );
+      await tx.query('INSERT INTO seeds (name, detail) VALUES ($1, $2)', [
+        DEMO_SEED_NAME,
+        JSON.stringify({ cameras: rows.length, simulated: options.simulatedCameras }),
+      ]);
+    }
+    await tx.query(
+      `UPDATE source_systems SET connection = jsonb_set(connection, '{baseUrl}', to_jsonb($1::text))
+        WHERE (connection->>'simulated')::boolean`,
+      [options.rtspUrl],
+    );
+    const count = async (table: string) =>
+      Number((await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0]?.n ?? 0);
+    return {
+      created: done.rows.length === 0,
+      orgs: await count('organisations'),
+      users: await count('users'),
+      sources: await count('source_systems'),
+      cameras: await count('cameras'),
+      demoUsers: data.users,
+    };
+  });
+}

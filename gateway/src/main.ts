@@ -1,0 +1,72 @@
+import { Redis } from 'ioredis';
+import { buildApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { migrate, openDb } from './db/index.ts';
+import { loadReferenceData } from './db/reference.ts';
+import { resolveDemoPassword, seedDemo, writeDemoCredentials } from './demo/index.ts';
+import { createLogger, redactUrl } from './lib/logger.ts';
+
+const parsed = loadConfig(process.env);
+if (!parsed.ok) {
+  process.stderr.write(
+    `gateway: invalid configuration\n${parsed.problems.map((p) => `  - ${p}\n`).join('')}`,
+  );
+  process.exit(1);
+}
+const config = parsed.value;
+const logger = createLogger(config.LOG_LEVEL, 'gateway');
+
+const db = await openDb(
+  config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : { pgliteDir: config.PGLITE_DIR },
+);
+logger.info(
+  { kind: db.kind, url: config.DATABASE_URL ? redactUrl(config.DATABASE_URL) : config.PGLITE_DIR },
+  'database opened',
+);
+const applied = await migrate(db);
+logger.info({ applied }, 'migrations applied');
+await loadReferenceData(db);
+
+if (config.DEMO_SEED) {
+  const password = resolveDemoPassword(config.DEMO_PASSWORD, config.DEMO_CREDENTIALS_FILE);
+  const seeded = await seedDemo(db, {
+    rtspUrl: config.DEMO_RTSP_URL,
+    simulatedCameras: config.DEMO_SIM_CAMERAS,
+    password,
+  });
+  writeDemoCredentials(config.DEMO_CREDENTIALS_FILE, password, seeded.demoUsers);
+  logger.info(
+    {
+      created: seeded.created,
+      orgs: seeded.orgs,
+      users: seeded.users,
+      sources: seeded.sources,
+      cameras: seeded.cameras,
+    },
+    'demo data ready',
+  );
+}
+
+const redis = new Redis(config.REDIS_URL, {
+  maxRetriesPerRequest: 2,
+  enableOfflineQueue: false,
+  lazyConnect: true,
+});
+redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'redis not reachable yet'));
+
+const app = await buildApp({ config, db, redis, logger });
+await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  await app.close().catch((err: unknown) => logger.error({ err }, 'close http'));
+  redis.disconnect();
+  await db.close().catch((err: unknown) => logger.error({ err }, 'close db'));
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

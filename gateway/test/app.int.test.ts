@@ -1,0 +1,100 @@
+import { verify } from '@node-rs/argon2';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { gatewayEnvSchema } from '../src/config.ts';
+import { type Db, migrate, openDb } from '../src/db/index.ts';
+import { loadReferenceData } from '../src/db/reference.ts';
+import { seedDemo } from '../src/demo/index.ts';
+import { createLogger } from '../src/lib/logger.ts';
+import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+
+const config = gatewayEnvSchema.parse({});
+const logger = createLogger('silent', 'gateway');
+
+describe('gateway against real PostgreSQL and Redis', () => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  // A Redis client pointed at a closed port: the health check must report it down.
+  const deadRedis = new Redis('redis://127.0.0.1:1', {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  deadRedis.on('error', () => undefined);
+
+  beforeAll(async () => {
+    const temp = await createTempDatabase();
+    drop = temp.drop;
+    db = await openDb({ databaseUrl: temp.url });
+    await migrate(db);
+    await loadReferenceData(db);
+    await redis.connect();
+  });
+
+  afterAll(async () => {
+    redis.disconnect();
+    deadRedis.disconnect();
+    await db?.close();
+    await drop?.();
+  });
+
+  it('answers /healthz 200 with every dependency up', async () => {
+    const app = await buildApp({ config, db, redis, logger });
+    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({
+      service: 'gateway',
+      status: 'ok',
+      protocolVersion: 1,
+      checks: { database: { ok: true, detail: 'postgres' }, redis: { ok: true } },
+    });
+    await app.close();
+  });
+
+  it('answers /healthz 503 naming Redis when Redis is down', async () => {
+    const app = await buildApp({ config, db, redis: deadRedis, logger });
+    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'degraded', checks: { database: { ok: true }, redis: { ok: false } } });
+    await app.close();
+  });
+
+  it('answers unknown routes with a stable error code and allows only configured origins', async () => {
+    const app = await buildApp({ config, db, redis, logger });
+    const res = await app.inject({ method: 'GET', url: '/nope' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ code: 'not_found:route', message: 'no such route' });
+    const allowed = await app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://127.0.0.1:3000' } });
+    expect(allowed.headers['access-control-allow-origin']).toBe('http://127.0.0.1:3000');
+    const other = await app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://evil.example' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    await app.close();
+  });
+
+  it('loads the demo data once and keeps it on the next start', async () => {
+    const opts = { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 8, password: 'demo-password-123' };
+    const first = await seedDemo(db, opts);
+    expect(first).toMatchObject({ created: true, users: 10, cameras: 324 });
+    const second = await seedDemo(db, { ...opts, rtspUrl: 'rtsp://127.0.0.1:28554' });
+    expect(second).toMatchObject({ created: false, users: 10, cameras: 324 });
+    // The simulated source follows the RTSP server to its new address; nothing else changed.
+    const src = await db.query<{ base: string }>(
+      `SELECT connection->>'baseUrl' AS base FROM source_systems WHERE (connection->>'simulated')::boolean`,
+    );
+    expect(src.rows).toEqual([{ base: 'rtsp://127.0.0.1:28554' }]);
+    const user = await db.query<{ password_hash: string; clearance: number }>(
+      `SELECT password_hash, clearance FROM users WHERE username = 'tianning.staff'`,
+    );
+    expect(user.rows[0]?.password_hash).toMatch(/^\$argon2id\$/);
+    expect(await verify(user.rows[0]?.password_hash ?? '', 'demo-password-123')).toBe(true);
+    expect(user.rows[0]?.clearance).toBe(2);
+    const perDistrict = await db.query<{ district_code: string; n: string }>(
+      'SELECT district_code, count(*)::text AS n FROM cameras GROUP BY 1 ORDER BY 1',
+    );
+    expect(perDistrict.rows.map((r) => r.district_code)).toEqual(['320402', '320404', '320411', '320412', '320413', '320481']);
+  });
+});

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Entry of `npm start`, `npm test` and `npm run bench`: bootstrap (idempotent), then hand over.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  checkNode,
+  DEBIAN_PACKAGES,
+  ensureDebianPackages,
+  ensurePnpm,
+  ensureWebBuild,
+  ensureWorker,
+  ensureWorkspace,
+  ROOT,
+  StepError,
+} from './steps.mjs';
+
+const command = process.argv[2];
+if (!['start', 'test', 'bench'].includes(command ?? '')) {
+  console.error('usage: node infra/bootstrap/cli.mjs start|test|bench [args…]');
+  process.exit(2);
+}
+
+async function bootstrap() {
+  const env = {};
+  let pnpm = 'pnpm';
+  const steps = [
+    ['Node.js', async () => checkNode()],
+    ['Debian packages', async () => ensureDebianPackages(Object.values(DEBIAN_PACKAGES).flat())],
+    [
+      `pnpm`,
+      async () => {
+        const r = await ensurePnpm();
+        pnpm = r.bin;
+        return r.detail;
+      },
+    ],
+    ['workspace packages', async () => ensureWorkspace(pnpm)],
+    [
+      'mediasoup worker',
+      async () => {
+        env.MEDIASOUP_WORKER_BIN = await ensureWorker();
+        return env.MEDIASOUP_WORKER_BIN;
+      },
+    ],
+    ['web build', async () => ensureWebBuild(pnpm)],
+  ];
+  for (const [i, [name, fn]] of steps.entries()) {
+    const started = Date.now();
+    process.stdout.write(`[bootstrap ${i + 1}/${steps.length}] ${name} …\n`);
+    try {
+      const detail = await fn();
+      const s = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(`[bootstrap ${i + 1}/${steps.length}] ${name}: ${detail} (${s} s)\n`);
+    } catch (err) {
+      const why = err instanceof StepError || err instanceof Error ? err.message : String(err);
+      process.stderr.write(`[bootstrap ${i + 1}/${steps.length}] ${name} FAILED\n${why}\n`);
+      process.exit(1);
+    }
+  }
+  env.PNPM = pnpm;
+  env.PATH = `${join(pnpm, '..')}:${process.env.PATH}`;
+  return env;
+}
+
+const extra = await bootstrap();
+const env = { ...process.env, ...extra, NEXT_TELEMETRY_DISABLED: '1' };
+const targets = {
+  start: ['node', ['--import', 'tsx', 'src/launcher/main.ts'], join(ROOT, 'infra')],
+  test: ['node', [join(ROOT, 'infra/bootstrap/test.mjs')], ROOT],
+  bench: [
+    'node',
+    ['--import', 'tsx', join(ROOT, 'bench/run.ts'), ...process.argv.slice(3)],
+    join(ROOT, 'infra'),
+  ],
+};
+const [cmd, args, cwd] = targets[command];
+const child = spawn(cmd, args, { cwd, env, stdio: 'inherit' });
+// The child gets terminal signals itself (same process group); forward the ones sent to us alone.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => child.kill(sig));
+}
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

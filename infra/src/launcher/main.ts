@@ -1,0 +1,209 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { loadConfig, ROOT } from './config.ts';
+import { Supervisor, waitForHttp, waitForLine } from './supervisor.ts';
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const parsed = loadConfig(process.env);
+if (!parsed.ok) {
+  process.stderr.write(
+    `launcher: invalid configuration\n${parsed.problems.map((p) => `  - ${p}\n`).join('')}`,
+  );
+  process.exit(1);
+}
+const config = parsed.value;
+const host = config.WALL_HOST;
+const dataDir = config.WALL_DATA_DIR;
+mkdirSync(dataDir, { recursive: true });
+
+let exitCode = 0;
+const supervisor = new Supervisor(print, (why) => {
+  print(`[launcher] ${why}: stopping everything`);
+  exitCode = 1;
+  void shutdown();
+});
+
+let shuttingDown: Promise<void> | undefined;
+function shutdown(): Promise<void> {
+  shuttingDown ??= (async () => {
+    print('[launcher] stopping all services …');
+    await supervisor.stopAll();
+    print('[launcher] stopped');
+    process.exit(exitCode);
+  })();
+  return shuttingDown;
+}
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());
+
+// Children see only what they need; the parent's environment passes through for PATH, HOME, etc.
+const baseEnv = { ...process.env, LOG_LEVEL: config.LOG_LEVEL, NEXT_TELEMETRY_DISABLED: '1' };
+const node = process.execPath;
+
+async function main(): Promise<void> {
+  const started = Date.now();
+
+  // 1. Redis: the configured one, else our own with its data under .data/redis.
+  let redisUrl = config.REDIS_URL;
+  if (!redisUrl) {
+    const dir = join(dataDir, 'redis');
+    mkdirSync(dir, { recursive: true });
+    await supervisor.start({
+      name: 'redis',
+      cmd: 'redis-server',
+      args: [
+        '--bind',
+        host,
+        '--port',
+        String(config.WALL_REDIS_PORT),
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--save',
+        '60 1',
+        '--daemonize',
+        'no',
+        '--protected-mode',
+        'yes',
+      ],
+      cwd: dir,
+      env: baseEnv,
+      ready: async (svc) => void (await waitForLine(svc, /Ready to accept connections/)),
+      readyTimeoutMs: 20_000,
+    });
+    redisUrl = `redis://${host}:${config.WALL_REDIS_PORT}`;
+  }
+
+  // 2. Simulated cameras: GStreamer RTSP server (pipelines run only while a client watches).
+  const rtspUrl = `rtsp://${host}:${config.RTSP_PORT}`;
+  await supervisor.start({
+    name: 'cameras',
+    cmd: '/usr/bin/python3',
+    args: [
+      join(ROOT, 'infra/cameras/rtsp-sim.py'),
+      '--port',
+      String(config.RTSP_PORT),
+      '--bind',
+      host,
+      '--count',
+      String(config.SIM_CAMERAS),
+      '--gop',
+      String(config.SIM_GOP),
+    ],
+    cwd: ROOT,
+    env: baseEnv,
+    ready: async (svc) => void (await waitForLine(svc, /^READY /)),
+    readyTimeoutMs: 20_000,
+  });
+
+  // 3. Gateway: PostgreSQL at DATABASE_URL, else PGlite under .data/pglite; demo data on first start.
+  const gatewayUrl = `http://${host}:${config.GATEWAY_PORT}`;
+  const webOrigin = `http://${host}:${config.WEB_PORT}`;
+  const credentialsFile = join(dataDir, 'demo-credentials.json');
+  let demoSummary = '';
+  await supervisor.start({
+    name: 'gateway',
+    cmd: node,
+    args: ['--import', 'tsx', 'src/main.ts'],
+    cwd: join(ROOT, 'gateway'),
+    env: {
+      ...baseEnv,
+      GATEWAY_HOST: host,
+      GATEWAY_PORT: String(config.GATEWAY_PORT),
+      DATABASE_URL: config.DATABASE_URL,
+      PGLITE_DIR: join(dataDir, 'pglite'),
+      REDIS_URL: redisUrl,
+      WEB_ORIGINS: host === '127.0.0.1' ? `${webOrigin},http://localhost:${config.WEB_PORT}` : webOrigin,
+      DEMO_SEED: 'true',
+      DEMO_RTSP_URL: rtspUrl,
+      DEMO_SIM_CAMERAS: String(config.SIM_CAMERAS),
+      DEMO_CREDENTIALS_FILE: credentialsFile,
+    },
+    ready: async (svc) => {
+      svc.onLine((line) => {
+        const m = /"created":(true|false).*"cameras":(\d+).*"msg":"demo data ready"/.exec(line);
+        if (m)
+          demoSummary = `${m[2]} cameras (${m[1] === 'true' ? 'created now' : 'kept from an earlier start'})`;
+      });
+      await waitForHttp(`${gatewayUrl}/healthz`);
+    },
+    readyTimeoutMs: 120_000,
+  });
+
+  // 4. Media server: the mediasoup worker pool.
+  const mediaUrl = `http://${host}:${config.MEDIA_PORT}`;
+  await supervisor.start({
+    name: 'media',
+    cmd: node,
+    args: ['--import', 'tsx', 'src/main.ts'],
+    cwd: join(ROOT, 'media-server'),
+    env: {
+      ...baseEnv,
+      MEDIA_HOST: host,
+      MEDIA_PORT: String(config.MEDIA_PORT),
+      REDIS_URL: redisUrl,
+      MEDIASOUP_WORKERS: String(config.MEDIASOUP_WORKERS),
+      MEDIASOUP_WORKER_BIN: config.MEDIASOUP_WORKER_BIN,
+    },
+    ready: () => waitForHttp(`${mediaUrl}/healthz`),
+    readyTimeoutMs: 60_000,
+  });
+
+  // 5. Web: the production build made by the bootstrap.
+  const webDir = join(ROOT, 'web');
+  if (!existsSync(join(webDir, '.next', 'BUILD_ID'))) {
+    throw new Error('web/.next has no production build: start through `npm start`, which builds it');
+  }
+  await supervisor.start({
+    name: 'web',
+    cmd: node,
+    args: [
+      join(webDir, 'node_modules/next/dist/bin/next'),
+      'start',
+      '-H',
+      host,
+      '-p',
+      String(config.WEB_PORT),
+    ],
+    cwd: webDir,
+    env: { ...baseEnv, NODE_ENV: 'production', GATEWAY_URL: gatewayUrl, GATEWAY_PUBLIC_URL: gatewayUrl },
+    ready: () => waitForHttp(`${webOrigin}/login`),
+    readyTimeoutMs: 60_000,
+  });
+
+  const creds = z
+    .object({
+      password: z.string(),
+      users: z.array(z.object({ username: z.string(), description: z.string() })),
+    })
+    .parse(JSON.parse(readFileSync(credentialsFile, 'utf8')));
+  const lines = [
+    '',
+    '────────────────────────────────────────────────────────────────────────',
+    `  Emergency-command video wall is up (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    '',
+    `  Open      ${webOrigin}`,
+    `  Gateway   ${gatewayUrl}/healthz   (${config.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${join(dataDir, 'pglite')}`})`,
+    `  Media     ${mediaUrl}/healthz   (${config.MEDIASOUP_WORKERS} mediasoup workers)`,
+    `  Cameras   ${rtspUrl}/cam01/main … /cam${String(config.SIM_CAMERAS).padStart(2, '0')}/sub`,
+    `  Redis     ${config.REDIS_URL ? 'REDIS_URL' : `own redis-server, data in ${join(dataDir, 'redis')}`}`,
+    `  Demo data ${demoSummary || 'loaded'}`,
+    '',
+    `  Demo users (password: ${creds.password}, kept in ${credentialsFile}):`,
+    ...creds.users.map((u) => `    ${u.username.padEnd(22)} ${u.description}`),
+    '',
+    '  Ctrl-C stops everything.',
+    '────────────────────────────────────────────────────────────────────────',
+    'READY',
+  ];
+  for (const l of lines) print(l);
+}
+
+main().catch((err: unknown) => {
+  print(`[launcher] start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+  exitCode = 1;
+  void shutdown();
+});

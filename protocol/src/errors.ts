@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/**
+ * Stable error codes. A code is never renamed or reused: clients and audit rows depend on it.
+ * The HTTP status belongs to the code, so every service answers the same code the same way.
+ */
+export const ERROR_CODES = {
+  'invalid:request': 400,
+  'invalid:config': 500,
+  unauthenticated: 401,
+  'forbidden:grade': 403,
+  'forbidden:tier': 403,
+  'forbidden:private': 403,
+  'forbidden:role': 403,
+  'forbidden:state': 403,
+  'forbidden:csrf': 403,
+  'refused:private_space': 422,
+  'not_found:route': 404,
+  'not_found:camera': 404,
+  rate_limited: 429,
+  'unavailable:dependency': 503,
+  internal: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
+
+export const errorBodySchema = z.object({
+  code: errorCodeSchema,
+  message: z.string(),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code];
+}
+
+/** Acknowledgement of a socket.io request: the request/response shape of every acked event. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
