@@ -31,6 +31,8 @@ export const DEBIAN_PACKAGES = {
     'gstreamer1.0-plugins-good',
     'gstreamer1.0-plugins-bad',
     'gstreamer1.0-plugins-ugly',
+    // textoverlay and clockoverlay (burnt-in camera name and clock) live here.
+    'gstreamer1.0-x',
     'gir1.2-gstreamer-1.0',
     'gir1.2-gst-rtsp-server-1.0',
     'python3-gi',

@@ -1,0 +1,498 @@
+#!/usr/bin/python3
+"""Simulated-camera RTSP server (GStreamer GstRtspServer via PyGObject).
+
+Every camera gets two mounts:
+    rtsp://<bind>:<port>/<id>/main   1280x720  H.264 constrained-baseline
+    rtsp://<bind>:<port>/<id>/sub     640x360  H.264 constrained-baseline
+
+Pipelines are built lazily on the first client and shared between clients of
+the same mount; when the last client leaves the pipeline is torn down, so an
+unwatched server uses ~0% CPU.
+
+Run with Debian's interpreter (it has `gi`):
+    /usr/bin/python3 infra/cameras/rtsp-sim.py --port 8554 --count 8
+
+stdout carries exactly one line, `READY rtsp://<bind>:<port> <n> cameras`,
+once the server is listening; all diagnostics go to stderr.
+
+Exit codes: 0 on SIGTERM/SIGINT, 1 on runtime failure (port taken, missing
+GStreamer elements), 2 on bad arguments / bad camera file.
+"""
+
+import argparse
+import datetime
+import ipaddress
+import json
+import re
+import signal
+import sys
+import time
+
+try:
+    import gi
+
+    gi.require_version("Gst", "1.0")
+    gi.require_version("GstRtspServer", "1.0")
+    gi.require_version("GstVideo", "1.0")
+    from gi.repository import GLib, Gst, GstRtspServer, GstVideo
+except (ImportError, ValueError) as exc:  # pragma: no cover - environment issue
+    sys.stderr.write(
+        f"rtsp-sim: cannot import GStreamer bindings ({exc}).\n"
+        "rtsp-sim: run with /usr/bin/python3 and install python3-gi, "
+        "gir1.2-gst-rtsp-server-1.0\n"
+    )
+    sys.exit(1)
+
+PROG = "rtsp-sim"
+
+# Profiles: (mount suffix, width, height, default kbit/s, font size main, font size clock)
+PROFILES = (
+    ("main", 1280, 720, 1500, 28, 22),
+    ("sub", 640, 360, 400, 15, 12),
+)
+
+# Patterns cycled through when a camera does not name one, so tiles differ.
+DEFAULT_PATTERNS = (
+    "smpte",
+    "ball",
+    "pinwheel",
+    "colors",
+    "smpte75",
+    "spokes",
+    "gradient",
+    "circular",
+)
+
+REQUIRED_ELEMENTS = (
+    "videotestsrc",
+    "capsfilter",
+    "textoverlay",
+    "clockoverlay",
+    "videoconvert",
+    "x264enc",
+    "rtph264pay",
+)
+
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+CLOCK_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def log(msg):
+    ts = datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3]
+    sys.stderr.write(f"{ts} {PROG}: {msg}\n")
+    sys.stderr.flush()
+
+
+class UsageError(Exception):
+    """Bad CLI value or camera file -> exit 2."""
+
+
+# --------------------------------------------------------------------------
+# Argument / camera-file validation
+# --------------------------------------------------------------------------
+
+
+def int_in_range(lo, hi):
+    def parse(text):
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} out of range {lo}..{hi}")
+        return value
+
+    return parse
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="rtsp-sim.py",
+        description="Simulated-camera RTSP server (two H.264 mounts per camera).",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--cameras",
+        metavar="FILE.json",
+        help='JSON list of {"id": "cam01", "name": "...", "pattern": "smpte"}',
+    )
+    src.add_argument(
+        "--count",
+        type=int_in_range(1, 999),
+        metavar="N",
+        help="generate cameras cam01..camNN named SIM-CAM-01..",
+    )
+    p.add_argument(
+        "--port",
+        type=int_in_range(0, 65535),
+        default=8554,
+        help="RTSP TCP port (0 = pick a free one; default 8554)",
+    )
+    p.add_argument("--bind", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--gop", type=int_in_range(1, 1000), default=50, help="key-frame interval in frames (default 50)")
+    p.add_argument("--fps", type=int_in_range(1, 120), default=25, help="frames per second (default 25)")
+    p.add_argument("--main-kbps", type=int_in_range(50, 50000), default=PROFILES[0][3], help="main stream bitrate (default 1500)")
+    p.add_argument("--sub-kbps", type=int_in_range(50, 50000), default=PROFILES[1][3], help="sub stream bitrate (default 400)")
+    p.add_argument(
+        "--clock-ms",
+        action="store_true",
+        help="burn milliseconds into the clock (HH:MM:SS.mmm) for glass-to-glass latency checks",
+    )
+    p.add_argument(
+        "--idr-on-join",
+        action="store_true",
+        help="force a key frame whenever a client starts playing a mount, so a client joining an "
+        "already-running shared stream gets a picture at once instead of waiting up to --gop "
+        "frames (off by default: real cameras do not do this, and it breaks fixed GOP spacing)",
+    )
+    p.add_argument(
+        "--session-timeout",
+        type=int_in_range(5, 3600),
+        default=20,
+        help="seconds before a silent client's session (and its pipeline) is reaped (default 20)",
+    )
+    args = p.parse_args(argv)
+
+    if not valid_bind(args.bind):
+        p.error(f"--bind: not an IP address or host name: {args.bind!r}")
+    return p, args
+
+
+HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$")
+
+
+def valid_bind(text):
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return bool(HOST_RE.match(text))
+
+
+def videotestsrc_patterns():
+    """Return {nick: nick} plus {str(value): nick} for the videotestsrc pattern enum."""
+    src = Gst.ElementFactory.make("videotestsrc", None)
+    if src is None:
+        return None
+    spec = src.find_property("pattern")
+    enum_class = spec.enum_class  # GEnumClass
+    out = {}
+    for value, ev in enum_class.__enum_values__.items():
+        out[ev.value_nick] = ev.value_nick
+        out[str(int(value))] = ev.value_nick
+    return out
+
+
+def load_cameras(args, patterns):
+    if args.count is not None:
+        width = max(2, len(str(args.count)))
+        cams = []
+        for i in range(1, args.count + 1):
+            n = str(i).zfill(width)
+            cams.append(
+                {
+                    "id": f"cam{n}",
+                    "name": f"SIM-CAM-{n}",
+                    "pattern": DEFAULT_PATTERNS[(i - 1) % len(DEFAULT_PATTERNS)],
+                }
+            )
+        return cams
+
+    path = args.cameras
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as exc:
+        raise UsageError(f"cannot read camera file {path}: {exc.strerror or exc}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"camera file {path} is not valid JSON: {exc}")
+
+    if not isinstance(data, list):
+        raise UsageError(f"camera file {path}: top level must be a JSON list, got {type(data).__name__}")
+    if not data:
+        raise UsageError(f"camera file {path}: list is empty")
+
+    cams = []
+    seen = set()
+    for idx, entry in enumerate(data):
+        where = f"camera file {path}: entry [{idx}]"
+        if not isinstance(entry, dict):
+            raise UsageError(f"{where}: must be an object, got {type(entry).__name__}")
+        unknown = set(entry) - {"id", "name", "pattern"}
+        if unknown:
+            # Tolerated so a richer camera registry file can be reused, but said out loud
+            # so a typo such as "patern" does not go unnoticed.
+            log(f"warning: {where}: ignoring unknown key(s) {', '.join(sorted(unknown))} "
+                "(known: id, name, pattern)")
+        cam_id = entry.get("id")
+        if not isinstance(cam_id, str) or not ID_RE.match(cam_id):
+            raise UsageError(
+                f"{where}: \"id\" must be a string of 1-64 chars [A-Za-z0-9_.-] starting alphanumeric, got {cam_id!r}"
+            )
+        if cam_id in seen:
+            raise UsageError(f"{where}: duplicate id {cam_id!r}")
+        seen.add(cam_id)
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(f"{where}: \"name\" must be a non-empty string, got {name!r}")
+        if len(name) > 120 or any(ord(c) < 0x20 for c in name):
+            raise UsageError(f"{where}: \"name\" must be <=120 chars without control characters")
+        pattern = entry.get("pattern")
+        if pattern is None:
+            pattern = DEFAULT_PATTERNS[idx % len(DEFAULT_PATTERNS)]
+        else:
+            key = str(pattern) if isinstance(pattern, int) and not isinstance(pattern, bool) else pattern
+            if not isinstance(key, str) or key not in patterns:
+                names = ", ".join(sorted(k for k in patterns if not k.isdigit()))
+                raise UsageError(f"{where}: unknown pattern {pattern!r}; valid: {names}")
+            pattern = patterns[key]
+        if not name.isascii():
+            log(f"note: {where}: non-ASCII name {name!r} is rendered with the installed fonts; "
+                "CJK needs e.g. fonts-noto-cjk, otherwise glyphs show as boxes")
+        cams.append({"id": cam_id, "name": name, "pattern": pattern})
+    return cams
+
+
+# --------------------------------------------------------------------------
+# Pipeline construction
+# --------------------------------------------------------------------------
+
+
+def gst_quote(text):
+    """Quote a string for gst_parse_launch (double quotes, backslash escapes)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def h264_profile_caps():
+    """Prefer constrained-baseline; fall back to baseline if it does not negotiate."""
+    for profile in ("constrained-baseline", "baseline"):
+        desc = (
+            "videotestsrc num-buffers=2 ! video/x-raw,width=64,height=64,framerate=25/1 ! "
+            "x264enc speed-preset=ultrafast tune=zerolatency bframes=0 ! "
+            f"video/x-h264,profile={profile} ! fakesink"
+        )
+        try:
+            pipe = Gst.parse_launch(desc)
+        except GLib.Error:
+            continue
+        pipe.set_state(Gst.State.PLAYING)
+        msg = pipe.get_bus().timed_pop_filtered(
+            5 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR
+        )
+        pipe.set_state(Gst.State.NULL)
+        if msg is not None and msg.type == Gst.MessageType.EOS:
+            return profile
+        log(f"H.264 profile {profile} did not negotiate, trying next")
+    return None
+
+
+def launch_string(cam, profile, args, h264_profile):
+    suffix, width, height, _kbps, name_pt, clock_pt = profile
+    kbps = args.main_kbps if suffix == "main" else args.sub_kbps
+    label = cam["name"]
+    return (
+        "( "
+        f"videotestsrc name=src is-live=true pattern={cam['pattern']} "
+        f"! video/x-raw,format=I420,width={width},height={height},"
+        f"framerate={args.fps}/1,pixel-aspect-ratio=1/1 "
+        f"! textoverlay name=label text={gst_quote(label)} "
+        f"font-desc={gst_quote(f'DejaVu Sans Bold {name_pt}')} "
+        "valignment=top halignment=left shaded-background=true "
+        f"! clockoverlay name=clock time-format={gst_quote(CLOCK_FORMAT)} "
+        f"font-desc={gst_quote(f'DejaVu Sans Mono Bold {clock_pt}')} "
+        "valignment=bottom halignment=right shaded-background=true "
+        "! videoconvert "
+        # threads=1: tune=zerolatency would otherwise use sliced threads (one
+        # slice per core) and rtph264pay config-interval=-1 re-inserts SPS/PPS
+        # before *every* IDR slice, which makes depacketizers (ffmpeg) split the
+        # key frame into two access units with the same timestamp.
+        "! x264enc speed-preset=ultrafast tune=zerolatency threads=1 "
+        f"key-int-max={args.gop} bframes=0 bitrate={kbps} "
+        f"vbv-buf-capacity=1000 option-string=\"scenecut=0:min-keyint={args.gop}\" "
+        f"! video/x-h264,profile={h264_profile} "
+        "! rtph264pay name=pay0 pt=96 config-interval=-1 "
+        ")"
+    )
+
+
+class ClockMs:
+    """Buffer probe that rewrites clockoverlay's format with a literal ms timestamp."""
+
+    @staticmethod
+    def probe(_pad, _info, clock):
+        now = datetime.datetime.now()
+        clock.set_property(
+            "time-format", now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d}"
+        )
+        return Gst.PadProbeReturn.OK
+
+
+class SimServer:
+    def __init__(self, args, cameras, h264_profile):
+        self.args = args
+        self.cameras = cameras
+        self.loop = GLib.MainLoop()
+        self.active = {}  # mount path -> prepared-at monotonic time
+
+        self.server = GstRtspServer.RTSPServer()
+        self.server.set_address(args.bind)
+        self.server.set_service(str(args.port))
+        # Default listen backlog is 5; a wall opening many tiles at once would
+        # otherwise see dropped SYNs and 1 s connect retries.
+        self.server.set_backlog(128)
+        self.server.connect("client-connected", self.on_client_connected)
+        mounts = self.server.get_mount_points()
+
+        for cam in cameras:
+            for profile in PROFILES:
+                path = f"/{cam['id']}/{profile[0]}"
+                factory = GstRtspServer.RTSPMediaFactory()
+                factory.set_launch(launch_string(cam, profile, args, h264_profile))
+                factory.set_shared(True)
+                # Default, but be explicit: stop when a client vanishes without TEARDOWN.
+                factory.set_stop_on_disconnect(True)
+                # Protocols left at the default (UDP | UDP-multicast | TCP interleaved).
+                factory.connect("media-configure", self.on_media_configure, path)
+                mounts.add_factory(path, factory)
+
+    # -- signal handlers -----------------------------------------------------
+
+    def on_client_connected(self, _server, client):
+        conn = client.get_connection()
+        peer = conn.get_ip() if conn is not None else "?"
+        log(f"client connected from {peer}")
+        client.connect("new-session", self.on_new_session)
+        if self.args.idr_on_join:
+            client.connect("play-request", self.on_play_request)
+        client.connect("closed", lambda _c: log(f"client {peer} closed"))
+
+    @staticmethod
+    def on_play_request(_client, ctx):
+        media = ctx.media
+        pay = media.get_element().get_by_name("pay0") if media is not None else None
+        if pay is not None:
+            pay.send_event(
+                GstVideo.video_event_new_upstream_force_key_unit(Gst.CLOCK_TIME_NONE, True, 0)
+            )
+
+    def on_new_session(self, _client, session):
+        session.set_timeout(self.args.session_timeout)
+
+    @staticmethod
+    def refuse_seeking_query(_pad, info):
+        query = info.get_query()
+        if query is not None and query.type == Gst.QueryType.SEEKING:
+            return Gst.PadProbeReturn.DROP
+        return Gst.PadProbeReturn.OK
+
+    def on_media_configure(self, _factory, media, path):
+        media.connect("prepared", self.on_media_prepared, path)
+        media.connect("unprepared", self.on_media_unprepared, path)
+        bin_ = media.get_element()
+        # videotestsrc claims to be seekable, so GstRtspServer answers every PLAY
+        # carrying "Range: npt=0.000-" (ffmpeg, VLC, ...) with a flushing seek
+        # to 0 on the *shared* pipeline: RTP timestamps of every client already
+        # watching jump back. A camera is live and not seekable; make the
+        # SEEKING query fail so the media is marked non-seekable and PLAY skips
+        # the seek (the Range header is then ignored).
+        src = bin_.get_by_name("src")
+        if src is not None:
+            src.get_static_pad("src").add_probe(
+                Gst.PadProbeType.QUERY_UPSTREAM, self.refuse_seeking_query
+            )
+        if self.args.clock_ms:
+            clock = bin_.get_by_name("clock")
+            if clock is not None:
+                pad = clock.get_static_pad("video_sink")
+                pad.add_probe(Gst.PadProbeType.BUFFER, ClockMs.probe, clock)
+
+    def on_media_prepared(self, _media, path):
+        self.active[path] = time.monotonic()
+        log(f"pipeline started {path} (active pipelines: {len(self.active)})")
+
+    def on_media_unprepared(self, _media, path):
+        started = self.active.pop(path, None)
+        ran = f" after {time.monotonic() - started:.1f}s" if started else ""
+        log(f"pipeline stopped {path}{ran} (active pipelines: {len(self.active)})")
+
+    def on_signal(self, signame):
+        log(f"{signame} received, shutting down")
+        self.loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    def reap_sessions(self):
+        pool = self.server.get_session_pool()
+        removed = pool.cleanup()
+        if removed:
+            log(f"reaped {removed} expired session(s)")
+        return GLib.SOURCE_CONTINUE
+
+    # -- run -------------------------------------------------------------------
+
+    def run(self):
+        source_id = self.server.attach(None)
+        if source_id == 0:
+            log(
+                f"error: cannot listen on {self.args.bind}:{self.args.port} "
+                "(port already in use or address not available)"
+            )
+            return 1
+        port = self.server.get_bound_port()
+        host = f"[{self.args.bind}]" if ":" in self.args.bind else self.args.bind
+        GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGTERM, self.on_signal, "SIGTERM")
+        GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGINT, self.on_signal, "SIGINT")
+        # Expired sessions (clients that died without TEARDOWN over UDP) are only
+        # removed when the pool is cleaned up; do it every few seconds so their
+        # pipelines stop. Costs one wakeup per 5 s while idle.
+        GLib.timeout_add_seconds(5, self.reap_sessions)
+
+        for cam in self.cameras:
+            log(f"camera {cam['id']:<10} {cam['name']!r} pattern={cam['pattern']} "
+                f"-> /{cam['id']}/main, /{cam['id']}/sub")
+        log(f"listening on {host}:{port}, fps={self.args.fps} gop={self.args.gop} "
+            f"main={self.args.main_kbps}kbps sub={self.args.sub_kbps}kbps")
+        try:
+            sys.stdout.write(f"READY rtsp://{host}:{port} {len(self.cameras)} cameras\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+
+        self.loop.run()
+
+        GLib.source_remove(source_id)
+        log("stopped")
+        return 0
+
+
+def main(argv=None):
+    Gst.init(None)
+    parser, args = parse_args(sys.argv[1:] if argv is None else argv)
+
+    missing = [e for e in REQUIRED_ELEMENTS if Gst.ElementFactory.find(e) is None]
+    if missing:
+        hint = ""
+        if {"textoverlay", "clockoverlay"} & set(missing):
+            hint = " (textoverlay/clockoverlay come from the Pango plugin: apt-get install gstreamer1.0-x)"
+        if "x264enc" in missing:
+            hint += " (x264enc: apt-get install gstreamer1.0-plugins-ugly)"
+        log(f"error: missing GStreamer element(s): {', '.join(missing)}{hint}")
+        return 1
+
+    try:
+        cameras = load_cameras(args, videotestsrc_patterns())
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"{parser.prog}: error: {exc}\n")
+        return 2
+
+    h264_profile = h264_profile_caps()
+    if h264_profile is None:
+        log("error: x264enc cannot produce baseline or constrained-baseline H.264")
+        return 1
+    log(f"H.264 profile: {h264_profile}")
+
+    return SimServer(args, cameras, h264_profile).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
