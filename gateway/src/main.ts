@@ -34,7 +34,10 @@ if (config.DEMO_SEED) {
     simulatedCameras: config.DEMO_SIM_CAMERAS,
     password,
   });
-  writeDemoCredentials(config.DEMO_CREDENTIALS_FILE, password, seeded.demoUsers);
+  writeDemoCredentials(config.DEMO_CREDENTIALS_FILE, password, seeded.demoUsers, {
+    created: seeded.created,
+    cameras: seeded.cameras,
+  });
   logger.info(
     {
       created: seeded.created,

@@ -59,7 +59,10 @@ describe('gateway against real PostgreSQL and Redis', () => {
     const app = await buildApp({ config, db, redis: deadRedis, logger });
     const res = await app.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ status: 'degraded', checks: { database: { ok: true }, redis: { ok: false } } });
+    expect(res.json()).toMatchObject({
+      status: 'degraded',
+      checks: { database: { ok: true }, redis: { ok: false } },
+    });
     await app.close();
   });
 
@@ -68,9 +71,17 @@ describe('gateway against real PostgreSQL and Redis', () => {
     const res = await app.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ code: 'not_found:route', message: 'no such route' });
-    const allowed = await app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://127.0.0.1:3000' } });
+    const allowed = await app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { origin: 'http://127.0.0.1:3000' },
+    });
     expect(allowed.headers['access-control-allow-origin']).toBe('http://127.0.0.1:3000');
-    const other = await app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://evil.example' } });
+    const other = await app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { origin: 'http://evil.example' },
+    });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
     await app.close();
   });
@@ -95,6 +106,13 @@ describe('gateway against real PostgreSQL and Redis', () => {
     const perDistrict = await db.query<{ district_code: string; n: string }>(
       'SELECT district_code, count(*)::text AS n FROM cameras GROUP BY 1 ORDER BY 1',
     );
-    expect(perDistrict.rows.map((r) => r.district_code)).toEqual(['320402', '320404', '320411', '320412', '320413', '320481']);
+    expect(perDistrict.rows.map((r) => r.district_code)).toEqual([
+      '320402',
+      '320404',
+      '320411',
+      '320412',
+      '320413',
+      '320481',
+    ]);
   });
 });

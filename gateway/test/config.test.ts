@@ -19,10 +19,20 @@ describe('gateway configuration', () => {
   });
 
   it('lists every bad key, not just the first', () => {
-    const r = loadConfig({ GATEWAY_PORT: 'abc', DATABASE_URL: 'mysql://x', WEB_ORIGINS: '*', DEMO_SEED: 'maybe' });
+    const r = loadConfig({
+      GATEWAY_PORT: 'abc',
+      DATABASE_URL: 'mysql://x',
+      WEB_ORIGINS: '*',
+      DEMO_SEED: 'maybe',
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'DEMO_SEED', 'GATEWAY_PORT', 'WEB_ORIGINS']);
+      expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+        'DATABASE_URL',
+        'DEMO_SEED',
+        'GATEWAY_PORT',
+        'WEB_ORIGINS',
+      ]);
     }
   });
 

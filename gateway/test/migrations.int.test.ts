@@ -87,7 +87,9 @@ describe('migrations on PGlite and PostgreSQL', () => {
       const db = await openDb({ pgliteDir: 'memory://' });
       expect(await migrate(db, readMigrations(dir))).toEqual(['001_one']);
       writeFileSync(join(dir, '001_one.sql'), 'CREATE TABLE t_one (id bigint);');
-      await expect(migrate(db, readMigrations(dir))).rejects.toThrow('001_one was changed after it was applied');
+      await expect(migrate(db, readMigrations(dir))).rejects.toThrow(
+        '001_one was changed after it was applied',
+      );
       await db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

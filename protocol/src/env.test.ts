@@ -19,7 +19,6 @@ describe('parseEnv', () => {
     ['PORT', 'abc'],
     ['PORT', '0'],
     ['PORT', '70000'],
-    ['PORT', ''],
     ['ON', 'yes'],
     ['ORIGINS', '*'],
     ['ORIGINS', 'http://a:1,*'],
@@ -35,6 +34,11 @@ describe('parseEnv', () => {
     const r = parseEnv(schema, { PORT: 'abc', ON: 'maybe', ORIGINS: '*' });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['ON', 'ORIGINS', 'PORT']);
+  });
+
+  it('treats an empty variable as unset', () => {
+    const r = parseEnv(schema, { PORT: '', DB: '' });
+    expect(r).toEqual({ ok: true, value: { PORT: 4000, ON: false, ORIGINS: ['http://127.0.0.1:3000'] } });
   });
 
   it('returns a frozen value', () => {

@@ -4,13 +4,15 @@ export type EnvResult<T> = { ok: true; value: Readonly<T> } | { ok: false; probl
 
 /**
  * Parses an environment with a zod schema and reports every bad key at once
- * (`GATEWAY_PORT: expected a TCP port …`), never the values (they may be secrets).
+ * (`GATEWAY_PORT: expected a TCP port …`), never the values (they may be secrets). Empty means unset.
  */
 export function parseEnv<S extends z.ZodType>(
   schema: S,
   env: Record<string, string | undefined>,
 ): EnvResult<z.infer<S>> {
-  const res = schema.safeParse(env);
+  // An empty variable is an unset one (`FOO= cmd` is how shells unset for one command).
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const res = schema.safeParse(present);
   if (res.success) return { ok: true, value: Object.freeze(res.data) };
   const problems = res.error.issues.map((i) => `${String(i.path[0] ?? '(env)')}: ${i.message}`);
   return { ok: false, problems };

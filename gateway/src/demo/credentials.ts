@@ -15,13 +15,21 @@ export function resolveDemoPassword(configured: string | undefined, file: string
   return `cz-${randomBytes(9).toString('base64url')}`;
 }
 
-/** Keeps the demo credentials beside the data (mode 0600) so the launcher can print them. */
+/**
+ * Keeps the demo credentials beside the data (mode 0600) so the launcher can print them, with what
+ * this start did to the data set (created now, or kept from an earlier start).
+ */
 export function writeDemoCredentials(
   file: string,
   password: string,
   users: { username: string; description: string }[],
+  dataSet: { created: boolean; cameras: number },
 ): void {
   mkdirSync(dirname(file), { recursive: true });
-  const body = { password, users: users.map((u) => ({ username: u.username, description: u.description })) };
+  const body = {
+    password,
+    users: users.map((u) => ({ username: u.username, description: u.description })),
+    dataSet,
+  };
   writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
 }

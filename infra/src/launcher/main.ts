@@ -103,7 +103,6 @@ async function main(): Promise<void> {
   const gatewayUrl = `http://${host}:${config.GATEWAY_PORT}`;
   const webOrigin = `http://${host}:${config.WEB_PORT}`;
   const credentialsFile = join(dataDir, 'demo-credentials.json');
-  let demoSummary = '';
   await supervisor.start({
     name: 'gateway',
     cmd: node,
@@ -122,14 +121,7 @@ async function main(): Promise<void> {
       DEMO_SIM_CAMERAS: String(config.SIM_CAMERAS),
       DEMO_CREDENTIALS_FILE: credentialsFile,
     },
-    ready: async (svc) => {
-      svc.onLine((line) => {
-        const m = /"created":(true|false).*"cameras":(\d+).*"msg":"demo data ready"/.exec(line);
-        if (m)
-          demoSummary = `${m[2]} cameras (${m[1] === 'true' ? 'created now' : 'kept from an earlier start'})`;
-      });
-      await waitForHttp(`${gatewayUrl}/healthz`);
-    },
+    ready: () => waitForHttp(`${gatewayUrl}/healthz`),
     readyTimeoutMs: 120_000,
   });
 
@@ -178,6 +170,7 @@ async function main(): Promise<void> {
     .object({
       password: z.string(),
       users: z.array(z.object({ username: z.string(), description: z.string() })),
+      dataSet: z.object({ created: z.boolean(), cameras: z.number() }),
     })
     .parse(JSON.parse(readFileSync(credentialsFile, 'utf8')));
   const lines = [
@@ -190,7 +183,7 @@ async function main(): Promise<void> {
     `  Media     ${mediaUrl}/healthz   (${config.MEDIASOUP_WORKERS} mediasoup workers)`,
     `  Cameras   ${rtspUrl}/cam01/main … /cam${String(config.SIM_CAMERAS).padStart(2, '0')}/sub`,
     `  Redis     ${config.REDIS_URL ? 'REDIS_URL' : `own redis-server, data in ${join(dataDir, 'redis')}`}`,
-    `  Demo data ${demoSummary || 'loaded'}`,
+    `  Demo data ${creds.dataSet.cameras} cameras (${creds.dataSet.created ? 'created now' : 'kept from an earlier start'})`,
     '',
     `  Demo users (password: ${creds.password}, kept in ${credentialsFile}):`,
     ...creds.users.map((u) => `    ${u.username.padEnd(22)} ${u.description}`),

@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+
+const cwd = fileURLToPath(new URL('..', import.meta.url));
+
+describe('media-server configuration', () => {
+  it('exits 1 and names every bad key', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd,
+      env: { PATH: process.env.PATH, MEDIA_PORT: 'abc', MEDIASOUP_WORKERS: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/MEDIA_PORT: expected a TCP port/);
+    expect(r.stderr).toMatch(/MEDIASOUP_WORKERS:/);
+    expect(r.stderr).toMatch(/MEDIASOUP_WORKER_BIN: /);
+  });
+
+  it('refuses an empty RTC port range', () => {
+    const r = loadConfig({ MEDIASOUP_WORKER_BIN: '/bin/true', RTC_MIN_PORT: '41000', RTC_MAX_PORT: '40000' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems).toEqual(['RTC_MAX_PORT: must be greater than RTC_MIN_PORT']);
+  });
+});
