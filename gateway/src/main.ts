@@ -16,6 +16,17 @@ if (!parsed.ok) {
 const config = parsed.value;
 const logger = createLogger(config.LOG_LEVEL, 'gateway');
 
+// A failure during start-up (database unreachable, a migration refused, a port taken) is logged
+// with its reason and ends the process with exit code 1; nothing half-started keeps running.
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'fatal error');
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  logger.fatal({ err }, 'fatal error');
+  process.exit(1);
+});
+
 const db = await openDb(
   config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : { pgliteDir: config.PGLITE_DIR },
 );

@@ -15,8 +15,8 @@ import {
 } from './steps.mjs';
 
 const command = process.argv[2];
-if (!['start', 'test', 'bench'].includes(command ?? '')) {
-  console.error('usage: node infra/bootstrap/cli.mjs start|test|bench [args…]');
+if (!['start', 'test', 'bench', 'setup'].includes(command ?? '')) {
+  console.error('usage: node infra/bootstrap/cli.mjs start|test|bench|setup [args…]');
   process.exit(2);
 }
 
@@ -63,6 +63,10 @@ async function bootstrap() {
 }
 
 const extra = await bootstrap();
+if (command === 'setup') {
+  process.stdout.write(`MEDIASOUP_WORKER_BIN=${extra.MEDIASOUP_WORKER_BIN}\n`);
+  process.exit(0);
+}
 const env = { ...process.env, ...extra, NEXT_TELEMETRY_DISABLED: '1' };
 const targets = {
   start: ['node', ['--import', 'tsx', 'src/launcher/main.ts'], join(ROOT, 'infra')],

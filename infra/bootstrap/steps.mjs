@@ -92,10 +92,15 @@ export function checkNode() {
 }
 
 function missingDebianPackages(names) {
-  return names.filter((name) => {
-    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
-    return r.status !== 0 || !r.stdout.includes('install ok installed');
-  });
+  // One dpkg-query for all names; unknown ones are reported on stderr and simply not listed.
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package}\t${Status}\n', ...names], { encoding: 'utf8' });
+  const installed = new Set(
+    (r.stdout ?? '')
+      .split('\n')
+      .filter((l) => l.endsWith('install ok installed'))
+      .map((l) => l.split('\t')[0].split(':')[0]),
+  );
+  return names.filter((n) => !installed.has(n));
 }
 
 export async function ensureDebianPackages(names) {

@@ -40,6 +40,14 @@ for (const pkg of PACKAGES) {
   process.stdout.write(`  ${code === 0 ? 'ok  ' : 'FAIL'} tsc ${pkg}\n`);
   record(`typecheck ${pkg}`, code === 0 ? 1 : 0, code === 0 ? 0 : 1);
 }
+{
+  // The benchmarks are not a workspace; they borrow infra's TypeScript and Node types.
+  const code = await sh(bin('infra', 'tsc'), ['-p', join(ROOT, 'bench', 'tsconfig.json')], {
+    cwd: join(ROOT, 'infra'),
+  });
+  process.stdout.write(`  ${code === 0 ? 'ok  ' : 'FAIL'} tsc bench\n`);
+  record('typecheck bench', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
+}
 
 header('lint and format (biome)');
 {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processesWithEnv } from './process-tree.ts';
+import { descendants, processesWithEnv, stillRunning } from './process-tree.ts';
 
 const infraDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -107,13 +107,16 @@ describe('the launcher (npm start) with embedded defaults', () => {
     expect(web.url).toMatch(/\/login$/);
     expect(await web.text()).toContain('data-testid="login-username"');
 
-    // The tree: redis, cameras, gateway, media (+ its mediasoup worker), web, and the launcher.
-    const tree = processesWithEnv('WALL_TEST_MARKER', marker);
-    expect(tree.length).toBeGreaterThanOrEqual(7);
+    // The tree: redis, cameras, gateway, media with its mediasoup worker, web.
+    const tree = descendants(first.child.pid ?? 0);
+    const expected = [/redis-server/, /rtsp-sim\.py/, /mediasoup-worker/, /next-server/];
+    for (const re of expected) expect(tree.map((p) => p.cmdline).join('\n')).toMatch(re);
+    expect(tree.filter((p) => /node .*src\/main\.ts/.test(p.cmdline)).length).toBe(2);
     const password = JSON.parse(readFileSync(join(dataDir, 'demo-credentials.json'), 'utf8')).password;
 
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
+    expect(stillRunning(tree)).toEqual([]);
     expect(processesWithEnv('WALL_TEST_MARKER', marker)).toEqual([]);
 
     // A second start keeps the first one's data (PGlite and Redis under the data directory).
@@ -121,8 +124,11 @@ describe('the launcher (npm start) with embedded defaults', () => {
     await second.ready;
     expect(second.output()).toMatch(/Demo data\s+324 cameras \(kept from an earlier start\)/);
     expect(JSON.parse(readFileSync(join(dataDir, 'demo-credentials.json'), 'utf8')).password).toBe(password);
+    const secondTree = descendants(second.child.pid ?? 0);
+    expect(secondTree.length).toBeGreaterThanOrEqual(6);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    expect(stillRunning(secondTree)).toEqual([]);
     expect(processesWithEnv('WALL_TEST_MARKER', marker)).toEqual([]);
   });
 

@@ -14,6 +14,17 @@ if (!parsed.ok) {
 const config = parsed.value;
 const logger = createLogger(config.LOG_LEVEL, 'media-server');
 
+// A failure during start-up (database unreachable, a migration refused, a port taken) is logged
+// with its reason and ends the process with exit code 1; nothing half-started keeps running.
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'fatal error');
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  logger.fatal({ err }, 'fatal error');
+  process.exit(1);
+});
+
 const pool = await WorkerPool.create({
   size: config.MEDIASOUP_WORKERS,
   rtcMinPort: config.RTC_MIN_PORT,
