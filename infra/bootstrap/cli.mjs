@@ -80,7 +80,16 @@ const targets = {
 const [cmd, args, cwd] = targets[command];
 const child = spawn(cmd, args, { cwd, env, stdio: 'inherit' });
 // The child gets terminal signals itself (same process group); forward the ones sent to us alone.
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => child.kill(sig));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => child.kill(sig === 'SIGHUP' ? 'SIGTERM' : sig));
 }
+// npm runs us through `sh -c`; a SIGTERM to npm alone can leave us orphaned. When our parent is
+// gone, stop the platform as if we had been told to.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) child.kill('SIGTERM');
+}, 500).unref();
+// Output to a terminal or pipe that went away must not crash us before the children are stopped.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -37,6 +37,15 @@ function shutdown(): Promise<void> {
 }
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
+process.on('SIGHUP', () => void shutdown());
+// If whoever started us dies without a signal reaching us, stop everything rather than linger.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown();
+}, 500).unref();
+// A closed terminal or pipe must not crash the launcher before its children are stopped.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 
 // Children see only what they need; the parent's environment passes through for PATH, HOME, etc.
 const baseEnv = { ...process.env, LOG_LEVEL: config.LOG_LEVEL, NEXT_TELEMETRY_DISABLED: '1' };
