@@ -28,6 +28,8 @@ interface Launch {
   exited: Promise<number | null>;
 }
 
+const launched: Launch[] = [];
+
 function launch(env: Record<string, string>): Launch {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts'], {
     cwd: infraDir,
@@ -47,15 +49,24 @@ function launch(env: Record<string, string>): Launch {
       reject(new Error(`launcher exited ${code} before READY:\n${out.slice(-3000)}`)),
     );
   });
-  return { child, output: () => out, ready, exited };
+  const l = { child, output: () => out, ready, exited };
+  launched.push(l);
+  return l;
 }
 
 describe('the launcher (npm start) with embedded defaults', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'wall-launcher-'));
   const marker = randomUUID();
   afterAll(() => {
-    // Never leave anything behind, even when an assertion failed half-way.
-    for (const pid of processesWithEnv('WALL_TEST_MARKER', marker)) {
+    // Never leave anything behind, even when an assertion failed half-way: the launchers' trees
+    // (by ancestry) and anything that inherited the marker (re-parented orphans).
+    const leftovers = new Set<number>(processesWithEnv('WALL_TEST_MARKER', marker));
+    for (const l of launched) {
+      if (l.child.exitCode !== null || l.child.pid === undefined) continue;
+      for (const p of descendants(l.child.pid)) leftovers.add(p.pid);
+      leftovers.add(l.child.pid);
+    }
+    for (const pid of leftovers) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
