@@ -65,6 +65,7 @@ export default defineConfig({
       MEDIASOUP_WORKERS: '1',
       RTC_MIN_PORT: '41000',
       RTC_MAX_PORT: '41499',
+      WEBRTC_PORT: '45444',
       LOG_LEVEL: 'warn',
     },
   },

@@ -1,18 +1,56 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { cpus } from 'node:os';
 import { envVar, parseEnv } from '@wall/protocol';
 import { z } from 'zod';
+
+/** An Ed25519 public key as base64url of its 32 raw bytes (the JWK `x`). */
+const ed25519PublicKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, 'expected the Ed25519 public key as 43 base64url characters')
+  .transform((x, ctx): KeyObject => {
+    try {
+      return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not a valid Ed25519 public key' });
+      return z.NEVER;
+    }
+  });
 
 export const mediaEnvSchema = z
   .object({
     MEDIA_HOST: envVar.host('127.0.0.1'),
     MEDIA_PORT: envVar.port(4100),
+    /** This node's id: the audience of the stream tokens it accepts, its key in the Redis registry. */
+    MEDIA_NODE_ID: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a short lower-case id')
+      .default('media-1'),
+    /** Where browsers reach this node (signalling, snapshots). */
+    MEDIA_PUBLIC_URL: envVar.url(['http', 'https']).default('http://127.0.0.1:4100'),
+    /** Browser origins allowed to connect (socket.io CORS); never a wildcard. */
+    MEDIA_WEB_ORIGINS: envVar.origins('http://127.0.0.1:3000,http://localhost:3000'),
+    /** The gateway's stream-token public key. */
+    MEDIA_TOKEN_PUBLIC_KEY: ed25519PublicKey,
+    /** Shared secret of the control API (gateway → node), at least 32 characters. */
+    MEDIA_CONTROL_SECRET: z.string().min(32, 'must be at least 32 characters'),
     REDIS_URL: envVar.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
     /** mediasoup workers in the pool; default one per core. */
     MEDIASOUP_WORKERS: envVar.int(cpus().length, 1, 64),
     /** The worker binary built offline by the bootstrap (mediasoup reads the same variable). */
     MEDIASOUP_WORKER_BIN: z.string().min(1, 'required: path of the mediasoup-worker binary'),
+    /** Ports of the plain (ingest) transports, split between workers. */
     RTC_MIN_PORT: envVar.port(40000),
     RTC_MAX_PORT: envVar.port(40999),
+    /** First WebRtcServer port; worker i listens on WEBRTC_PORT + i (UDP and TCP). */
+    WEBRTC_PORT: envVar.port(44444),
+    WEBRTC_LISTEN_IP: envVar.host('127.0.0.1'),
+    /** The address browsers see in ICE candidates when it differs from the listen address. */
+    WEBRTC_ANNOUNCED_IP: z
+      .string()
+      .regex(/^[A-Za-z0-9.:-]+$/, 'expected a host name or IP address')
+      .optional(),
+    /** How long an ingest runs after its last viewer left (ms). */
+    INGEST_IDLE_TIMEOUT_MS: envVar.int(30_000, 1_000, 3_600_000),
     LOG_LEVEL: envVar.logLevel(),
   })
   .refine((c) => c.RTC_MIN_PORT < c.RTC_MAX_PORT, {

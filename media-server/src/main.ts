@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
-import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './lib/logger.ts';
-import { WorkerPool } from './workers/pool.ts';
+import { createMediaNode } from './node.ts';
 
 const parsed = loadConfig(process.env);
 if (!parsed.ok) {
@@ -14,8 +13,8 @@ if (!parsed.ok) {
 const config = parsed.value;
 const logger = createLogger(config.LOG_LEVEL, 'media-server');
 
-// A failure during start-up (database unreachable, a migration refused, a port taken) is logged
-// with its reason and ends the process with exit code 1; nothing half-started keeps running.
+// A failure during start-up (a port taken, no worker binary) is logged with its reason and ends
+// the process with exit code 1; nothing half-started keeps running.
 process.on('uncaughtException', (err) => {
   logger.fatal({ err }, 'fatal error');
   process.exit(1);
@@ -23,13 +22,6 @@ process.on('uncaughtException', (err) => {
 process.on('unhandledRejection', (err) => {
   logger.fatal({ err }, 'fatal error');
   process.exit(1);
-});
-
-const pool = await WorkerPool.create({
-  size: config.MEDIASOUP_WORKERS,
-  rtcMinPort: config.RTC_MIN_PORT,
-  rtcMaxPort: config.RTC_MAX_PORT,
-  logger: logger.child({ feature: 'workers' }),
 });
 
 const redis = new Redis(config.REDIS_URL, {
@@ -40,16 +32,17 @@ const redis = new Redis(config.REDIS_URL, {
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
 await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'redis not reachable yet'));
 
-const app = await buildApp({ config, pool, redis, logger });
-await app.listen({ host: config.MEDIA_HOST, port: config.MEDIA_PORT });
+const node = await createMediaNode(config, redis, logger);
+await node.app.listen({ host: config.MEDIA_HOST, port: config.MEDIA_PORT });
+node.registry.start();
+logger.info({ nodeId: config.MEDIA_NODE_ID, workers: node.pool.size }, 'media node ready');
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
-  await app.close().catch((err: unknown) => logger.error({ err }, 'close http'));
-  pool.close();
+  await node.close().catch((err: unknown) => logger.error({ err }, 'close'));
   redis.disconnect();
   process.exit(0);
 }

@@ -17,10 +17,34 @@ describe('media-server configuration', () => {
     expect(r.stderr).toMatch(/MEDIA_PORT: expected a TCP port/);
     expect(r.stderr).toMatch(/MEDIASOUP_WORKERS:/);
     expect(r.stderr).toMatch(/MEDIASOUP_WORKER_BIN: /);
+    expect(r.stderr).toMatch(/MEDIA_TOKEN_PUBLIC_KEY: /);
+    expect(r.stderr).toMatch(/MEDIA_CONTROL_SECRET: /);
+  });
+
+  it('refuses a control secret shorter than 32 characters and a key that is not Ed25519', () => {
+    const r = loadConfig({
+      MEDIASOUP_WORKER_BIN: '/bin/true',
+      MEDIA_TOKEN_PUBLIC_KEY: 'abc',
+      MEDIA_CONTROL_SECRET: 'short',
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.problems).toEqual([
+        'MEDIA_TOKEN_PUBLIC_KEY: expected the Ed25519 public key as 43 base64url characters',
+        'MEDIA_CONTROL_SECRET: must be at least 32 characters',
+      ]);
+      expect(r.problems.join('')).not.toContain('short');
+    }
   });
 
   it('refuses an empty RTC port range', () => {
-    const r = loadConfig({ MEDIASOUP_WORKER_BIN: '/bin/true', RTC_MIN_PORT: '41000', RTC_MAX_PORT: '40000' });
+    const r = loadConfig({
+      MEDIASOUP_WORKER_BIN: '/bin/true',
+      MEDIA_TOKEN_PUBLIC_KEY: '9EPjyTmoPZKzaoZC7C8XeM1uAOuSBC85q5UYdM8xBuQ',
+      MEDIA_CONTROL_SECRET: 's'.repeat(32),
+      RTC_MIN_PORT: '41000',
+      RTC_MAX_PORT: '40000',
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problems).toEqual(['RTC_MAX_PORT: must be greater than RTC_MIN_PORT']);
   });

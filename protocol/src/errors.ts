@@ -19,6 +19,23 @@ export const ERROR_CODES = {
   'not_found:camera': 404,
   rate_limited: 429,
   'unavailable:dependency': 503,
+  // Stream tokens (R-ACC-5): the media server serves nothing without a valid one.
+  'token:missing': 401,
+  'token:malformed': 401,
+  'token:signature': 401,
+  'token:expired': 401,
+  'token:lifetime': 401,
+  'token:camera': 403,
+  'token:node': 403,
+  'token:profile': 403,
+  // Media streams.
+  'stream:not_ingested': 409,
+  'stream:offline': 503,
+  'stream:unsupported_codec': 422,
+  'invalid:source_url': 422,
+  'transport:missing': 409,
+  'transport:limit': 429,
+  'not_found:consumer': 404,
   internal: 500,
 } as const satisfies Record<string, number>;
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadConfig, ROOT } from './config.ts';
+import { ensureSecrets } from './secrets.ts';
 import { Supervisor, waitForHttp, waitForLine } from './supervisor.ts';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -53,6 +54,7 @@ const node = process.execPath;
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const secrets = ensureSecrets(dataDir);
 
   // 1. Redis: the configured one, else our own with its data under .data/redis.
   let redisUrl = config.REDIS_URL;
@@ -148,6 +150,12 @@ async function main(): Promise<void> {
       REDIS_URL: redisUrl,
       MEDIASOUP_WORKERS: String(config.MEDIASOUP_WORKERS),
       MEDIASOUP_WORKER_BIN: config.MEDIASOUP_WORKER_BIN,
+      MEDIA_NODE_ID: 'media-1',
+      MEDIA_PUBLIC_URL: mediaUrl,
+      MEDIA_WEB_ORIGINS:
+        host === '127.0.0.1' ? `${webOrigin},http://localhost:${config.WEB_PORT}` : webOrigin,
+      MEDIA_TOKEN_PUBLIC_KEY: secrets.streamTokenPublicKey,
+      MEDIA_CONTROL_SECRET: secrets.mediaControlSecret,
     },
     ready: () => waitForHttp(`${mediaUrl}/healthz`),
     readyTimeoutMs: 60_000,

@@ -9,6 +9,8 @@ export interface WorkerPoolOptions {
   rtcMinPort: number;
   rtcMaxPort: number;
   logger: Logger;
+  /** One WebRtcServer per worker, on basePort + worker index (UDP and TCP). */
+  webRtc?: { listenIp: string; announcedIp?: string; basePort: number };
   /** Delay before a dead worker is recreated. */
   respawnDelayMs?: number;
 }
@@ -17,6 +19,7 @@ export interface PoolSlot {
   index: number;
   worker: types.Worker;
   router: types.Router;
+  webRtcServer?: types.WebRtcServer;
 }
 
 export interface WorkerPoolEvents {
@@ -66,13 +69,21 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#options.size;
   }
 
-  /** Round-robin over live workers; placement by load comes with the ingest. */
-  pick(): PoolSlot {
+  /** Round-robin over live workers, or the live worker with the least weight when one is given. */
+  pick(weight?: (slot: PoolSlot) => number): PoolSlot {
     const live = this.slots;
     if (live.length === 0) throw new Error('no mediasoup worker is running');
+    if (weight) {
+      return live.reduce((best, s) => (weight(s) < weight(best) ? s : best));
+    }
     const slot = live[this.#next % live.length] as PoolSlot;
     this.#next++;
     return slot;
+  }
+
+  /** The slot of a worker, if it is still running. */
+  slotOf(index: number): PoolSlot | undefined {
+    return this.#slots[index];
   }
 
   async #start(index: number): Promise<PoolSlot> {
@@ -87,6 +98,16 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     });
     const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
     const slot: PoolSlot = { index, worker, router };
+    const webRtc = this.#options.webRtc;
+    if (webRtc) {
+      const listen = { ip: webRtc.listenIp, announcedIp: webRtc.announcedIp, port: webRtc.basePort + index };
+      slot.webRtcServer = await worker.createWebRtcServer({
+        listenInfos: [
+          { protocol: 'udp', ...listen },
+          { protocol: 'tcp', ...listen },
+        ],
+      });
+    }
     this.#slots[index] = slot;
     logger.info({ index, pid: worker.pid }, 'mediasoup worker started');
     worker.on('died', (err) => {

@@ -1,0 +1,103 @@
+import type { RtspSource } from '@wall/protocol';
+
+export interface FfmpegIngestArgs {
+  source: RtspSource;
+  relayHost: string;
+  relayPort: number;
+  ssrc: number;
+  payloadType: number;
+  /** H.265 (or another codec the wall cannot play) is transcoded to H.264; H.264 is copied. */
+  transcode: boolean;
+  gop?: number;
+}
+
+/**
+ * ffmpeg's arguments (an array: never a shell string) to pull an RTSP source and send its video as
+ * RTP to the node's relay socket. H.264 passes through untouched; anything else is transcoded.
+ */
+export function ffmpegIngestArgs(a: FfmpegIngestArgs): string[] {
+  const video = a.transcode
+    ? [
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'zerolatency',
+        '-profile:v',
+        'baseline',
+        '-bf',
+        '0',
+        '-g',
+        String(a.gop ?? 50),
+      ]
+    : ['-c:v', 'copy'];
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'info',
+    '-rtsp_transport',
+    a.source.transport,
+    // Socket timeout in microseconds: a silent camera ends the process, which reports it offline.
+    '-timeout',
+    '5000000',
+    '-fflags',
+    'nobuffer',
+    '-flags',
+    'low_delay',
+    '-i',
+    a.source.url,
+    '-map',
+    '0:v:0',
+    '-an',
+    ...video,
+    '-f',
+    'rtp',
+    '-ssrc',
+    String(a.ssrc),
+    '-payload_type',
+    String(a.payloadType),
+    // RTCP (sender reports) to the same port: the relay and the PlainTransport multiplex it.
+    `rtp://${a.relayHost}:${a.relayPort}?rtcpport=${a.relayPort}&pkt_size=1200`,
+  ];
+}
+
+/** Validates a source URL beyond its schema: scheme, host, no whitespace or control characters. */
+export function checkSourceUrl(url: string): 'ok' | 'invalid_url' {
+  if (/[\s\p{Cc}]/u.test(url)) return 'invalid_url';
+  try {
+    const u = new URL(url);
+    if ((u.protocol !== 'rtsp:' && u.protocol !== 'rtsps:') || !u.hostname) return 'invalid_url';
+    return 'ok';
+  } catch {
+    return 'invalid_url';
+  }
+}
+
+/** Replaces credentials in any URL inside a text (ffmpeg echoes its input URL). */
+export function redactCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]*@/gi, '$1[redacted]@');
+}
+
+/** The codec ffmpeg found in the input, from its `Stream #0:0: Video: h264 …` line. */
+export function videoCodecOf(line: string): string | undefined {
+  return /Stream #\d+:\d+.*: Video: ([a-z0-9_]+)/.exec(line)?.[1];
+}
+
+/** Why ffmpeg gave up on a source, as a stable word for the stream status. */
+export function failureReason(stderr: string, exitCode: number | null): string {
+  const rules: [RegExp, string][] = [
+    [/401 Unauthorized/i, 'rtsp:401'],
+    [/403 Forbidden/i, 'rtsp:403'],
+    [/404 Not Found/i, 'rtsp:404'],
+    [/Connection refused/i, 'unreachable'],
+    [/No route to host|Network is unreachable|timed out|Connection timed out/i, 'unreachable'],
+    [/Name or service not known|Temporary failure in name resolution|Failed to resolve/i, 'dns'],
+    [/Invalid data found|could not find codec parameters/i, 'invalid_stream'],
+    [/does not contain any stream|Stream map .* matches no streams/i, 'no_video'],
+  ];
+  for (const [re, reason] of rules) if (re.test(stderr)) return reason;
+  return `exited:${exitCode ?? 'signal'}`;
+}

@@ -1,0 +1,2 @@
+export { Ingest } from './ingest.ts';
+export { IngestManager } from './manager.ts';

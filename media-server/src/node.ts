@@ -1,0 +1,93 @@
+import type { MediaNodeInfo } from '@wall/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { buildApp } from './app.ts';
+import type { MediaConfig } from './config.ts';
+import { IngestManager } from './ingest/index.ts';
+import type { Logger } from './lib/logger.ts';
+import { NodeRegistry } from './registry/index.ts';
+import { attachSignalling, type Signalling } from './signalling/index.ts';
+import { verifyStreamToken } from './tokens/index.ts';
+import { WorkerPool } from './workers/pool.ts';
+
+export interface MediaNode {
+  app: FastifyInstance;
+  pool: WorkerPool;
+  ingests: IngestManager;
+  signalling: Signalling;
+  registry: NodeRegistry;
+  info(): MediaNodeInfo;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires a media node: worker pool, ingests, HTTP (health, control, snapshots), viewer signalling,
+ * Redis registry. Not listening yet: `node.app.listen()` starts it. `close()` closes children first.
+ */
+export async function createMediaNode(config: MediaConfig, redis: Redis, logger: Logger): Promise<MediaNode> {
+  const pool = await WorkerPool.create({
+    size: config.MEDIASOUP_WORKERS,
+    rtcMinPort: config.RTC_MIN_PORT,
+    rtcMaxPort: config.RTC_MAX_PORT,
+    webRtc: {
+      listenIp: config.WEBRTC_LISTEN_IP,
+      announcedIp: config.WEBRTC_ANNOUNCED_IP,
+      basePort: config.WEBRTC_PORT,
+    },
+    logger: logger.child({ feature: 'workers' }),
+  });
+  const ingests = new IngestManager({
+    pool,
+    logger: logger.child({ feature: 'ingest' }),
+    nodeId: config.MEDIA_NODE_ID,
+    idleTimeoutMs: config.INGEST_IDLE_TIMEOUT_MS,
+  });
+  const verifyToken = (token: string | undefined) =>
+    verifyStreamToken(token, { publicKey: config.MEDIA_TOKEN_PUBLIC_KEY, nodeId: config.MEDIA_NODE_ID });
+  let signalling: Signalling | undefined;
+  const info = (): MediaNodeInfo => {
+    const streams = ingests.list().length;
+    const consumers = signalling?.consumerCount() ?? 0;
+    return {
+      id: config.MEDIA_NODE_ID,
+      publicUrl: config.MEDIA_PUBLIC_URL,
+      controlUrl: `http://${config.MEDIA_HOST}:${config.MEDIA_PORT}`,
+      workers: pool.slots.length,
+      streams,
+      consumers,
+      load: Math.min(1, (streams + consumers / 50) / (Math.max(1, pool.size) * 25)),
+      heartbeatAt: Date.now(),
+    };
+  };
+  const app = await buildApp({ config, pool, redis, logger, ingests, verifyToken, nodeInfo: info });
+  signalling = attachSignalling({
+    httpServer: app.server,
+    pool,
+    ingests,
+    verifyToken,
+    origins: config.MEDIA_WEB_ORIGINS,
+    logger,
+  });
+  const registry = new NodeRegistry(redis, info, logger.child({ feature: 'registry' }));
+  ingests.on('status', (s) => registry.publishStatus(s));
+  ingests.on('ingest:closed', (i) => registry.removeStream(i.cameraId, i.profile));
+  let closed = false;
+  const sig = signalling;
+  return {
+    app,
+    pool,
+    ingests,
+    signalling: sig,
+    registry,
+    info,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await sig.close();
+      await app.close();
+      ingests.close();
+      await registry.stop();
+      pool.close();
+    },
+  };
+}

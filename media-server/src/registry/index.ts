@@ -1,0 +1,77 @@
+import type { MediaNodeInfo, StreamStatus } from '@wall/protocol';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.ts';
+
+export const NODES_KEY = 'media:nodes';
+export const nodeKey = (id: string) => `media:node:${id}`;
+export const STREAMS_KEY = 'media:streams';
+export const STREAM_STATUS_CHANNEL = 'media:stream-status';
+
+const HEARTBEAT_MS = 5000;
+const STATUS_MIN_INTERVAL_MS = 2000;
+
+/**
+ * Publishes this node (heartbeat with its load, so the gateway can place cameras) and the status
+ * of its streams to Redis. Redis being away is logged, never fatal: publishing resumes with it.
+ */
+export class NodeRegistry {
+  readonly #redis: Redis;
+  readonly #info: () => MediaNodeInfo;
+  readonly #log: Logger;
+  readonly #lastSent = new Map<string, { at: number; state: string }>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(redis: Redis, info: () => MediaNodeInfo, log: Logger) {
+    this.#redis = redis;
+    this.#info = info;
+    this.#log = log;
+  }
+
+  start(): void {
+    const beat = () => {
+      const info = this.#info();
+      this.#redis
+        .multi()
+        .set(nodeKey(info.id), JSON.stringify(info), 'PX', HEARTBEAT_MS * 3)
+        .sadd(NODES_KEY, info.id)
+        .exec()
+        .catch((err: Error) => this.#log.warn({ err: err.message }, 'heartbeat not written'));
+    };
+    beat();
+    this.#timer = setInterval(beat, HEARTBEAT_MS);
+    this.#timer.unref();
+  }
+
+  /** Stream status: immediately on a state change, else at most every 2 s per stream. */
+  publishStatus(s: StreamStatus): void {
+    const key = `${s.cameraId}:${s.profile}`;
+    const last = this.#lastSent.get(key);
+    const now = Date.now();
+    if (last && last.state === s.state && now - last.at < STATUS_MIN_INTERVAL_MS) return;
+    this.#lastSent.set(key, { at: now, state: s.state });
+    const json = JSON.stringify(s);
+    this.#redis
+      .multi()
+      .hset(STREAMS_KEY, key, json)
+      .publish(STREAM_STATUS_CHANNEL, json)
+      .exec()
+      .catch((err: Error) => this.#log.warn({ err: err.message }, 'stream status not published'));
+  }
+
+  removeStream(cameraId: string, profile: string): void {
+    const key = `${cameraId}:${profile}`;
+    this.#lastSent.delete(key);
+    this.#redis.hdel(STREAMS_KEY, key).catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    const id = this.#info().id;
+    await this.#redis
+      .multi()
+      .del(nodeKey(id))
+      .srem(NODES_KEY, id)
+      .exec()
+      .catch(() => undefined);
+  }
+}
