@@ -74,7 +74,7 @@ const targets = {
   bench: [
     'node',
     ['--import', 'tsx', join(ROOT, 'bench/run.ts'), ...process.argv.slice(3)],
-    join(ROOT, 'infra'),
+    join(ROOT, 'bench'),
   ],
 };
 const [cmd, args, cwd] = targets[command];

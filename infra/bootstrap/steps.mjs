@@ -147,7 +147,7 @@ function workspaceManifests() {
     'package.json',
     'pnpm-workspace.yaml',
     'pnpm-lock.yaml',
-    ...['protocol', 'gateway', 'media-server', 'web', 'infra'].map((p) => `${p}/package.json`),
+    ...['protocol', 'gateway', 'media-server', 'web', 'infra', 'bench'].map((p) => `${p}/package.json`),
   ];
 }
 

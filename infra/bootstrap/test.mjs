@@ -7,7 +7,7 @@ import { DEBIAN_PACKAGES, ensureDebianPackages, ROOT } from './steps.mjs';
 import { ensureTestServices } from './test-services.mjs';
 
 const RESULTS = join(ROOT, '.data', 'test-results');
-const PACKAGES = ['protocol', 'gateway', 'media-server', 'infra', 'web'];
+const PACKAGES = ['protocol', 'gateway', 'media-server', 'infra', 'web', 'bench'];
 const bin = (pkg, name) => join(ROOT, pkg, 'node_modules', '.bin', name);
 
 function sh(cmd, args, { cwd = ROOT, env = process.env } = {}) {
@@ -39,14 +39,6 @@ for (const pkg of PACKAGES) {
   const code = await sh(bin(pkg, 'tsc'), ['-p', 'tsconfig.json'], { cwd: join(ROOT, pkg) });
   process.stdout.write(`  ${code === 0 ? 'ok  ' : 'FAIL'} tsc ${pkg}\n`);
   record(`typecheck ${pkg}`, code === 0 ? 1 : 0, code === 0 ? 0 : 1);
-}
-{
-  // The benchmarks are not a workspace; they borrow infra's TypeScript and Node types.
-  const code = await sh(bin('infra', 'tsc'), ['-p', join(ROOT, 'bench', 'tsconfig.json')], {
-    cwd: join(ROOT, 'infra'),
-  });
-  process.stdout.write(`  ${code === 0 ? 'ok  ' : 'FAIL'} tsc bench\n`);
-  record('typecheck bench', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
 }
 
 header('lint and format (biome)');

@@ -22,7 +22,12 @@ describe('ffmpeg ingest arguments', () => {
       '-i',
       'rtsp://u:p@10.0.0.5:554/ch1',
     ]);
-    expect(args.slice(args.indexOf('-c:v'), args.indexOf('-c:v') + 2)).toEqual(['-c:v', 'copy']);
+    expect(args.slice(args.indexOf('-c:v'), args.indexOf('-c:v') + 4)).toEqual([
+      '-c:v',
+      'copy',
+      '-bsf:v',
+      'dump_extra=freq=keyframe',
+    ]);
     expect(args.at(-1)).toBe('rtp://127.0.0.1:40123?rtcpport=40123&pkt_size=1200');
     expect(args).toContain('-an');
     expect(args[args.indexOf('-ssrc') + 1]).toBe('1234');

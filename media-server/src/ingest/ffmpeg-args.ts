@@ -31,7 +31,9 @@ export function ffmpegIngestArgs(a: FfmpegIngestArgs): string[] {
         '-g',
         String(a.gop ?? 50),
       ]
-    : ['-c:v', 'copy'];
+    : // Many cameras send SPS/PPS only in the SDP: put them in-band before every key frame, where
+      // mediasoup (which marks key frames by their SPS) and late-joining decoders need them.
+      ['-c:v', 'copy', '-bsf:v', 'dump_extra=freq=keyframe'];
   return [
     '-hide_banner',
     '-nostdin',
