@@ -37,8 +37,7 @@ export function verifyStreamToken(
   }
   const [h = '', p = '', s = ''] = parts;
   const header = decodeJson(h) as { alg?: unknown; typ?: unknown } | undefined;
-  if (!header || header.alg !== 'EdDSA')
-    throw new AppError('token:malformed', 'the stream token must be EdDSA');
+  if (header?.alg !== 'EdDSA') throw new AppError('token:malformed', 'the stream token must be EdDSA');
   const signature = Buffer.from(s, 'base64url');
   if (signature.length !== 64 || !verify(null, Buffer.from(`${h}.${p}`), options.publicKey, signature)) {
     throw new AppError('token:signature', 'the stream token signature is not valid');
