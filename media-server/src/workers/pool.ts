@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
+import { AppError } from '../lib/app-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import { MEDIA_CODECS } from './codecs.ts';
 
@@ -72,7 +73,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   /** Round-robin over live workers, or the live worker with the least weight when one is given. */
   pick(weight?: (slot: PoolSlot) => number): PoolSlot {
     const live = this.slots;
-    if (live.length === 0) throw new Error('no mediasoup worker is running');
+    if (live.length === 0)
+      throw new AppError('unavailable:dependency', 'no mediasoup worker is running: try again');
     if (weight) {
       return live.reduce((best, s) => (weight(s) < weight(best) ? s : best));
     }
