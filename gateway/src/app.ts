@@ -1,9 +1,11 @@
+import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { registerHealthRoutes } from './health/index.ts';
+import { RateLimiter, registerIdentity, SessionStore } from './identity/index.ts';
 import { AppError } from './lib/app-error.ts';
 import type { Logger } from './lib/logger.ts';
 
@@ -46,5 +48,20 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   );
 
   registerHealthRoutes(app, { db: deps.db, redis: deps.redis });
+  await app.register(cookie);
+  const c = deps.config;
+  await registerIdentity(app, {
+    db: deps.db,
+    sessions: new SessionStore(deps.redis, {
+      idleTimeoutS: c.SESSION_IDLE_TIMEOUT_S,
+      absoluteTimeoutS: c.SESSION_ABSOLUTE_TIMEOUT_S,
+    }),
+    limiter: new RateLimiter(deps.redis),
+    webOrigins: c.WEB_ORIGINS,
+    cookieSecure: c.COOKIE_SECURE,
+    absoluteTimeoutS: c.SESSION_ABSOLUTE_TIMEOUT_S,
+    loginPerUser: { max: c.LOGIN_MAX_PER_USER, windowS: c.LOGIN_WINDOW_S },
+    loginPerAddress: { max: c.LOGIN_MAX_PER_ADDRESS, windowS: c.LOGIN_WINDOW_S },
+  });
   return app;
 }

@@ -11,6 +11,16 @@ export const gatewayEnvSchema = z.object({
   /** Browser origins allowed by CORS; never a wildcard. */
   WEB_ORIGINS: envVar.origins('http://127.0.0.1:3000,http://localhost:3000'),
   LOG_LEVEL: envVar.logLevel(),
+  /** A session unused this long ends (seconds). */
+  SESSION_IDLE_TIMEOUT_S: envVar.int(1800, 1, 86_400),
+  /** A session ends this long after sign-in, used or not (seconds). */
+  SESSION_ABSOLUTE_TIMEOUT_S: envVar.int(43_200, 60, 604_800),
+  /** Mark the session cookie Secure (set it whenever the gateway is served over HTTPS). */
+  COOKIE_SECURE: envVar.bool(false),
+  /** Failed sign-ins allowed per user, and per address, in LOGIN_WINDOW_S. */
+  LOGIN_MAX_PER_USER: envVar.int(5, 1, 1000),
+  LOGIN_MAX_PER_ADDRESS: envVar.int(30, 1, 10_000),
+  LOGIN_WINDOW_S: envVar.int(900, 1, 86_400),
   /** Load the Changzhou demo data set on start (once; kept afterwards). */
   DEMO_SEED: envVar.bool(false),
   /** Where the demo's simulated RTSP cameras are served. */

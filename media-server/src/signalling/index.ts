@@ -206,7 +206,10 @@ export function attachSignalling(o: SignallingOptions): Signalling {
             producer.observer.once('close', () => piped.delete(key));
             p.catch(() => piped.delete(key));
           }
-          await p;
+          await p.catch(() => {
+            // The producer closed between the lookup and the pipe (it is moving to another worker).
+            throw new AppError('unavailable:dependency', 'the stream is moving to another worker: try again');
+          });
         }
         const caps = req.rtpCapabilities as unknown as types.RtpCapabilities;
         if (!router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) {
