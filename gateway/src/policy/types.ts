@@ -1,0 +1,107 @@
+import type {
+  CameraState,
+  DepartmentKind,
+  DistrictCode,
+  ErrorCode,
+  Funding,
+  Grade,
+  Tier,
+} from '@wall/protocol';
+
+/**
+ * Every action the gateway decides (R-ACC-1). `playback:view` and `export` are defined now so the
+ * audit vocabulary is stable, but no rule allows them yet: see `decide.ts` (R-RET-4).
+ */
+export const ACTIONS = ['catalog:read', 'live:view', 'ptz:control', 'playback:view', 'export'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/**
+ * Roles the policy reads. A role only ever adds a right (never removes one). They encode the
+ * "specific rules of tiered permissions" that Art. 12 ¶2 leaves to the city emergency agency and
+ * the police to lay down separately.
+ */
+export const POLICY_ROLES = {
+  /** Live view for departments without a statutory live right (admin, regulator, state_security). */
+  viewer: 'viewer',
+  /** Live view as `viewer`, plus PTZ control of every camera the subject may view live. */
+  operator: 'operator',
+} as const;
+
+/** The user asking, with the facts of their organisation. */
+export interface Subject {
+  userId: string;
+  orgId: string;
+  tier: Tier;
+  /** The org's district; `null` for city-tier orgs. A district-tier subject without one sees nothing. */
+  districtCode: DistrictCode | null;
+  departmentKind: DepartmentKind;
+  roles: readonly string[];
+  /** 1 … 4; compared with the camera's grade (R-ACC-2). */
+  clearance: Grade;
+  /** County-level-or-above police certificate (Art. 21 ¶1, R-RET-1). Not used until retrieval rules exist. */
+  countyPoliceCertificate: boolean;
+}
+
+/** The facts about a camera the policy needs; nothing else (no name, no URL, no credentials). */
+export interface CameraFacts {
+  id: string;
+  /** Owner org of the camera's source system. */
+  ownerOrgId: string;
+  funding: Funding;
+  /** The district recorded at registration. The policy trusts this code, not the coordinates. */
+  districtCode: DistrictCode;
+  grade: Grade;
+  state: CameraState;
+  /** WGS-84. */
+  lon: number;
+  lat: number;
+}
+
+/** National emergency levels: 1 = Ⅰ especially major, 2 = Ⅱ major, 3 = Ⅲ larger, 4 = Ⅳ general. */
+export type IncidentLevel = 1 | 2 | 3 | 4;
+
+export interface IncidentFacts {
+  id: string;
+  level: IncidentLevel;
+  /** Centre of the incident area, WGS-84. */
+  lon: number;
+  lat: number;
+  /** Radius of the incident area in metres; a camera at exactly this distance is inside. */
+  radiusM: number;
+  /** Informational: scope is decided by the camera's district and the subject's tier, not by this. */
+  districtCode?: DistrictCode;
+  openedAt: Date;
+  /** The grant ends at this instant (exclusive). `null`/absent while the incident is open. */
+  closedAt?: Date | null;
+}
+
+export interface PolicyContext {
+  now: Date;
+  /** Incidents to consider; closed or not-yet-open ones may be passed and are ignored. */
+  openIncidents: readonly IncidentFacts[];
+  /**
+   * Optional ceiling on an emergency grant, in ms from the incident's opening (R-ACC-4 "or a set
+   * maximum"). Absent: the grant lasts until the incident closes.
+   */
+  emergencyMaxMs?: number;
+}
+
+export type DenyReason = Extract<
+  ErrorCode,
+  'forbidden:grade' | 'forbidden:tier' | 'forbidden:private' | 'forbidden:role' | 'forbidden:state'
+>;
+
+export interface EmergencyGrant {
+  readonly incidentId: string;
+}
+
+export type AllowDecision =
+  | { readonly allow: true; readonly reason: 'allowed'; readonly emergency?: undefined }
+  | { readonly allow: true; readonly reason: 'allowed:emergency'; readonly emergency: EmergencyGrant };
+
+export interface DenyDecision {
+  readonly allow: false;
+  readonly reason: DenyReason;
+}
+
+export type Decision = AllowDecision | DenyDecision;
