@@ -2,12 +2,17 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { appendAudit, registerAuditRoutes } from './audit/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { registerHealthRoutes } from './health/index.ts';
-import { RateLimiter, registerIdentity, SessionStore } from './identity/index.ts';
+import { RateLimiter, registerIdentity, requireAuth, SessionStore } from './identity/index.ts';
+import { registerIncidentRoutes } from './incidents/index.ts';
 import { AppError } from './lib/app-error.ts';
 import type { Logger } from './lib/logger.ts';
+import { registerLiveRoutes } from './live/index.ts';
+import { MediaDirectory } from './media/directory.ts';
+import { streamTokenKey } from './media/tokens.ts';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -62,6 +67,44 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     absoluteTimeoutS: c.SESSION_ABSOLUTE_TIMEOUT_S,
     loginPerUser: { max: c.LOGIN_MAX_PER_USER, windowS: c.LOGIN_WINDOW_S },
     loginPerAddress: { max: c.LOGIN_MAX_PER_ADDRESS, windowS: c.LOGIN_WINDOW_S },
+    onLogin: async (e) => {
+      await deps.db.transaction((tx) =>
+        appendAudit(tx, {
+          actorId: e.userId ?? null,
+          actorName: e.username,
+          action: 'auth.login',
+          targetKind: 'user',
+          targetId: e.userId ?? null,
+          result: e.ok ? 'ok' : 'deny',
+          reason: e.reason,
+          address: e.address,
+        }),
+      );
+    },
+  });
+  registerAuditRoutes(app, {
+    db: deps.db,
+    requireAuditor: async (req) => {
+      const auth = requireAuth(req);
+      if (!auth.user.roles.includes('auditor'))
+        throw new AppError('forbidden:role', 'only auditors read the audit log');
+    },
+  });
+  registerIncidentRoutes(app, { db: deps.db });
+  registerLiveRoutes(app, {
+    db: deps.db,
+    directory: new MediaDirectory(deps.redis),
+    ...(c.STREAM_TOKEN_PUBLIC_KEY && c.STREAM_TOKEN_PRIVATE_KEY && c.MEDIA_CONTROL_SECRET
+      ? {
+          media: {
+            tokenKey: streamTokenKey(c.STREAM_TOKEN_PUBLIC_KEY, c.STREAM_TOKEN_PRIVATE_KEY),
+            controlSecret: c.MEDIA_CONTROL_SECRET,
+          },
+        }
+      : {}),
+    audit: async (tx, e) => {
+      await appendAudit(tx, e);
+    },
   });
   return app;
 }

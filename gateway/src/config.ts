@@ -11,6 +11,17 @@ export const gatewayEnvSchema = z.object({
   /** Browser origins allowed by CORS; never a wildcard. */
   WEB_ORIGINS: envVar.origins('http://127.0.0.1:3000,http://localhost:3000'),
   LOG_LEVEL: envVar.logLevel(),
+  /** Stream-token signing key (Ed25519 JWK `x` and `d`, base64url); without them no live video. */
+  STREAM_TOKEN_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'expected 43 base64url characters')
+    .optional(),
+  STREAM_TOKEN_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'expected 43 base64url characters')
+    .optional(),
+  /** Bearer secret of the media nodes' control API. */
+  MEDIA_CONTROL_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** A session unused this long ends (seconds). */
   SESSION_IDLE_TIMEOUT_S: envVar.int(1800, 1, 86_400),
   /** A session ends this long after sign-in, used or not (seconds). */

@@ -33,7 +33,10 @@ const MIGRATION_LOCK = 0x57a11;
  * changed after it was applied stops the start-up: history is not rewritten silently.
  */
 export async function migrate(db: Db, migrations = readMigrations()): Promise<string[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  // Checked first: a role without CREATE on the schema (the application role) may still start.
+  const exists = await db.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+  if (!exists.rows[0]?.t)
+    await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version text PRIMARY KEY,
     name text NOT NULL,
     checksum text NOT NULL,

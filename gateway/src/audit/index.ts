@@ -1,0 +1,28 @@
+export { appendAudit, MAX_DETAIL_CHARS } from './append.ts';
+export {
+  type AuditContent,
+  CANONICAL_FORMAT,
+  canonicalAudit,
+  canonicalJson,
+  GENESIS_HASH,
+  hashAudit,
+} from './canonical.ts';
+export { listAudit } from './query.ts';
+export { type AuditRoutesDeps, registerAuditRoutes } from './routes.ts';
+export {
+  AUDIT_RESULTS,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditFilter,
+  type AuditPage,
+  type AuditQuery,
+  type AuditResult,
+  type AuditRow,
+  type AuditVerifyResult,
+  auditEntryInputSchema,
+  auditQuerySchema,
+  type JsonObject,
+  type JsonValue,
+  MAX_AUDIT_PAGE,
+} from './types.ts';
+export { type VerifyAuditOptions, verifyAudit } from './verify.ts';

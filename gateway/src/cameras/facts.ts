@@ -1,0 +1,86 @@
+import type { CameraState, DistrictCode, Funding, Grade, StreamProfile } from '@wall/protocol';
+import type { Queryable } from '../db/index.ts';
+import type { CameraFacts, IncidentFacts } from '../policy/index.ts';
+
+export interface CameraRecord {
+  facts: CameraFacts;
+  name: string;
+  sourceKind: 'gb28181' | 'rtsp' | 'onvif';
+  /** The URL a media node pulls for a profile; undefined when the camera has no such profile. */
+  sourceUrl(profile: StreamProfile): string | undefined;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  lon: number;
+  lat: number;
+  district_code: DistrictCode;
+  grade: number;
+  state: CameraState;
+  profiles: Partial<Record<StreamProfile, { path?: string; url?: string }>>;
+  owner_org_id: string;
+  funding: Funding;
+  kind: 'gb28181' | 'rtsp' | 'onvif';
+  connection: { baseUrl?: string };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A camera with what the policy needs and where its streams come from. */
+export async function loadCamera(db: Queryable, id: string): Promise<CameraRecord | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const { rows } = await db.query<Row>(
+    `SELECT c.id, c.name, c.lon, c.lat, c.district_code, c.grade, c.state, c.profiles,
+            s.owner_org_id, s.funding, s.kind, s.connection
+       FROM cameras c JOIN source_systems s ON s.id = c.source_id WHERE c.id = $1`,
+    [id],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    facts: {
+      id: r.id,
+      ownerOrgId: r.owner_org_id,
+      funding: r.funding,
+      districtCode: r.district_code,
+      grade: r.grade as Grade,
+      state: r.state,
+      lon: r.lon,
+      lat: r.lat,
+    },
+    name: r.name,
+    sourceKind: r.kind,
+    sourceUrl(profile) {
+      const p = r.profiles[profile];
+      if (!p) return undefined;
+      if (p.url) return p.url;
+      return p.path && r.connection.baseUrl
+        ? `${r.connection.baseUrl.replace(/\/$/, '')}${p.path}`
+        : undefined;
+    },
+  };
+}
+
+/** Incidents open now (for the policy's emergency rule, R-ACC-4). */
+export async function openIncidents(db: Queryable): Promise<IncidentFacts[]> {
+  const { rows } = await db.query<{
+    id: string;
+    level: number;
+    lon: number;
+    lat: number;
+    radius_m: number;
+    district_code: DistrictCode | null;
+    opened_at: Date;
+  }>('SELECT id, level, lon, lat, radius_m, district_code, opened_at FROM incidents WHERE closed_at IS NULL');
+  return rows.map((r) => ({
+    id: r.id,
+    level: r.level as IncidentFacts['level'],
+    lon: r.lon,
+    lat: r.lat,
+    radiusM: r.radius_m,
+    ...(r.district_code ? { districtCode: r.district_code } : {}),
+    openedAt: new Date(r.opened_at),
+    closedAt: null,
+  }));
+}

@@ -1,0 +1,144 @@
+import { districtAt } from '@wall/protocol/districts';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { appendAudit } from '../audit/index.ts';
+import type { Db } from '../db/index.ts';
+import { type CurrentUser, requireAuth } from '../identity/index.ts';
+import { AppError } from '../lib/app-error.ts';
+
+const openSchema = z.object({
+  title: z.string().trim().min(1).max(200),
+  /** National emergency level: 1 = Ⅰ especially major … 4 = Ⅳ general. */
+  level: z.number().int().min(1).max(4),
+  lon: z.number().min(-180).max(180),
+  lat: z.number().min(-90).max(90),
+  radiusM: z.number().int().min(1).max(100_000),
+});
+
+interface IncidentRow {
+  id: string;
+  title: string;
+  level: number;
+  lon: number;
+  lat: number;
+  radius_m: number;
+  district_code: string | null;
+  opened_at: Date;
+  closed_at: Date | null;
+}
+
+const toJson = (r: IncidentRow) => ({
+  id: r.id,
+  title: r.title,
+  level: r.level,
+  lon: r.lon,
+  lat: r.lat,
+  radiusM: r.radius_m,
+  districtCode: r.district_code,
+  openedAt: new Date(r.opened_at).toISOString(),
+  closedAt: r.closed_at ? new Date(r.closed_at).toISOString() : null,
+});
+
+/**
+ * Who declares and closes incidents: police and emergency-management users with the `operator`
+ * role (the command centres); district users only inside their district.
+ */
+function mayCommand(u: CurrentUser, districtCode: string | undefined): boolean {
+  if (u.departmentKind !== 'police' && u.departmentKind !== 'emergency') return false;
+  if (!u.roles.includes('operator')) return false;
+  if (u.tier === 'city') return true;
+  return u.tier === 'district' && districtCode !== undefined && u.districtCode === districtCode;
+}
+
+/** POST /api/incidents, POST /api/incidents/:id/close, GET /api/incidents — audited in the same transaction. */
+export function registerIncidentRoutes(app: FastifyInstance, deps: { db: Db }): void {
+  app.post('/api/incidents', async (req, reply) => {
+    const { user } = requireAuth(req);
+    const body = openSchema.safeParse(req.body);
+    if (!body.success)
+      throw new AppError(
+        'invalid:request',
+        body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
+    const district = districtAt(body.data.lon, body.data.lat);
+    if (!mayCommand(user, district))
+      throw new AppError('forbidden:role', 'only command-centre operators in scope declare incidents');
+    const row = await deps.db.transaction(async (tx) => {
+      const { rows } = await tx.query<IncidentRow>(
+        `INSERT INTO incidents (title, level, lon, lat, radius_m, district_code, opened_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        [
+          body.data.title,
+          body.data.level,
+          body.data.lon,
+          body.data.lat,
+          body.data.radiusM,
+          district ?? null,
+          user.id,
+        ],
+      );
+      const r = rows[0] as IncidentRow;
+      await appendAudit(tx, {
+        actorId: user.id,
+        actorName: user.username,
+        action: 'incident.open',
+        targetKind: 'incident',
+        targetId: r.id,
+        result: 'ok',
+        reason: `level ${r.level}`,
+        address: req.ip,
+        detail: { level: r.level, lon: r.lon, lat: r.lat, radiusM: r.radius_m },
+      });
+      return r;
+    });
+    return reply.code(201).send(toJson(row));
+  });
+
+  app.post('/api/incidents/:id/close', async (req) => {
+    const { user } = requireAuth(req);
+    const id = z.uuid().safeParse((req.params as { id?: string }).id);
+    if (!id.success) throw new AppError('not_found:route', 'no such incident');
+    return deps.db.transaction(async (tx) => {
+      const found = await tx.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [
+        id.data,
+      ]);
+      const current = found.rows[0];
+      if (!current) throw new AppError('not_found:route', 'no such incident');
+      if (!mayCommand(user, current.district_code ?? undefined)) {
+        throw new AppError('forbidden:role', 'only command-centre operators in scope close incidents');
+      }
+      if (current.closed_at) throw new AppError('invalid:request', 'the incident is already closed');
+      const { rows } = await tx.query<IncidentRow>(
+        'UPDATE incidents SET closed_at = now(), closed_by = $2 WHERE id = $1 RETURNING *',
+        [id.data, user.id],
+      );
+      await appendAudit(tx, {
+        actorId: user.id,
+        actorName: user.username,
+        action: 'incident.close',
+        targetKind: 'incident',
+        targetId: id.data,
+        result: 'ok',
+        reason: 'closed',
+        address: req.ip,
+      });
+      return toJson(rows[0] as IncidentRow);
+    });
+  });
+
+  app.get('/api/incidents', async (req) => {
+    requireAuth(req);
+    const q = z.object({ open: z.enum(['true', 'false']).optional() }).safeParse(req.query);
+    if (!q.success) throw new AppError('invalid:request', 'open must be true or false');
+    const where =
+      q.data.open === 'true'
+        ? 'WHERE closed_at IS NULL'
+        : q.data.open === 'false'
+          ? 'WHERE closed_at IS NOT NULL'
+          : '';
+    const { rows } = await deps.db.query<IncidentRow>(
+      `SELECT * FROM incidents ${where} ORDER BY opened_at DESC LIMIT 200`,
+    );
+    return { incidents: rows.map(toJson) };
+  });
+}

@@ -1,0 +1,133 @@
+import type { KeyObject } from 'node:crypto';
+import { streamProfileSchema } from '@wall/protocol';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { loadCamera, openIncidents } from '../cameras/facts.ts';
+import type { Db, Queryable } from '../db/index.ts';
+import type { CurrentUser } from '../identity/index.ts';
+import { requireAuth } from '../identity/index.ts';
+import { AppError } from '../lib/app-error.ts';
+import { ensureIngest } from '../media/control.ts';
+import type { MediaDirectory } from '../media/directory.ts';
+import { issueStreamToken } from '../media/tokens.ts';
+import { type Decision, decide, type Subject } from '../policy/index.ts';
+
+export interface AuditWrite {
+  actorId: string;
+  actorName: string;
+  action: string;
+  targetKind: string;
+  targetId: string;
+  result: 'allow' | 'deny' | 'ok' | 'error';
+  reason: string;
+  address: string;
+  emergency?: boolean;
+  detail?: Record<string, unknown>;
+}
+
+export interface LiveDeps {
+  db: Db;
+  directory: MediaDirectory;
+  /** Undefined when live video is not configured (no signing key or control secret). */
+  media?: { tokenKey: KeyObject; controlSecret: string };
+  audit: (tx: Queryable, entry: AuditWrite) => Promise<void>;
+}
+
+const bodySchema = z.object({ profile: streamProfileSchema });
+
+export function subjectOf(u: CurrentUser): Subject {
+  return {
+    userId: u.id,
+    orgId: u.orgId,
+    tier: u.tier,
+    districtCode: u.districtCode as Subject['districtCode'],
+    departmentKind: u.departmentKind,
+    roles: u.roles,
+    clearance: u.clearance,
+    countyPoliceCertificate: u.countyPoliceCertificate,
+  };
+}
+
+const DENY_MESSAGES: Record<string, string> = {
+  'forbidden:grade': 'your clearance is below this camera’s security grade',
+  'forbidden:tier': 'this camera is outside your permission tier',
+  'forbidden:private': 'this privately owned camera is open only to its owner outside a major incident',
+  'forbidden:role': 'your department has no right to live video without a granting role',
+  'forbidden:state': 'this camera is not in service',
+};
+
+/**
+ * POST /api/cameras/:id/live — decide (policy), audit the decision in the same transaction, place
+ * the camera on a media node, make sure the node ingests it, and issue a stream token (≤ 60 s).
+ * A denied request starts no ingest and issues no token.
+ */
+export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
+  app.post('/api/cameras/:id/live', async (req, reply) => {
+    const auth = requireAuth(req);
+    const body = bodySchema.safeParse(req.body);
+    if (!body.success) throw new AppError('invalid:request', 'profile must be "main" or "sub"');
+    const cameraId = (req.params as { id: string }).id;
+    const camera = await loadCamera(deps.db, cameraId);
+    if (!camera) throw new AppError('not_found:camera', 'no such camera');
+    const decision: Decision = decide(subjectOf(auth.user), camera.facts, 'live:view', {
+      now: new Date(),
+      openIncidents: await openIncidents(deps.db),
+    });
+    const entry: AuditWrite = {
+      actorId: auth.user.id,
+      actorName: auth.user.username,
+      action: 'camera.live',
+      targetKind: 'camera',
+      targetId: camera.facts.id,
+      result: decision.allow ? 'allow' : 'deny',
+      reason: decision.reason,
+      address: req.ip,
+      emergency: decision.allow && decision.reason === 'allowed:emergency',
+      detail: {
+        policyAction: 'live:view',
+        profile: body.data.profile,
+        ...(decision.allow && decision.emergency ? { incidentId: decision.emergency.incidentId } : {}),
+      },
+    };
+    // Every decision is audited, allow or deny, before anything else happens.
+    await deps.db.transaction((tx) => deps.audit(tx, entry));
+    if (!decision.allow) {
+      return reply
+        .code(403)
+        .send({ code: decision.reason, message: DENY_MESSAGES[decision.reason] ?? 'denied' });
+    }
+    if (!deps.media)
+      throw new AppError('unavailable:dependency', 'live video is not configured on this gateway');
+    const url = camera.sourceUrl(body.data.profile);
+    if (!url) throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
+    const node = await deps.directory.place(camera.facts.id, body.data.profile);
+    if (!node) throw new AppError('unavailable:dependency', 'no media node is available');
+    await ensureIngest(node.controlUrl, deps.media.controlSecret, {
+      cameraId: camera.facts.id,
+      profile: body.data.profile,
+      source: { kind: 'rtsp', url, transport: 'tcp' },
+    });
+    const { token, claims } = issueStreamToken(deps.media.tokenKey, {
+      userId: auth.user.id,
+      cameraId: camera.facts.id,
+      profile: body.data.profile,
+      nodeId: node.id,
+      emergency: entry.emergency === true,
+    });
+    await deps.db.transaction((tx) =>
+      deps.audit(tx, {
+        ...entry,
+        action: 'stream.token',
+        result: 'ok',
+        reason: 'issued',
+        detail: { ...entry.detail, node: node.id, jti: claims.jti, expiresAt: claims.exp },
+      }),
+    );
+    return {
+      token,
+      nodeUrl: node.publicUrl,
+      expiresAt: new Date(claims.exp * 1000).toISOString(),
+      emergency: entry.emergency === true,
+    };
+  });
+}

@@ -1,0 +1,29 @@
+import { createPrivateKey, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { STREAM_TOKEN_MAX_LIFETIME_S, type StreamTokenClaims } from '@wall/protocol';
+
+/** The stream-token signing key from its JWK parts (base64url `x` and `d`). */
+export function streamTokenKey(x: string, d: string): KeyObject {
+  return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x, d }, format: 'jwk' });
+}
+
+/** Issues a stream token (EdDSA JWT) for one user, camera, profile and node; at most 60 s. */
+export function issueStreamToken(
+  key: KeyObject,
+  c: { userId: string; cameraId: string; profile: 'main' | 'sub'; nodeId: string; emergency: boolean },
+  lifetimeS = STREAM_TOKEN_MAX_LIFETIME_S,
+  nowS = Math.floor(Date.now() / 1000),
+): { token: string; claims: StreamTokenClaims } {
+  const claims: StreamTokenClaims = {
+    sub: c.userId,
+    cam: c.cameraId,
+    prof: c.profile,
+    aud: c.nodeId,
+    iat: nowS,
+    exp: nowS + Math.min(lifetimeS, STREAM_TOKEN_MAX_LIFETIME_S),
+    jti: randomBytes(12).toString('base64url'),
+    ...(c.emergency ? { emg: true } : {}),
+  };
+  const h = Buffer.from('{"alg":"EdDSA","typ":"JWT"}').toString('base64url');
+  const p = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return { token: `${h}.${p}.${sign(null, Buffer.from(`${h}.${p}`), key).toString('base64url')}`, claims };
+}
