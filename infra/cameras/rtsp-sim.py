@@ -20,6 +20,7 @@ GStreamer elements), 2 on bad arguments / bad camera file.
 """
 
 import argparse
+import ctypes
 import datetime
 import ipaddress
 import json
@@ -137,6 +138,13 @@ def parse_args(argv):
         "--clock-ms",
         action="store_true",
         help="burn milliseconds into the clock (HH:MM:SS.mmm) for glass-to-glass latency checks",
+    )
+    p.add_argument(
+        "--time-strip",
+        action="store_true",
+        help="write the wall-clock capture time into every raw frame just before the encoder, as a "
+        "strip of 40 large black/white blocks across the top (32 bits: low 32 bits of the Unix time "
+        "in ms, MSB first; then CRC-8/0x07 of those 4 bytes), for glass-to-glass latency checks",
     )
     p.add_argument(
         "--idr-on-join",
@@ -327,6 +335,124 @@ class ClockMs:
         return Gst.PadProbeReturn.OK
 
 
+def downstream_element(element, factory_name):
+    """The first element named by its factory downstream of `element` (following src pads)."""
+    for _ in range(16):
+        if element is None:
+            return None
+        factory = element.get_factory()
+        if factory is not None and factory.get_name() == factory_name:
+            return element
+        src = element.get_static_pad("src")
+        peer = src.get_peer() if src is not None else None
+        element = peer.get_parent_element() if peer is not None else None
+    return None
+
+
+class TimeStrip:
+    """Buffer probe on the encoder's sink pad that paints the capture time into the raw I420 frame.
+
+    Layout (frame width W, block size B = W // 40, e.g. 16 px for 640, 32 px for 1280): the top B
+    rows hold 40 blocks of B x B pixels, left to right: 32 bits of (Unix time in ms) & 0xffffffff,
+    most significant first, then the 8 bits of its CRC-8 (polynomial 0x07, init 0, over the 4
+    big-endian bytes). A 1 is luma 235, a 0 luma 16; chroma under the strip is neutral (128). Blocks
+    aligned to 16x16 macroblocks survive H.264 compression; the CRC lets a reader reject a frame.
+    """
+
+    BITS = 40
+    _lib = None
+
+    class MapInfo(ctypes.Structure):
+        _fields_ = [
+            ("memory", ctypes.c_void_p),
+            ("flags", ctypes.c_int),
+            ("data", ctypes.POINTER(ctypes.c_ubyte)),
+            ("size", ctypes.c_size_t),
+            ("maxsize", ctypes.c_size_t),
+            ("user_data", ctypes.c_void_p * 4),
+            ("_gst_reserved", ctypes.c_void_p * 4),
+        ]
+
+    def __init__(self):
+        if TimeStrip._lib is None:
+            # PyGObject hands out buffers with an extra reference, so Gst.Buffer.map(WRITE) refuses
+            # them; the memory itself is not shared, and gst_memory_map(WRITE) on it is allowed.
+            lib = ctypes.CDLL("libgstreamer-1.0.so.0")
+            lib.gst_buffer_n_memory.argtypes = [ctypes.c_void_p]
+            lib.gst_buffer_n_memory.restype = ctypes.c_uint
+            lib.gst_buffer_peek_memory.argtypes = [ctypes.c_void_p, ctypes.c_uint]
+            lib.gst_buffer_peek_memory.restype = ctypes.c_void_p
+            lib.gst_memory_map.argtypes = [ctypes.c_void_p, ctypes.POINTER(TimeStrip.MapInfo), ctypes.c_int]
+            lib.gst_memory_map.restype = ctypes.c_int
+            lib.gst_memory_unmap.argtypes = [ctypes.c_void_p, ctypes.POINTER(TimeStrip.MapInfo)]
+            TimeStrip._lib = lib
+        self.layout = None  # (caps string, y stride, u offset, u stride, v offset, v stride, w, h)
+        self.skipped = 0
+
+    @staticmethod
+    def crc8(data):
+        crc = 0
+        for byte in data:
+            crc ^= byte
+            for _ in range(8):
+                crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+        return crc
+
+    def _layout(self, pad):
+        caps = pad.get_current_caps()
+        if caps is None:
+            return None
+        key = caps.to_string()
+        if self.layout is None or self.layout[0] != key:
+            info = GstVideo.VideoInfo.new_from_caps(caps)
+            if info is None or info.finfo.format != GstVideo.VideoFormat.I420:
+                return None
+            self.layout = (key, info.stride[0], info.offset[1], info.stride[1], info.offset[2],
+                           info.stride[2], info.width, info.height)
+        return self.layout
+
+    def probe(self, pad, info):
+        buf = info.get_buffer()
+        layout = self._layout(pad)
+        if buf is None or layout is None:
+            return Gst.PadProbeReturn.OK
+        ms = int(time.time() * 1000) & 0xFFFFFFFF
+        _key, y_stride, u_off, u_stride, v_off, v_stride, width, height = layout
+        block = width // self.BITS
+        block -= block % 2
+        if block < 2 or block > height:
+            return Gst.PadProbeReturn.OK
+        word = ms.to_bytes(4, "big")
+        value = (ms << 8) | self.crc8(word)
+        row = b"".join(
+            (b"\xeb" if (value >> (self.BITS - 1 - i)) & 1 else b"\x10") * block for i in range(self.BITS)
+        )
+        lib = self._lib
+        ptr = hash(buf)  # PyGObject: the GstBuffer's address
+        if lib.gst_buffer_n_memory(ptr) != 1:
+            self.skipped += 1
+            return Gst.PadProbeReturn.OK
+        mem = lib.gst_buffer_peek_memory(ptr, 0)
+        mapinfo = TimeStrip.MapInfo()
+        if not lib.gst_memory_map(mem, ctypes.byref(mapinfo), 2):  # GST_MAP_WRITE
+            self.skipped += 1
+            if self.skipped == 1:
+                log("time-strip: a frame's memory is not writable; skipping such frames")
+            return Gst.PadProbeReturn.OK
+        try:
+            base = ctypes.addressof(mapinfo.data.contents)
+            end = v_off + v_stride * ((block // 2) - 1) + width // 2
+            if end <= mapinfo.size and len(row) <= y_stride:
+                for y in range(block):
+                    ctypes.memmove(base + y * y_stride, row, len(row))
+                for y in range(block // 2):
+                    ctypes.memset(base + u_off + y * u_stride, 128, width // 2)
+                    ctypes.memset(base + v_off + y * v_stride, 128, width // 2)
+        finally:
+            lib.gst_memory_unmap(mem, ctypes.byref(mapinfo))
+        return Gst.PadProbeReturn.OK
+
+
 class SimServer:
     def __init__(self, args, cameras, h264_profile):
         self.args = args
@@ -405,6 +531,14 @@ class SimServer:
             if clock is not None:
                 pad = clock.get_static_pad("video_sink")
                 pad.add_probe(Gst.PadProbeType.BUFFER, ClockMs.probe, clock)
+        if self.args.time_strip:
+            # On the encoder's input: after the overlays, as close to the encoder as it gets.
+            enc = downstream_element(bin_.get_by_name("clock"), "x264enc")
+            if enc is not None:
+                strip = TimeStrip()
+                enc.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, strip.probe)
+            else:
+                log(f"time-strip: no encoder found in {path}")
 
     def on_media_prepared(self, _media, path):
         self.active[path] = time.monotonic()

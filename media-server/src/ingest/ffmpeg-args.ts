@@ -45,8 +45,13 @@ export function ffmpegIngestArgs(a: FfmpegIngestArgs): string[] {
     // Socket timeout in microseconds: a silent camera ends the process, which reports it offline.
     '-timeout',
     '5000000',
-    '-fflags',
-    'nobuffer',
+    // No `-fflags nobuffer`: it drops the packets read while probing, the camera's first key frame
+    // among them, and the first picture then waits a whole GOP. The SDP says what the stream is,
+    // so the probe is kept minimal (measured: spawn → first key frame 2.3 s → about 0.3 s).
+    '-probesize',
+    '32',
+    '-analyzeduration',
+    '0',
     '-flags',
     'low_delay',
     '-i',
