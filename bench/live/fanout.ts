@@ -24,7 +24,7 @@ export interface FanoutPoint {
 
 /** A 10 s 1280×720 H.264 clip at 2 Mbit/s, made once (cheap to loop with -c copy). */
 function ensureClip(dir: string): string {
-  const clip = join(dir, 'fanout-720p-2M.h264');
+  const clip = join(dir, 'fanout-720p-2M.ts');
   if (existsSync(clip)) return clip;
   mkdirSync(dir, { recursive: true });
   const r = spawnSync('ffmpeg', [
@@ -56,11 +56,11 @@ function ensureClip(dir: string): string {
     '2M',
     '-bufsize',
     '1M',
-    // Annex B with SPS/PPS before every key frame, as cameras send it.
+    // MPEG-TS (loops cleanly), Annex B with SPS/PPS before every key frame, as cameras send it.
     '-x264-params',
     'repeat-headers=1',
     '-f',
-    'h264',
+    'mpegts',
     clip,
   ]);
   if (r.status !== 0) throw new Error(`clip: ${r.stderr}`);
@@ -107,8 +107,6 @@ export async function runFanout(options: {
     '-re',
     '-stream_loop',
     '-1',
-    '-framerate',
-    '25',
     '-i',
     clip,
     '-an',
@@ -139,7 +137,8 @@ export async function runFanout(options: {
         const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: caps });
         consumers.push({ transport, consumer });
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      // New consumers forward from the next key frame on (GOP 2 s): let them all reach it.
+      await new Promise((r) => setTimeout(r, 2500));
       const sent0 = await Promise.all(
         consumers.map(
           async (c) => (await c.consumer.getStats()).find((s) => s.type === 'outbound-rtp')?.packetCount ?? 0,

@@ -26,7 +26,9 @@ if (want('fanout')) {
   process.stdout.write('fan-out (one worker, consumers on plain transports to an undrained UDP sink)\n');
   const steps = (process.env.FANOUT_STEPS ?? '50,100,200,400,600,800').split(',').map(Number);
   const points = await runFanout({ steps, seconds: Number(process.env.FANOUT_SECONDS ?? 8), cacheDir });
-  const ok = points.filter((p) => p.lossPct < 0.5);
+  // Stats are read consumer by consumer, so a healthy run shows small negative figures (< 1 %);
+  // a large negative one means the producer's counters fell behind a saturated worker: not a pass.
+  const ok = points.filter((p) => p.lossPct < 0.5 && p.lossPct > -1);
   const best = ok.at(-1);
   const perCore = best ? Math.round(best.consumers / Math.max(0.01, best.workerCpuPct / 100)) : 0;
   result.fanout = {
