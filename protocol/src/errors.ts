@@ -55,3 +55,19 @@ export function httpStatusOf(code: ErrorCode): number {
 
 /** Acknowledgement of a socket.io request: the request/response shape of every acked event. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+/**
+ * The one error type of every service: a stable code, its HTTP status, and a cause kept
+ * server-side (never sent to clients).
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = httpStatusOf(code);
+  }
+}
