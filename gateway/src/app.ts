@@ -2,9 +2,10 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { appendAudit, registerAuditRoutes } from './audit/index.ts';
+import { AuditBatcher, registerAuditRoutes } from './audit/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Db } from './db/index.ts';
+import { DecisionService } from './decisions/index.ts';
 import { registerHealthRoutes } from './health/index.ts';
 import { RateLimiter, registerIdentity, requireAuth, SessionStore } from './identity/index.ts';
 import { registerIncidentRoutes } from './incidents/index.ts';
@@ -13,6 +14,13 @@ import type { Logger } from './lib/logger.ts';
 import { registerLiveRoutes } from './live/index.ts';
 import { MediaDirectory } from './media/directory.ts';
 import { streamTokenKey } from './media/tokens.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The access decisions of this gateway (cache + invalidation); other features announce changes here. */
+    decisions: DecisionService;
+  }
+}
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -55,6 +63,18 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, { db: deps.db, redis: deps.redis });
   await app.register(cookie);
   const c = deps.config;
+  // Events with no other change to commit with (decisions, token issues, logins) are group-committed.
+  const audit = new AuditBatcher(deps.db);
+  const decisions = new DecisionService(
+    { db: deps.db, redis: deps.redis, logger: deps.logger },
+    { ttlMs: c.POLICY_CACHE_TTL_MS, maxEntries: c.POLICY_CACHE_MAX },
+  );
+  decisions.start();
+  app.decorate('decisions', decisions);
+  app.addHook('onClose', async () => {
+    await decisions.close();
+    await audit.close();
+  });
   await registerIdentity(app, {
     db: deps.db,
     sessions: new SessionStore(deps.redis, {
@@ -68,18 +88,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     loginPerUser: { max: c.LOGIN_MAX_PER_USER, windowS: c.LOGIN_WINDOW_S },
     loginPerAddress: { max: c.LOGIN_MAX_PER_ADDRESS, windowS: c.LOGIN_WINDOW_S },
     onLogin: async (e) => {
-      await deps.db.transaction((tx) =>
-        appendAudit(tx, {
-          actorId: e.userId ?? null,
-          actorName: e.username,
-          action: 'auth.login',
-          targetKind: 'user',
-          targetId: e.userId ?? null,
-          result: e.ok ? 'ok' : 'deny',
-          reason: e.reason,
-          address: e.address,
-        }),
-      );
+      await audit.append({
+        actorId: e.userId ?? null,
+        actorName: e.username,
+        action: 'auth.login',
+        targetKind: 'user',
+        targetId: e.userId ?? null,
+        result: e.ok ? 'ok' : 'deny',
+        reason: e.reason,
+        address: e.address,
+      });
     },
   });
   registerAuditRoutes(app, {
@@ -90,9 +108,14 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         throw new AppError('forbidden:role', 'only auditors read the audit log');
     },
   });
-  registerIncidentRoutes(app, { db: deps.db });
-  registerLiveRoutes(app, {
+  registerIncidentRoutes(app, {
     db: deps.db,
+    onChange: async (e) => {
+      await decisions.invalidate({ kind: 'incident', id: e.incident.id });
+    },
+  });
+  registerLiveRoutes(app, {
+    decisions,
     directory: new MediaDirectory(deps.redis),
     ...(c.STREAM_TOKEN_PUBLIC_KEY && c.STREAM_TOKEN_PRIVATE_KEY && c.MEDIA_CONTROL_SECRET
       ? {
@@ -102,8 +125,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           },
         }
       : {}),
-    audit: async (tx, e) => {
-      await appendAudit(tx, e);
+    audit: async (e) => {
+      await audit.append(e);
     },
   });
   return app;

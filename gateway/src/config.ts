@@ -32,14 +32,18 @@ export const gatewayEnvSchema = z.object({
   LOGIN_MAX_PER_USER: envVar.int(5, 1, 1000),
   LOGIN_MAX_PER_ADDRESS: envVar.int(30, 1, 10_000),
   LOGIN_WINDOW_S: envVar.int(900, 1, 86_400),
+  /** How long camera facts, open incidents and access decisions are reused (invalidated on change). */
+  POLICY_CACHE_TTL_MS: envVar.int(5000, 0, 60_000),
+  /** Most cached access decisions per gateway process. */
+  POLICY_CACHE_MAX: envVar.int(100_000, 100, 10_000_000),
   /** Load the Changzhou demo data set on start (once; kept afterwards). */
   DEMO_SEED: envVar.bool(false),
   /** Where the demo's simulated RTSP cameras are served. */
   DEMO_RTSP_URL: envVar.url(['rtsp']).default('rtsp://127.0.0.1:8554'),
   /** How many simulated cameras carry live video in the demo. */
   DEMO_SIM_CAMERAS: envVar.int(8, 0, 64),
-  /** Password of the demo users; when absent a random one is made and kept in DEMO_CREDENTIALS_FILE. */
-  DEMO_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /** Password of the demo users; when absent a random one is made and kept in DEMO_CREDENTIALS_FILE (the launcher passes its own environment through). */
+  WALL_DEMO_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   DEMO_CREDENTIALS_FILE: z.string().min(1).default('.data/demo-credentials.json'),
 });
 

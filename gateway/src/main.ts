@@ -39,7 +39,7 @@ logger.info({ applied }, 'migrations applied');
 await loadReferenceData(db);
 
 if (config.DEMO_SEED) {
-  const password = resolveDemoPassword(config.DEMO_PASSWORD, config.DEMO_CREDENTIALS_FILE);
+  const password = resolveDemoPassword(config.WALL_DEMO_PASSWORD, config.DEMO_CREDENTIALS_FILE);
   const seeded = await seedDemo(db, {
     rtspUrl: config.DEMO_RTSP_URL,
     simulatedCameras: config.DEMO_SIM_CAMERAS,

@@ -89,9 +89,9 @@ describe('gateway against real PostgreSQL and Redis', () => {
   it('loads the demo data once and keeps it on the next start', async () => {
     const opts = { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 8, password: 'demo-password-123' };
     const first = await seedDemo(db, opts);
-    expect(first).toMatchObject({ created: true, users: 10, cameras: 324 });
+    expect(first).toMatchObject({ created: true, users: 12, cameras: 324 });
     const second = await seedDemo(db, { ...opts, rtspUrl: 'rtsp://127.0.0.1:28554' });
-    expect(second).toMatchObject({ created: false, users: 10, cameras: 324 });
+    expect(second).toMatchObject({ created: false, users: 12, cameras: 324 });
     // The simulated source follows the RTSP server to its new address; nothing else changed.
     const src = await db.query<{ base: string }>(
       `SELECT connection->>'baseUrl' AS base FROM source_systems WHERE (connection->>'simulated')::boolean`,
@@ -103,6 +103,16 @@ describe('gateway against real PostgreSQL and Redis', () => {
     expect(user.rows[0]?.password_hash).toMatch(/^\$argon2id\$/);
     expect(await verify(user.rows[0]?.password_hash ?? '', 'demo-password-123')).toBe(true);
     expect(user.rows[0]?.clearance).toBe(2);
+    // A database made by an older demo (a user missing) gets it back; a new demo password
+    // (WALL_DEMO_PASSWORD changed) reaches every demo user; cameras are not touched.
+    await db.query(`DELETE FROM users WHERE username = 'wujin.eoc'`);
+    const third = await seedDemo(db, { ...opts, password: 'another-demo-password' });
+    expect(third).toMatchObject({ created: false, users: 12, cameras: 324 });
+    const hashes = await db.query<{ username: string; password_hash: string }>(
+      `SELECT username, password_hash FROM users WHERE username IN ('wujin.eoc', 'admin') ORDER BY username`,
+    );
+    expect(hashes.rows.map((r) => r.username)).toEqual(['admin', 'wujin.eoc']);
+    for (const r of hashes.rows) expect(await verify(r.password_hash, 'another-demo-password')).toBe(true);
     const perDistrict = await db.query<{ district_code: string; n: string }>(
       'SELECT district_code, count(*)::text AS n FROM cameras GROUP BY 1 ORDER BY 1',
     );

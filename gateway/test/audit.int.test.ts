@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AuditBatcher,
   type AuditContent,
   type AuditEntryInput,
   type AuditRow,
@@ -120,6 +121,36 @@ describe.each(['postgres', 'pglite'] as const)('audit log on %s', (kind) => {
       Array.from({ length: 20 }, (_, i) => before + i + 1),
     );
     expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 20 });
+  });
+
+  it('group-commits concurrent appends as one unbroken chain, interleaved with per-change appends', async () => {
+    const before = await count(db);
+    const batcher = new AuditBatcher(db, { maxBatch: 64 });
+    const batched = Array.from({ length: 300 }, (_, i) =>
+      batcher.append(entry({ action: 'camera.live', targetId: `cam-b${i}` })),
+    );
+    // Per-change appends in their own transactions race the batches for the chain lock.
+    const single = Array.from({ length: 10 }, (_, i) =>
+      append(db, { action: 'registry.update', targetId: `s${i}` }),
+    );
+    const rows = await Promise.all(batched);
+    await Promise.all(single);
+    expect(rows.map((r) => r.targetId)).toEqual(Array.from({ length: 300 }, (_, i) => `cam-b${i}`));
+    // Each resolved row is the stored one: its hash verifies and it is in the table.
+    for (const r of rows.slice(0, 5)) expect(r.hash).toBe(hashAudit(r));
+    const seqs = rows.map((r) => r.seq);
+    expect(new Set(seqs).size).toBe(300);
+    expect(await count(db)).toBe(before + 310);
+    expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 310 });
+    // A bad entry fails alone, before it is queued; the others still land.
+    const bad = batcher.append(entry({ action: 'Not An Action' }));
+    const good = batcher.append(entry({ targetId: 'after-bad' }));
+    await expect(bad).rejects.toThrow();
+    expect((await good).seq).toBe(before + 311);
+    await batcher.close();
+    await batcher.close();
+    await expect(batcher.append(entry())).rejects.toThrow('closed');
+    expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 311 });
   });
 
   it('leaves no entry behind a rolled-back transaction', async () => {

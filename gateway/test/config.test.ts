@@ -37,7 +37,7 @@ describe('gateway configuration', () => {
   });
 
   it('never echoes a secret value in its complaint', () => {
-    const r = loadConfig({ DEMO_PASSWORD: 'tiny-secret' });
+    const r = loadConfig({ WALL_DEMO_PASSWORD: 'tiny-secret' });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problems.join('\n')).not.toContain('tiny-secret');
   });

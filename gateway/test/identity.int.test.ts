@@ -141,7 +141,7 @@ describe('identity: login, sessions, CSRF, rate limits (real PostgreSQL and Redi
   });
 
   it('ends an idle session after the idle timeout, and use keeps it alive', async () => {
-    const res = await login('police.admin', PASSWORD);
+    const res = await login('police.chief', PASSWORD);
     const sid = cookieOf(res);
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 1000));

@@ -1,4 +1,5 @@
 export { appendAudit, MAX_DETAIL_CHARS } from './append.ts';
+export { AuditBatcher, type AuditBatcherOptions, writeBatch } from './batcher.ts';
 export {
   type AuditContent,
   CANONICAL_FORMAT,

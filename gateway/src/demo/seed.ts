@@ -1,4 +1,4 @@
-import { hash } from '@node-rs/argon2';
+import { hash, verify } from '@node-rs/argon2';
 import type { Db } from '../db/index.ts';
 import { type DemoData, generateDemoData } from './generate.ts';
 
@@ -25,36 +25,63 @@ export interface SeedResult {
  */
 export async function seedDemo(db: Db, options: SeedDemoOptions): Promise<SeedResult> {
   const data = generateDemoData({ simulatedCameras: options.simulatedCameras });
-  const hashes = await Promise.all(data.users.map(() => hash(options.password)));
+  // Users missing from this database (all on a first start; the ones a newer demo added on a
+  // database made by an older one). Only they are hashed: argon2id is deliberately slow.
+  const existing = new Set(
+    (
+      await db.query<{ username: string }>('SELECT username FROM users WHERE username = ANY($1)', [
+        data.users.map((u) => u.username),
+      ])
+    ).rows.map((r) => r.username),
+  );
+  // The demo has one password (WALL_DEMO_PASSWORD or the kept random one): when it changed since
+  // the users were made, every demo user gets the new one (checked on one user, argon2id verify).
+  const sample = await db.query<{ password_hash: string }>(
+    'SELECT password_hash FROM users WHERE username = ANY($1) LIMIT 1',
+    [data.users.map((u) => u.username)],
+  );
+  const stale = sample.rows[0] ? !(await verify(sample.rows[0].password_hash, options.password)) : false;
+  const missing = data.users.filter((u) => stale || !existing.has(u.username));
+  const hashes = await Promise.all(missing.map(() => hash(options.password)));
   return db.transaction(async (tx) => {
     const done = await tx.query('SELECT 1 FROM seeds WHERE name = $1', [DEMO_SEED_NAME]);
+    // Organisations and users are added every start when missing (by their unique name), so a
+    // database made by an earlier demo gets the current demo users without losing its data.
+    for (const o of data.orgs) {
+      await tx.query(
+        `INSERT INTO organisations (name, tier, district_code, department_kind, sector)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
+        [o.name, o.tier, o.districtCode, o.departmentKind, o.sector],
+      );
+    }
+    const byName = new Map(
+      (
+        await tx.query<{ id: string; name: string }>(
+          'SELECT id, name FROM organisations WHERE name = ANY($1)',
+          [data.orgs.map((o) => o.name)],
+        )
+      ).rows.map((r) => [r.name, r.id]),
+    );
+    const orgIds = new Map(data.orgs.map((o) => [o.key, byName.get(o.name) ?? '']));
+    for (const [i, u] of missing.entries()) {
+      await tx.query(
+        `INSERT INTO users (org_id, username, display_name, password_hash, roles, clearance, work_id,
+                            county_police_certificate)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash`,
+        [
+          orgIds.get(u.orgKey),
+          u.username,
+          u.displayName,
+          hashes[i],
+          u.roles,
+          u.clearance,
+          u.workId,
+          u.countyPoliceCertificate,
+        ],
+      );
+    }
     if (done.rows.length === 0) {
-      const orgIds = new Map<string, string>();
-      for (const o of data.orgs) {
-        const r = await tx.query<{ id: string }>(
-          `INSERT INTO organisations (name, tier, district_code, department_kind, sector)
-           VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-          [o.name, o.tier, o.districtCode, o.departmentKind, o.sector],
-        );
-        orgIds.set(o.key, r.rows[0]?.id ?? '');
-      }
-      for (const [i, u] of data.users.entries()) {
-        await tx.query(
-          `INSERT INTO users (org_id, username, display_name, password_hash, roles, clearance, work_id,
-                              county_police_certificate)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [
-            orgIds.get(u.orgKey),
-            u.username,
-            u.displayName,
-            hashes[i],
-            u.roles,
-            u.clearance,
-            u.workId,
-            u.countyPoliceCertificate,
-          ],
-        );
-      }
       const sourceIds = new Map<string, string>();
       for (const s of data.sources) {
         const connection = s.simulated

@@ -51,7 +51,24 @@ function mayCommand(u: CurrentUser, districtCode: string | undefined): boolean {
 }
 
 /** POST /api/incidents, POST /api/incidents/:id/close, GET /api/incidents — audited in the same transaction. */
-export function registerIncidentRoutes(app: FastifyInstance, deps: { db: Db }): void {
+export type IncidentJson = ReturnType<typeof toJson>;
+
+export interface IncidentRoutesDeps {
+  db: Db;
+  /**
+   * Called after an incident opened or closed is committed (emergency grants change: the policy
+   * cache and realtime listeners follow). A failure here is logged, not reported to the caller.
+   */
+  onChange?: (e: { kind: 'opened' | 'closed'; incident: IncidentJson }) => Promise<void>;
+}
+
+export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoutesDeps): void {
+  const changed = async (kind: 'opened' | 'closed', incident: IncidentJson) => {
+    await deps.onChange?.({ kind, incident }).catch((err: unknown) => {
+      app.log.error({ err, incidentId: incident.id }, 'incident change listener failed');
+    });
+  };
+
   app.post('/api/incidents', async (req, reply) => {
     const { user } = requireAuth(req);
     const body = openSchema.safeParse(req.body);
@@ -91,14 +108,16 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: { db: Db }): 
       });
       return r;
     });
-    return reply.code(201).send(toJson(row));
+    const json = toJson(row);
+    await changed('opened', json);
+    return reply.code(201).send(json);
   });
 
   app.post('/api/incidents/:id/close', async (req) => {
     const { user } = requireAuth(req);
     const id = z.uuid().safeParse((req.params as { id?: string }).id);
     if (!id.success) throw new AppError('not_found:route', 'no such incident');
-    return deps.db.transaction(async (tx) => {
+    const closed = await deps.db.transaction(async (tx) => {
       const found = await tx.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [
         id.data,
       ]);
@@ -124,6 +143,8 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: { db: Db }): 
       });
       return toJson(rows[0] as IncidentRow);
     });
+    await changed('closed', closed);
+    return closed;
   });
 
   app.get('/api/incidents', async (req) => {

@@ -2,15 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import { streamProfileSchema } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { loadCamera, openIncidents } from '../cameras/facts.ts';
-import type { Db, Queryable } from '../db/index.ts';
+import type { DecisionService } from '../decisions/index.ts';
 import type { CurrentUser } from '../identity/index.ts';
 import { requireAuth } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
 import { ensureIngest } from '../media/control.ts';
 import type { MediaDirectory } from '../media/directory.ts';
 import { issueStreamToken } from '../media/tokens.ts';
-import { type Decision, decide, type Subject } from '../policy/index.ts';
+import type { Subject } from '../policy/index.ts';
 
 export interface AuditWrite {
   actorId: string;
@@ -26,11 +25,12 @@ export interface AuditWrite {
 }
 
 export interface LiveDeps {
-  db: Db;
+  decisions: DecisionService;
   directory: MediaDirectory;
   /** Undefined when live video is not configured (no signing key or control secret). */
   media?: { tokenKey: KeyObject; controlSecret: string };
-  audit: (tx: Queryable, entry: AuditWrite) => Promise<void>;
+  /** Resolves once the entry is committed (group commit: see AuditBatcher). */
+  audit: (entry: AuditWrite) => Promise<void>;
 }
 
 const bodySchema = z.object({ profile: streamProfileSchema });
@@ -67,12 +67,9 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
     const body = bodySchema.safeParse(req.body);
     if (!body.success) throw new AppError('invalid:request', 'profile must be "main" or "sub"');
     const cameraId = (req.params as { id: string }).id;
-    const camera = await loadCamera(deps.db, cameraId);
-    if (!camera) throw new AppError('not_found:camera', 'no such camera');
-    const decision: Decision = decide(subjectOf(auth.user), camera.facts, 'live:view', {
-      now: new Date(),
-      openIncidents: await openIncidents(deps.db),
-    });
+    const outcome = await deps.decisions.decide(subjectOf(auth.user), cameraId, 'live:view');
+    if (!outcome) throw new AppError('not_found:camera', 'no such camera');
+    const { camera, decision } = outcome;
     const entry: AuditWrite = {
       actorId: auth.user.id,
       actorName: auth.user.username,
@@ -90,7 +87,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       },
     };
     // Every decision is audited, allow or deny, before anything else happens.
-    await deps.db.transaction((tx) => deps.audit(tx, entry));
+    await deps.audit(entry);
     if (!decision.allow) {
       return reply
         .code(403)
@@ -114,15 +111,13 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       nodeId: node.id,
       emergency: entry.emergency === true,
     });
-    await deps.db.transaction((tx) =>
-      deps.audit(tx, {
-        ...entry,
-        action: 'stream.token',
-        result: 'ok',
-        reason: 'issued',
-        detail: { ...entry.detail, node: node.id, jti: claims.jti, expiresAt: claims.exp },
-      }),
-    );
+    await deps.audit({
+      ...entry,
+      action: 'stream.token',
+      result: 'ok',
+      reason: 'issued',
+      detail: { ...entry.detail, node: node.id, jti: claims.jti, expiresAt: claims.exp },
+    });
     return {
       token,
       nodeUrl: node.publicUrl,

@@ -1,0 +1,226 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { type CameraRecord, loadCamera, openIncidents } from '../cameras/facts.ts';
+import type { Queryable } from '../db/index.ts';
+import type { Logger } from '../lib/logger.ts';
+import { type Action, type Decision, decide, type IncidentFacts, type Subject } from '../policy/index.ts';
+
+/** Every gateway listens here; whoever changes a camera, source, user or incident publishes. */
+export const POLICY_INVALIDATE_CHANNEL = 'policy:invalidate';
+
+export const invalidationSchema = z.object({
+  kind: z.enum(['camera', 'source', 'user', 'incident', 'all']),
+  id: z.string().max(100).optional(),
+});
+export type Invalidation = z.infer<typeof invalidationSchema>;
+
+export interface DecisionServiceOptions {
+  /** How long a camera's facts, the open incidents and a decision may be reused. */
+  ttlMs: number;
+  /** Most cached decisions (oldest dropped first); cameras are capped the same. */
+  maxEntries: number;
+}
+
+interface Timed<T> {
+  value: T;
+  expires: number;
+}
+
+export interface DecisionOutcome {
+  camera: CameraRecord;
+  decision: Decision;
+  /** Whether the decision came from the cache. */
+  cached: boolean;
+}
+
+/**
+ * Decisions for one subject, camera and action (R-ACC-1), with what they are made of cached
+ * briefly: the camera's facts, the open incidents and the decision itself. Nothing cached outlives
+ * `ttlMs`, and every change is announced on {@link POLICY_INVALIDATE_CHANNEL} so that all gateways
+ * drop what it touches at once — a closed incident ends its emergency grants everywhere, not
+ * `ttlMs` later. A load that raced an invalidation is used for its request but not kept. A lost
+ * subscription (Redis reconnect) drops everything, since announcements may have been missed.
+ *
+ * The decision key includes every subject fact the policy reads, and the subject is loaded per
+ * request: a changed user (roles, clearance, org) never hits an entry made for the old facts.
+ */
+export class DecisionService {
+  readonly #db: Queryable;
+  readonly #redis: Redis;
+  readonly #log: Logger;
+  readonly #opts: DecisionServiceOptions;
+  #sub: Redis | null = null;
+  #subscribed: Promise<void> = Promise.resolve();
+  #epoch = 0;
+  #cameras = new Map<string, Timed<CameraRecord | undefined>>();
+  #incidents: Timed<IncidentFacts[]> | null = null;
+  /** cameraId → (subject/action key → decision). */
+  #decisions = new Map<string, Map<string, Timed<Decision>>>();
+  #decisionCount = 0;
+  #hits = 0;
+  #misses = 0;
+
+  constructor(deps: { db: Queryable; redis: Redis; logger: Logger }, options: DecisionServiceOptions) {
+    this.#db = deps.db;
+    this.#redis = deps.redis;
+    this.#log = deps.logger;
+    this.#opts = options;
+  }
+
+  /**
+   * Subscribes to invalidations (connecting in the background when Redis is down; `subscribed()`
+   * resolves once listening). Without it the cache still expires by TTL.
+   */
+  start(): void {
+    if (this.#sub) return;
+    const sub = this.#redis.duplicate({ lazyConnect: false, enableOfflineQueue: true });
+    this.#sub = sub;
+    sub.on('message', (_channel: string, message: string) => {
+      let parsed: Invalidation;
+      try {
+        parsed = invalidationSchema.parse(JSON.parse(message));
+      } catch {
+        this.#log.warn({ message: message.slice(0, 200) }, 'ignored a malformed policy invalidation');
+        return;
+      }
+      this.#drop(parsed);
+    });
+    // Anything announced while disconnected is lost: start from nothing after a reconnect.
+    sub.on('ready', () => this.#drop({ kind: 'all' }));
+    sub.on('error', (err: Error) => this.#log.warn({ err: err.message }, 'policy invalidation subscriber'));
+    this.#subscribed = sub.subscribe(POLICY_INVALIDATE_CHANNEL).then(
+      () => undefined,
+      (err: unknown) => this.#log.warn({ err }, 'policy invalidation subscribe failed'),
+    );
+  }
+
+  /** Resolves once the invalidation channel is subscribed (or the attempt failed and was logged). */
+  subscribed(): Promise<void> {
+    return this.#subscribed;
+  }
+
+  async close(): Promise<void> {
+    const sub = this.#sub;
+    this.#sub = null;
+    if (sub) await sub.quit().catch(() => sub.disconnect());
+  }
+
+  /** Drops what the change touches here, then tells every other gateway. */
+  async invalidate(inv: Invalidation): Promise<void> {
+    this.#drop(inv);
+    await this.#redis.publish(POLICY_INVALIDATE_CHANNEL, JSON.stringify(inv));
+  }
+
+  stats(): { hits: number; misses: number; decisions: number; cameras: number } {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      decisions: this.#decisionCount,
+      cameras: this.#cameras.size,
+    };
+  }
+
+  async camera(id: string): Promise<CameraRecord | undefined> {
+    const now = Date.now();
+    const hit = this.#cameras.get(id);
+    if (hit && hit.expires > now) return hit.value;
+    const epoch = this.#epoch;
+    const value = await loadCamera(this.#db, id);
+    if (epoch === this.#epoch) {
+      this.#cameras.delete(id);
+      this.#cameras.set(id, { value, expires: now + this.#opts.ttlMs });
+      if (this.#cameras.size > this.#opts.maxEntries) {
+        const oldest = this.#cameras.keys().next().value;
+        if (oldest !== undefined) this.#cameras.delete(oldest);
+      }
+    }
+    return value;
+  }
+
+  async incidents(): Promise<IncidentFacts[]> {
+    const now = Date.now();
+    if (this.#incidents && this.#incidents.expires > now) return this.#incidents.value;
+    const epoch = this.#epoch;
+    const value = await openIncidents(this.#db);
+    if (epoch === this.#epoch) this.#incidents = { value, expires: now + this.#opts.ttlMs };
+    return value;
+  }
+
+  /** The decision for a camera by id; `undefined` when there is no such camera. */
+  async decide(
+    subject: Subject,
+    cameraId: string,
+    action: Action,
+    now: Date = new Date(),
+  ): Promise<DecisionOutcome | undefined> {
+    const camera = await this.camera(cameraId);
+    if (!camera) return undefined;
+    const key = subjectKey(subject, action);
+    const t = now.getTime();
+    const perCamera = this.#decisions.get(cameraId);
+    const hit = perCamera?.get(key);
+    if (hit && hit.expires > t) {
+      this.#hits += 1;
+      return { camera, decision: hit.value, cached: true };
+    }
+    this.#misses += 1;
+    const epoch = this.#epoch;
+    const decision = decide(subject, camera.facts, action, { now, openIncidents: await this.incidents() });
+    if (epoch === this.#epoch)
+      this.#remember(cameraId, key, { value: decision, expires: t + this.#opts.ttlMs });
+    return { camera, decision, cached: false };
+  }
+
+  #remember(cameraId: string, key: string, entry: Timed<Decision>): void {
+    let perCamera = this.#decisions.get(cameraId);
+    if (!perCamera) {
+      perCamera = new Map();
+      this.#decisions.set(cameraId, perCamera);
+    }
+    if (!perCamera.has(key)) this.#decisionCount += 1;
+    perCamera.set(key, entry);
+    if (this.#decisionCount > this.#opts.maxEntries) {
+      // Drop the camera cached longest ago with everything decided about it.
+      const oldest = this.#decisions.keys().next();
+      if (!oldest.done) this.#dropCamera(oldest.value);
+    }
+  }
+
+  #dropCamera(id: string): void {
+    const perCamera = this.#decisions.get(id);
+    if (perCamera) this.#decisionCount -= perCamera.size;
+    this.#decisions.delete(id);
+    this.#cameras.delete(id);
+  }
+
+  #drop(inv: Invalidation): void {
+    this.#epoch += 1;
+    if (inv.kind === 'camera' && inv.id) {
+      this.#dropCamera(inv.id);
+      return;
+    }
+    if (inv.kind === 'user' && inv.id) {
+      const prefix = `${inv.id}\u0000`;
+      for (const perCamera of this.#decisions.values()) {
+        for (const k of perCamera.keys()) {
+          if (k.startsWith(prefix)) {
+            perCamera.delete(k);
+            this.#decisionCount -= 1;
+          }
+        }
+      }
+      return;
+    }
+    // Incidents change emergency grants of many cameras; a source change touches all of its
+    // cameras. Both are rare: start over.
+    this.#decisions.clear();
+    this.#decisionCount = 0;
+    this.#incidents = null;
+    if (inv.kind !== 'incident') this.#cameras.clear();
+  }
+}
+
+/** Every subject fact `decide()` reads, so a changed user never matches an old entry. */
+function subjectKey(s: Subject, action: Action): string {
+  return `${s.userId}\u0000${action}\u0000${s.orgId}\u0000${s.tier}\u0000${s.districtCode ?? ''}\u0000${s.departmentKind}\u0000${s.clearance}\u0000${s.countyPoliceCertificate ? 1 : 0}\u0000${[...s.roles].sort().join(',')}`;
+}

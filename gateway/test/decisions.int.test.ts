@@ -1,0 +1,178 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Db, migrate, openDb } from '../src/db/index.ts';
+import { loadReferenceData } from '../src/db/reference.ts';
+import { DecisionService, POLICY_INVALIDATE_CHANNEL } from '../src/decisions/index.ts';
+import { seedDemo } from '../src/demo/index.ts';
+import { findUserById } from '../src/identity/index.ts';
+import { createLogger } from '../src/lib/logger.ts';
+import { subjectOf } from '../src/live/index.ts';
+import type { Subject } from '../src/policy/index.ts';
+import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+
+/** Resolves when `redis` sees the next message on the invalidation channel. */
+function nextInvalidation(redis: Redis): Promise<string> {
+  return new Promise((resolve) => {
+    const sub = redis.duplicate();
+    sub.on('message', (_c: string, m: string) => {
+      resolve(m);
+      sub.disconnect();
+    });
+    void sub.subscribe(POLICY_INVALIDATE_CHANNEL);
+  });
+}
+
+describe('access decisions: cached, and dropped on every gateway when something changes (real PostgreSQL + Redis)', () => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  const logger = createLogger('silent', 'test');
+  let a: DecisionService;
+  let b: DecisionService;
+  let operator: Subject;
+  let govCamera: string;
+  let privateCamera: { id: string; lon: number; lat: number };
+  let incidentId: string;
+
+  const userId = async (username: string) =>
+    (await db.query<{ id: string }>('SELECT id FROM users WHERE username = $1', [username])).rows[0]?.id ??
+    '';
+
+  beforeAll(async () => {
+    const temp = await createTempDatabase();
+    drop = temp.drop;
+    db = await openDb({ databaseUrl: temp.url });
+    await migrate(db);
+    await loadReferenceData(db);
+    await seedDemo(db, {
+      rtspUrl: 'rtsp://127.0.0.1:8554',
+      simulatedCameras: 0,
+      password: 'decisions-pass-1',
+    });
+    await redis.connect();
+    // Two gateway processes: a long TTL, so only an invalidation can make them see a change.
+    a = new DecisionService({ db, redis, logger }, { ttlMs: 60_000, maxEntries: 1000 });
+    b = new DecisionService({ db, redis, logger }, { ttlMs: 60_000, maxEntries: 1000 });
+    a.start();
+    b.start();
+    await a.subscribed();
+    await b.subscribed();
+    const u = await findUserById(db, await userId('eoc.operator'));
+    if (!u) throw new Error('no eoc.operator');
+    operator = subjectOf(u);
+    const gov = await db.query<{ id: string }>(
+      `SELECT c.id FROM cameras c JOIN source_systems s ON s.id = c.source_id
+        WHERE s.funding = 'government' AND c.state = 'in_service' AND c.grade = 2 ORDER BY c.external_id LIMIT 1`,
+    );
+    govCamera = gov.rows[0]?.id ?? '';
+    const priv = await db.query<{ id: string; lon: number; lat: number }>(
+      `SELECT c.id, c.lon, c.lat FROM cameras c JOIN source_systems s ON s.id = c.source_id
+        WHERE s.funding = 'private' AND c.state = 'in_service' AND c.grade <= 3 ORDER BY c.external_id LIMIT 1`,
+    );
+    privateCamera = priv.rows[0] as { id: string; lon: number; lat: number };
+    expect(govCamera).not.toBe('');
+    expect(privateCamera).toBeDefined();
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await a?.close(); // idempotent
+    redis.disconnect();
+    await db?.close();
+    await drop?.();
+  });
+
+  it('decides once, then answers from the cache', async () => {
+    const first = await a.decide(operator, govCamera, 'live:view');
+    expect(first?.decision).toEqual({ allow: true, reason: 'allowed' });
+    expect(first?.cached).toBe(false);
+    const again = await a.decide(operator, govCamera, 'live:view');
+    expect(again?.cached).toBe(true);
+    expect(again?.decision).toEqual({ allow: true, reason: 'allowed' });
+    // Another action is another decision.
+    expect((await a.decide(operator, govCamera, 'catalog:read'))?.cached).toBe(false);
+    expect(await a.decide(operator, '00000000-0000-4000-8000-000000000000', 'live:view')).toBeUndefined();
+  });
+
+  it('a camera change announced on one gateway reaches the other', async () => {
+    await b.decide(operator, govCamera, 'live:view');
+    // The grade rises above the operator's clearance 3 behind both caches' backs …
+    await db.query('UPDATE cameras SET grade = 4 WHERE id = $1', [govCamera]);
+    expect((await b.decide(operator, govCamera, 'live:view'))?.decision.allow).toBe(true);
+    // … and the registry announces it on gateway a.
+    const seen = nextInvalidation(redis);
+    await new Promise((r) => setTimeout(r, 50)); // the spy's subscription
+    await a.invalidate({ kind: 'camera', id: govCamera });
+    expect(JSON.parse(await seen)).toEqual({ kind: 'camera', id: govCamera });
+    expect((await a.decide(operator, govCamera, 'live:view'))?.decision).toEqual({
+      allow: false,
+      reason: 'forbidden:grade',
+    });
+    await expect
+      .poll(async () => (await b.decide(operator, govCamera, 'live:view'))?.decision.reason)
+      .toBe('forbidden:grade');
+    await db.query('UPDATE cameras SET grade = 2 WHERE id = $1', [govCamera]);
+    await a.invalidate({ kind: 'camera', id: govCamera });
+  });
+
+  it('an incident opened and closed moves emergency grants on every gateway (R-ACC-4)', async () => {
+    expect((await b.decide(operator, privateCamera.id, 'live:view'))?.decision).toEqual({
+      allow: false,
+      reason: 'forbidden:private',
+    });
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO incidents (title, level, lon, lat, radius_m, opened_by) VALUES ('test', 2, $1, $2, 500, $3) RETURNING id`,
+      [privateCamera.lon, privateCamera.lat, operator.userId],
+    );
+    incidentId = rows[0]?.id ?? '';
+    // Cached deny until announced.
+    expect((await b.decide(operator, privateCamera.id, 'live:view'))?.cached).toBe(true);
+    await a.invalidate({ kind: 'incident', id: incidentId });
+    await expect
+      .poll(async () => (await b.decide(operator, privateCamera.id, 'live:view'))?.decision)
+      .toEqual({ allow: true, reason: 'allowed:emergency', emergency: { incidentId } });
+    await db.query(`UPDATE incidents SET closed_at = now(), closed_by = opened_by WHERE id = $1`, [
+      incidentId,
+    ]);
+    await a.invalidate({ kind: 'incident', id: incidentId });
+    await expect
+      .poll(async () => (await b.decide(operator, privateCamera.id, 'live:view'))?.decision.reason)
+      .toBe('forbidden:private');
+  });
+
+  it('a changed user never matches an entry made for the old facts', async () => {
+    const cam = govCamera;
+    expect((await a.decide(operator, cam, 'ptz:control'))?.decision.allow).toBe(true);
+    const demoted = { ...operator, roles: [] as string[] };
+    const d = await a.decide(demoted, cam, 'ptz:control');
+    expect(d?.cached).toBe(false);
+    expect(d?.decision).toEqual({ allow: false, reason: 'forbidden:role' });
+  });
+
+  it('expires by TTL even without announcements', async () => {
+    const short = new DecisionService({ db, redis, logger }, { ttlMs: 100, maxEntries: 1000 });
+    expect((await short.decide(operator, govCamera, 'live:view'))?.cached).toBe(false);
+    expect((await short.decide(operator, govCamera, 'live:view'))?.cached).toBe(true);
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await short.decide(operator, govCamera, 'live:view'))?.cached).toBe(false);
+    await short.close();
+  });
+
+  it('keeps at most maxEntries decisions', async () => {
+    const small = new DecisionService({ db, redis, logger }, { ttlMs: 60_000, maxEntries: 100 });
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM cameras ORDER BY id LIMIT 150');
+    for (const r of rows) await small.decide(operator, r.id, 'catalog:read');
+    expect(small.stats().decisions).toBeLessThanOrEqual(100);
+    expect(small.stats().cameras).toBeLessThanOrEqual(101);
+    await small.close();
+  });
+
+  it('ignores a malformed announcement', async () => {
+    await a.decide(operator, govCamera, 'live:view');
+    await redis.publish(POLICY_INVALIDATE_CHANNEL, '{"kind":"everything"}');
+    await redis.publish(POLICY_INVALIDATE_CHANNEL, 'not json');
+    await new Promise((r) => setTimeout(r, 100)); // delivery; nothing observable to await
+    expect((await a.decide(operator, govCamera, 'live:view'))?.cached).toBe(true);
+  });
+});
