@@ -77,7 +77,7 @@ export class AuditBatcher {
               batch.map((p) => p.entry),
             ),
           );
-          batch.forEach((p, i) => p.resolve(rows[i] as AuditRow));
+          for (const [i, p] of batch.entries()) p.resolve(rows[i] as AuditRow);
         } catch (err) {
           for (const p of batch) p.reject(err);
         }
