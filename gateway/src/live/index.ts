@@ -99,11 +99,6 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
     if (!url) throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
     const node = await deps.directory.place(camera.facts.id, body.data.profile);
     if (!node) throw new AppError('unavailable:dependency', 'no media node is available');
-    await ensureIngest(node.controlUrl, deps.media.controlSecret, {
-      cameraId: camera.facts.id,
-      profile: body.data.profile,
-      source: { kind: 'rtsp', url, transport: 'tcp' },
-    });
     const { token, claims } = issueStreamToken(deps.media.tokenKey, {
       userId: auth.user.id,
       cameraId: camera.facts.id,
@@ -111,13 +106,29 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       nodeId: node.id,
       emergency: entry.emergency === true,
     });
-    await deps.audit({
+    const tokenEntry: AuditWrite = {
       ...entry,
       action: 'stream.token',
       result: 'ok',
       reason: 'issued',
       detail: { ...entry.detail, node: node.id, jti: claims.jti, expiresAt: claims.exp },
-    });
+    };
+    // The token's audit row commits while the node starts the ingest; the token leaves only when
+    // both are done. If the node fails, the minted token is withheld and that is audited too.
+    const [ingest, audited] = await Promise.allSettled([
+      ensureIngest(node.controlUrl, deps.media.controlSecret, {
+        cameraId: camera.facts.id,
+        profile: body.data.profile,
+        source: { kind: 'rtsp', url, transport: 'tcp' },
+      }),
+      deps.audit(tokenEntry),
+    ]);
+    if (audited.status === 'rejected') throw audited.reason;
+    if (ingest.status === 'rejected') {
+      const code = ingest.reason instanceof AppError ? ingest.reason.code : 'internal';
+      await deps.audit({ ...tokenEntry, result: 'error', reason: `withheld:${code}` });
+      throw ingest.reason;
+    }
     return {
       token,
       nodeUrl: node.publicUrl,
