@@ -154,6 +154,12 @@ def parse_args(argv):
         "frames (off by default: real cameras do not do this, and it breaks fixed GOP spacing)",
     )
     p.add_argument(
+        "--codec",
+        choices=("h264", "h265"),
+        default="h264",
+        help="video codec of every mount (default h264; h265 = x265 Main, as many newer cameras send)",
+    )
+    p.add_argument(
         "--session-timeout",
         type=int_in_range(5, 3600),
         default=20,
@@ -314,12 +320,26 @@ def launch_string(cam, profile, args, h264_profile):
         # slice per core) and rtph264pay config-interval=-1 re-inserts SPS/PPS
         # before *every* IDR slice, which makes depacketizers (ffmpeg) split the
         # key frame into two access units with the same timestamp.
+        + encoder_string(args, kbps, h264_profile)
+        + ")"
+    )
+
+
+def encoder_string(args, kbps, h264_profile):
+    if args.codec == "h265":
+        return (
+            "! x265enc speed-preset=ultrafast tune=zerolatency "
+            f"key-int-max={args.gop} bitrate={kbps} "
+            f"option-string=\"scenecut=0:min-keyint={args.gop}:bframes=0:pools=1:frame-threads=1\" "
+            "! video/x-h265,profile=main "
+            "! rtph265pay name=pay0 pt=96 config-interval=-1 "
+        )
+    return (
         "! x264enc speed-preset=ultrafast tune=zerolatency threads=1 "
         f"key-int-max={args.gop} bframes=0 bitrate={kbps} "
         f"vbv-buf-capacity=1000 option-string=\"scenecut=0:min-keyint={args.gop}\" "
         f"! video/x-h264,profile={h264_profile} "
         "! rtph264pay name=pay0 pt=96 config-interval=-1 "
-        ")"
     )
 
 
@@ -533,7 +553,7 @@ class SimServer:
                 pad.add_probe(Gst.PadProbeType.BUFFER, ClockMs.probe, clock)
         if self.args.time_strip:
             # On the encoder's input: after the overlays, as close to the encoder as it gets.
-            enc = downstream_element(bin_.get_by_name("clock"), "x264enc")
+            enc = downstream_element(bin_.get_by_name("clock"), "x265enc" if self.args.codec == "h265" else "x264enc")
             if enc is not None:
                 strip = TimeStrip()
                 enc.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, strip.probe)

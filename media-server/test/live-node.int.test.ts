@@ -87,6 +87,32 @@ describe('media node: on-demand ingest, tokens, control API, snapshots', () => {
     expect(heartbeat).toMatchObject({ id: t.nodeId, workers: 2, publicUrl: t.url });
   });
 
+  it('transcodes an H.265 camera to H.264, reports it, and serves its key frame', async () => {
+    const hevc = await startRtspSim({ count: 1, gop: 25, codec: 'h265' });
+    try {
+      expect((await ensure('cam-hevc', `${hevc.url}/cam01/sub`)).status).toBe(200);
+      const live = await waitFor(
+        async () => {
+          const s = (await (await t.control('GET', '/control/streams/cam-hevc/sub')).json()) as StreamStatus;
+          return s.state === 'live' && s.transcoded && s.width !== undefined ? s : undefined;
+        },
+        30_000,
+        'cam-hevc live (transcoded)',
+      );
+      // The source's codec is reported; what the node relays is H.264 (its SPS gives the size).
+      expect(live).toMatchObject({ codec: 'hevc', transcoded: true, width: 640, height: 360 });
+      expect(live.timeline.first_keyframe).toBeGreaterThan(0);
+      const res = await fetch(`${t.url}/snapshot/cam-hevc?profile=sub&token=${t.token('cam-hevc')}`);
+      expect(res.status).toBe(200);
+      const jpeg = Buffer.from(await res.arrayBuffer());
+      const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+      expect([jpeg.readUInt16BE(sof + 7), jpeg.readUInt16BE(sof + 5)]).toEqual([640, 360]);
+    } finally {
+      await t.control('DELETE', '/control/ingest/cam-hevc/sub');
+      await hevc.close();
+    }
+  });
+
   it('serves the latest key frame as a JPEG with a token for that camera only', async () => {
     const res = await fetch(`${t.url}/snapshot/cam-a?profile=sub&token=${t.token('cam-a')}`);
     expect(res.status).toBe(200);

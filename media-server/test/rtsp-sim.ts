@@ -21,7 +21,9 @@ export interface RtspSim {
 }
 
 /** Starts the project's GStreamer RTSP camera simulator on a free port. */
-export async function startRtspSim(options: { count?: number; gop?: number } = {}): Promise<RtspSim> {
+export async function startRtspSim(
+  options: { count?: number; gop?: number; codec?: 'h264' | 'h265' } = {},
+): Promise<RtspSim> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     '/usr/bin/python3',
@@ -35,6 +37,8 @@ export async function startRtspSim(options: { count?: number; gop?: number } = {
       String(options.count ?? 2),
       '--gop',
       String(options.gop ?? 25),
+      '--codec',
+      options.codec ?? 'h264',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
