@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
+import { viewerRtpCapabilities } from '../../media-server/src/workers/codecs.ts';
 
 const CODEC = {
   mimeType: 'video/H264',
@@ -122,7 +123,8 @@ export async function runFanout(options: {
   ]);
   const sink = await blackhole();
   const consumers: { transport: types.PlainTransport; consumer: types.Consumer }[] = [];
-  const caps = router.rtpCapabilities;
+  // What the node's viewers consume with (no bandwidth estimation: one layer per camera).
+  const caps = viewerRtpCapabilities(router.rtpCapabilities);
   const out: FanoutPoint[] = [];
   try {
     await new Promise((r) => setTimeout(r, 2000)); // let the stream settle

@@ -40,7 +40,7 @@ if (want('fanout')) {
   };
   process.stdout.write(
     `  → ${best?.consumers ?? 0} consumers at < 0.5 % loss on one worker (${best?.workerCpuPct ?? 0} % of a core); ` +
-      `≈ ${perCore} consumers per core; target ≥ 400 (ratio ${Math.round(((best?.consumers ?? 0) / 400) * 100) / 100})\n`,
+      `≈ ${perCore} consumers per core; target ≥ 400 per core (ratio ${Math.round((perCore / 400) * 100) / 100})\n`,
   );
 }
 

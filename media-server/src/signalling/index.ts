@@ -19,6 +19,7 @@ import type { z } from 'zod';
 import type { Ingest, IngestManager } from '../ingest/index.ts';
 import { AppError } from '../lib/app-error.ts';
 import type { Logger } from '../lib/logger.ts';
+import { viewerRtpCapabilities } from '../workers/codecs.ts';
 import type { PoolSlot, WorkerPool } from '../workers/pool.ts';
 
 export interface SignallingOptions {
@@ -139,7 +140,7 @@ export function attachSignalling(o: SignallingOptions): Signalling {
       'router:capabilities',
       handle(undefined, async () => {
         const s = slot ?? o.pool.pick((x) => transportsPerWorker.get(x.index) ?? 0);
-        return { rtpCapabilities: s.router.rtpCapabilities };
+        return { rtpCapabilities: viewerRtpCapabilities(s.router.rtpCapabilities) };
       }),
     );
 
@@ -211,7 +212,7 @@ export function attachSignalling(o: SignallingOptions): Signalling {
             throw new AppError('unavailable:dependency', 'the stream is moving to another worker: try again');
           });
         }
-        const caps = req.rtpCapabilities as unknown as types.RtpCapabilities;
+        const caps = viewerRtpCapabilities(req.rtpCapabilities as unknown as types.RtpCapabilities);
         if (!router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) {
           throw new AppError('stream:unsupported_codec', 'the browser cannot decode this stream');
         }
