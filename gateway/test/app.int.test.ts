@@ -108,6 +108,16 @@ describe('gateway against real PostgreSQL and Redis', () => {
     await db.query(`DELETE FROM users WHERE username = 'wujin.eoc'`);
     const third = await seedDemo(db, { ...opts, password: 'another-demo-password' });
     expect(third).toMatchObject({ created: false, users: 12, cameras: 324 });
+    // The demo walls, once each, owned by their command rooms.
+    const walls = await db.query<{ name: string; org: string; layout: string }>(
+      `SELECT w.name, o.name AS org, w.layout FROM walls w JOIN organisations o ON o.id = w.owner_org_id ORDER BY w.name`,
+    );
+    expect(walls.rows).toHaveLength(5);
+    expect(walls.rows).toContainEqual({
+      name: '市应急指挥中心 主屏',
+      org: '常州市应急管理局指挥中心',
+      layout: '9',
+    });
     const hashes = await db.query<{ username: string; password_hash: string }>(
       `SELECT username, password_hash FROM users WHERE username IN ('wujin.eoc', 'admin') ORDER BY username`,
     );

@@ -4,6 +4,15 @@ import { type DemoData, generateDemoData } from './generate.ts';
 
 export const DEMO_SEED_NAME = 'changzhou-demo-v1';
 
+/** The demo's walls: one per command room that uses one. */
+export const DEMO_WALLS = [
+  { orgKey: 'city-eoc', name: '市应急指挥中心 主屏', layout: '9' },
+  { orgKey: 'city-police', name: '市公安局 110 指挥大屏', layout: '16' },
+  { orgKey: 'admin-320402', name: '天宁区城管 值班屏', layout: '4' },
+  { orgKey: 'eoc-320412', name: '武进区应急 值班屏', layout: '4' },
+  { orgKey: 'police-320412', name: '武进分局 指挥屏', layout: '1+5' },
+] as const;
+
 export interface SeedDemoOptions {
   rtspUrl: string;
   simulatedCameras: number;
@@ -79,6 +88,16 @@ export async function seedDemo(db: Db, options: SeedDemoOptions): Promise<SeedRe
           u.workId,
           u.countyPoliceCertificate,
         ],
+      );
+    }
+    // One wall per command room, added when missing (by org and name).
+    for (const w of DEMO_WALLS) {
+      const orgId = orgIds.get(w.orgKey);
+      if (!orgId) continue;
+      await tx.query(
+        `INSERT INTO walls (name, owner_org_id, layout)
+         SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM walls WHERE owner_org_id = $2 AND name = $1)`,
+        [w.name, orgId, w.layout],
       );
     }
     if (done.rows.length === 0) {
