@@ -6,6 +6,7 @@ import { AuditBatcher, registerAuditRoutes } from './audit/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { DecisionService } from './decisions/index.ts';
+import { GB_OPERATIONS, registerGb28181 } from './gb28181/index.ts';
 import { registerHealthRoutes } from './health/index.ts';
 import { RateLimiter, registerIdentity, requireAuth, SessionStore } from './identity/index.ts';
 import { registerIncidentRoutes } from './incidents/index.ts';
@@ -14,6 +15,15 @@ import type { Logger } from './lib/logger.ts';
 import { registerLiveRoutes } from './live/index.ts';
 import { MediaDirectory } from './media/directory.ts';
 import { streamTokenKey } from './media/tokens.ts';
+import {
+  CORE_OPERATIONS,
+  REGISTRY_OPERATIONS,
+  registerOpenApi,
+  trackRoutes,
+  WALL_OPERATIONS,
+} from './openapi/index.ts';
+import { registerRegistryRoutes, sourceSecretBox } from './registry/index.ts';
+import { registerWallRoutes } from './walls/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,9 +43,9 @@ export interface GatewayDeps {
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: false,
     bodyLimit: 1_048_576,
   });
+  const routes = trackRoutes(app);
 
   await app.register(cors, {
     origin: [...deps.config.WEB_ORIGINS],
@@ -114,8 +124,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       await decisions.invalidate({ kind: 'incident', id: e.incident.id });
     },
   });
+  const registry = registerRegistryRoutes(app, {
+    db: deps.db,
+    secrets: sourceSecretBox(c),
+    incidents: () => decisions.incidents(),
+    onChange: (e) => decisions.invalidate({ kind: e.kind, id: e.id }),
+  });
+  registerWallRoutes(app, { db: deps.db, decisions, audit: (e) => audit.append(e), logger: deps.logger });
   registerLiveRoutes(app, {
     decisions,
+    sourceUrl: registry.sourceUrl,
     directory: new MediaDirectory(deps.redis),
     ...(c.STREAM_TOKEN_PUBLIC_KEY && c.STREAM_TOKEN_PRIVATE_KEY && c.MEDIA_CONTROL_SECRET
       ? {
@@ -129,5 +147,18 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       await audit.append(e);
     },
   });
+  // GB/T 28181: SIP server (started by main.ts), catalogue sync, PTZ, the live adapter of GB cameras.
+  registerGb28181(app, {
+    config: c,
+    db: deps.db,
+    redis: deps.redis,
+    logger: deps.logger,
+    secrets: sourceSecretBox(c),
+    decisions,
+    audit: (e) => audit.append(e),
+  });
+  const operations = [...CORE_OPERATIONS, ...REGISTRY_OPERATIONS, ...WALL_OPERATIONS, ...GB_OPERATIONS];
+  registerOpenApi(app, operations);
+  routes.check(operations);
   return app;
 }

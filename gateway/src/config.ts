@@ -22,6 +22,29 @@ export const gatewayEnvSchema = z.object({
     .optional(),
   /** Bearer secret of the media nodes' control API. */
   MEDIA_CONTROL_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /**
+   * Key sealing source systems' credentials at rest (AES-256-GCM, 32 bytes as 43 base64url
+   * characters). Required when NODE_ENV=production; without it no credentials can be stored or used.
+   */
+  SOURCE_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/, 'expected 32 bytes as 43 base64url characters')
+    .optional(),
+  /** Earlier SOURCE_SECRET_KEYs (comma-separated): they still open what they sealed, never seal. */
+  SOURCE_SECRET_KEYS_RETIRED: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/, 'expected keys of 43 base64url characters'),
+      ),
+    )
+    .optional(),
   /** A session unused this long ends (seconds). */
   SESSION_IDLE_TIMEOUT_S: envVar.int(1800, 1, 86_400),
   /** A session ends this long after sign-in, used or not (seconds). */
@@ -45,10 +68,39 @@ export const gatewayEnvSchema = z.object({
   /** Password of the demo users; when absent a random one is made and kept in DEMO_CREDENTIALS_FILE (the launcher passes its own environment through). */
   WALL_DEMO_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   DEMO_CREDENTIALS_FILE: z.string().min(1).default('.data/demo-credentials.json'),
+  /** Run the GB/T 28181 SIP server (UDP and TCP on GB_SIP_HOST:GB_SIP_PORT). */
+  GB_SIP_ENABLED: envVar.bool(false),
+  GB_SIP_HOST: envVar.host('127.0.0.1'),
+  GB_SIP_PORT: envVar.port(5060),
+  /** The IPv4 address devices reach us at (Via, Contact, SDP); default GB_SIP_HOST. */
+  GB_SIP_PUBLIC_IP: z
+    .string()
+    .regex(/^(?:\d{1,3}\.){3}\d{1,3}$/, 'expected an IPv4 address')
+    .optional(),
+  /** Our SIP domain (realm): 10 digits, the first 10 of GB_ID. */
+  GB_DOMAIN: z
+    .string()
+    .regex(/^\d{10}$/, 'expected 10 digits')
+    .default('3204000000'),
+  /** Our platform's 20-digit GB/T 28181 ID (type 200: central signalling server). */
+  GB_ID: z
+    .string()
+    .regex(/^\d{10}200\d{7}$/, 'expected a 20-digit ID of type 200 (digits 11–13)')
+    .default('32040000002000000001'),
+  /** A device whose last keepalive is older than this goes offline with its cameras (seconds). */
+  GB_KEEPALIVE_TIMEOUT_S: envVar.int(180, 1, 86_400),
+  /** How devices send media unless their source says otherwise. */
+  GB_MEDIA_TRANSPORT: z.enum(['tcp-passive', 'udp']).default('tcp-passive'),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;
 
 export function loadConfig(env: Record<string, string | undefined>) {
-  return parseEnv(gatewayEnvSchema, env);
+  const parsed = parseEnv(gatewayEnvSchema, env);
+  // Secrets at rest need a key in production; elsewhere (tests, tools) their absence only disables them.
+  if (env.NODE_ENV === 'production' && !env.SOURCE_SECRET_KEY) {
+    const missing = 'SOURCE_SECRET_KEY: required when NODE_ENV=production';
+    return { ok: false as const, problems: [...(parsed.ok ? [] : parsed.problems), missing] };
+  }
+  return parsed;
 }

@@ -5,6 +5,7 @@ import { migrate, openDb } from './db/index.ts';
 import { loadReferenceData } from './db/reference.ts';
 import { resolveDemoPassword, seedDemo, writeDemoCredentials } from './demo/index.ts';
 import { createLogger, redactUrl } from './lib/logger.ts';
+import { attachRealtime } from './realtime/index.ts';
 
 const parsed = loadConfig(process.env);
 if (!parsed.ok) {
@@ -71,12 +72,29 @@ await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'r
 
 const app = await buildApp({ config, db, redis, logger });
 await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
+// GB/T 28181 SIP server (UDP and TCP on GB_SIP_PORT) when GB_SIP_ENABLED; app.close() stops it.
+await app.gb.start();
+// socket.io on the same server (/socket.io, namespace /realtime), Redis adapter.
+const realtime = attachRealtime(app.server, {
+  config,
+  db,
+  redis,
+  logger,
+  walls: app.walls,
+  decisions: app.decisions,
+});
+realtime.ready.then(
+  () => logger.info('realtime ready'),
+  () => undefined,
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
+  await realtime.close().catch((err: unknown) => logger.error({ err }, 'close realtime'));
+  await app.gb.close().catch((err: unknown) => logger.error({ err }, 'close gb28181'));
   await app.close().catch((err: unknown) => logger.error({ err }, 'close http'));
   redis.disconnect();
   await db.close().catch((err: unknown) => logger.error({ err }, 'close db'));

@@ -86,6 +86,19 @@ describe('gateway against real PostgreSQL and Redis', () => {
     await app.close();
   });
 
+  it('serves its OpenAPI document, one operation per route it serves', async () => {
+    const config = gatewayEnvSchema.parse({});
+    const app = await buildApp({ config, db, redis, logger: createLogger('silent', 'gateway') });
+    const res = await app.inject({ method: 'GET', url: '/api/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json() as { openapi: string; paths: Record<string, Record<string, { tags: string[] }>> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths['/api/cameras/{id}/live'] ?? {})).toEqual(['post']);
+    expect(doc.paths['/api/walls/{id}/commands']?.post?.tags).toEqual(['walls']);
+    expect(doc.paths['/api/cameras']?.get).toBeDefined();
+    await app.close();
+  });
+
   it('loads the demo data once and keeps it on the next start', async () => {
     const opts = { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 8, password: 'demo-password-123' };
     const first = await seedDemo(db, opts);

@@ -11,7 +11,10 @@ import { type Db, migrate, openDb } from '../src/db/index.ts';
 import { loadReferenceData } from '../src/db/reference.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+import { createTempDatabase, isolatedRedisUrl } from './services.ts';
+
+// Redis database 7: placement reads every media node in `media:nodes`; only this file's node may be there.
+const REDIS_URL = isolatedRedisUrl(7);
 
 const PASSWORD = 'demo-password-live-1';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -28,7 +31,7 @@ describe('live access: policy → audit → placement → ingest → stream toke
   const secret = randomBytes(32).toString('base64url');
   const { privateKey } = generateKeyPairSync('ed25519');
   const jwk = privateKey.export({ format: 'jwk' });
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
 
   beforeAll(async () => {
     sim = await startRtspSim({ count: 2, gop: 25 });
@@ -50,7 +53,7 @@ describe('live access: policy → audit → placement → ingest → stream toke
         MEDIA_PUBLIC_URL: mediaUrl,
         MEDIA_TOKEN_PUBLIC_KEY: jwk.x,
         MEDIA_CONTROL_SECRET: secret,
-        REDIS_URL: TEST_REDIS_URL,
+        REDIS_URL,
         MEDIASOUP_WORKERS: '1',
         RTC_MIN_PORT: '47900',
         RTC_MAX_PORT: '47999',

@@ -24,3 +24,14 @@ export async function createTempDatabase(): Promise<{ url: string; drop: () => P
     },
   };
 }
+
+/**
+ * The test Redis on a database of its own: for tests whose keys are global by design (the media
+ * nodes' registry `media:nodes`), so a node started by another test file running at the same time
+ * is never placed on.
+ */
+export function isolatedRedisUrl(db: number): string {
+  const url = new URL(TEST_REDIS_URL);
+  url.pathname = `/${db}`;
+  return url.toString();
+}

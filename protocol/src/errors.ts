@@ -36,6 +36,21 @@ export const ERROR_CODES = {
   'transport:missing': 409,
   'transport:limit': 429,
   'not_found:consumer': 404,
+  // Registry (cameras, source systems).
+  'not_found:source': 404,
+  'conflict:state': 409,
+  'conflict:duplicate': 409,
+  'conflict:in_use': 409,
+  'invalid:location': 422,
+  'invalid:reference': 422,
+  // Walls and realtime.
+  'auth:required': 401,
+  'forbidden:origin': 403,
+  'forbidden:wall': 403,
+  'not_found:wall': 404,
+  'conflict:version': 409,
+  // GB/T 28181.
+  'ptz:unsupported': 422,
   internal: 500,
 } as const satisfies Record<string, number>;
 

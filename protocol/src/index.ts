@@ -5,4 +5,6 @@ export * from './events.ts';
 export * from './health.ts';
 export * from './identity.ts';
 export * from './media.ts';
+export * from './registry.ts';
 export { PROTOCOL_VERSION } from './version.ts';
+export * from './walls.ts';

@@ -6,7 +6,7 @@ import type { Db } from '../db/index.ts';
 import { type CurrentUser, requireAuth } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
 
-const openSchema = z.object({
+export const incidentOpenSchema = z.object({
   title: z.string().trim().min(1).max(200),
   /** National emergency level: 1 = Ⅰ especially major … 4 = Ⅳ general. */
   level: z.number().int().min(1).max(4),
@@ -53,6 +53,19 @@ function mayCommand(u: CurrentUser, districtCode: string | undefined): boolean {
 /** POST /api/incidents, POST /api/incidents/:id/close, GET /api/incidents — audited in the same transaction. */
 export type IncidentJson = ReturnType<typeof toJson>;
 
+/** An incident as the API returns it. */
+export const incidentSchema = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  level: z.number().int().min(1).max(4),
+  lon: z.number(),
+  lat: z.number(),
+  radiusM: z.number().int(),
+  districtCode: z.string().nullable(),
+  openedAt: z.iso.datetime(),
+  closedAt: z.iso.datetime().nullable(),
+});
+
 export interface IncidentRoutesDeps {
   db: Db;
   /**
@@ -71,7 +84,7 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
 
   app.post('/api/incidents', async (req, reply) => {
     const { user } = requireAuth(req);
-    const body = openSchema.safeParse(req.body);
+    const body = incidentOpenSchema.safeParse(req.body);
     if (!body.success)
       throw new AppError(
         'invalid:request',

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { streamProfileSchema } from '@wall/protocol';
+import { type MediaNodeInfo, type SourceKind, type StreamProfile, streamProfileSchema } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { DecisionService } from '../decisions/index.ts';
@@ -26,11 +26,34 @@ export interface AuditWrite {
 
 export interface LiveDeps {
   decisions: DecisionService;
+  /** The stream URL with the source's credentials opened (registry); never logged. */
+  sourceUrl: (cameraId: string, profile: StreamProfile) => Promise<string | undefined>;
   directory: MediaDirectory;
   /** Undefined when live video is not configured (no signing key or control secret). */
   media?: { tokenKey: KeyObject; controlSecret: string };
   /** Resolves once the entry is committed (group commit: see AuditBatcher). */
   audit: (entry: AuditWrite) => Promise<void>;
+}
+
+/**
+ * Starts the ingest of a camera profile for a kind of source that is not pulled by URL (GB/T 28181:
+ * the device is INVITEd to send to the node). Registered by the source's module in
+ * `app.liveSources`; resolves once the node ingests the profile and the source was asked to send.
+ */
+export interface LiveSourceAdapter {
+  ensure(req: {
+    cameraId: string;
+    profile: StreamProfile;
+    node: MediaNodeInfo;
+    controlSecret: string;
+  }): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Ingest adapters by source kind; kinds without one (RTSP, ONVIF) are pulled by URL. */
+    liveSources: Map<SourceKind, LiveSourceAdapter>;
+  }
 }
 
 const bodySchema = z.object({ profile: streamProfileSchema });
@@ -62,6 +85,7 @@ const DENY_MESSAGES: Record<string, string> = {
  * A denied request starts no ingest and issues no token.
  */
 export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
+  app.decorate('liveSources', new Map<SourceKind, LiveSourceAdapter>());
   app.post('/api/cameras/:id/live', async (req, reply) => {
     const auth = requireAuth(req);
     const body = bodySchema.safeParse(req.body);
@@ -95,8 +119,12 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
     }
     if (!deps.media)
       throw new AppError('unavailable:dependency', 'live video is not configured on this gateway');
-    const url = camera.sourceUrl(body.data.profile);
-    if (!url) throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
+    const adapter = app.liveSources.get(camera.sourceKind);
+    if (!adapter && camera.sourceKind === 'gb28181')
+      throw new AppError('unavailable:dependency', 'GB/T 28181 is not enabled on this gateway');
+    const url = adapter ? undefined : await deps.sourceUrl(camera.facts.id, body.data.profile);
+    if (!adapter && !url)
+      throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
     const node = await deps.directory.place(camera.facts.id, body.data.profile);
     if (!node) throw new AppError('unavailable:dependency', 'no media node is available');
     const { token, claims } = issueStreamToken(deps.media.tokenKey, {
@@ -116,11 +144,18 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
     // The token's audit row commits while the node starts the ingest; the token leaves only when
     // both are done. If the node fails, the minted token is withheld and that is audited too.
     const [ingest, audited] = await Promise.allSettled([
-      ensureIngest(node.controlUrl, deps.media.controlSecret, {
-        cameraId: camera.facts.id,
-        profile: body.data.profile,
-        source: { kind: 'rtsp', url, transport: 'tcp' },
-      }),
+      adapter
+        ? adapter.ensure({
+            cameraId: camera.facts.id,
+            profile: body.data.profile,
+            node,
+            controlSecret: deps.media.controlSecret,
+          })
+        : ensureIngest(node.controlUrl, deps.media.controlSecret, {
+            cameraId: camera.facts.id,
+            profile: body.data.profile,
+            source: { kind: 'rtsp', url: url as string, transport: 'tcp' },
+          }),
       deps.audit(tokenEntry),
     ]);
     if (audited.status === 'rejected') throw audited.reason;

@@ -9,6 +9,8 @@ const secretsSchema = z.object({
   streamTokenPrivateKey: z.string().length(43),
   /** Shared secret of the media nodes' control API. */
   mediaControlSecret: z.string().min(32),
+  /** AES-256 key sealing source systems' credentials at rest (32 bytes, base64url). */
+  sourceSecretKey: z.string().length(43),
 });
 export type DemoSecrets = z.infer<typeof secretsSchema>;
 
@@ -18,14 +20,20 @@ export type DemoSecrets = z.infer<typeof secretsSchema>;
  */
 export function ensureSecrets(dataDir: string): DemoSecrets {
   const file = join(dataDir, 'secrets.json');
-  if (existsSync(file)) return secretsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' });
+  const kept: Record<string, unknown> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  // An installation made before a secret existed gets just the missing one; the others are kept.
+  const made = (key: string, make: () => Record<string, unknown>) => (key in kept ? {} : make());
   const secrets = secretsSchema.parse({
-    streamTokenPublicKey: jwk.x,
-    streamTokenPrivateKey: jwk.d,
-    mediaControlSecret: randomBytes(32).toString('base64url'),
+    ...made('streamTokenPublicKey', () => {
+      const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+      return { streamTokenPublicKey: jwk.x, streamTokenPrivateKey: jwk.d };
+    }),
+    ...made('mediaControlSecret', () => ({ mediaControlSecret: randomBytes(32).toString('base64url') })),
+    ...made('sourceSecretKey', () => ({ sourceSecretKey: randomBytes(32).toString('base64url') })),
+    ...kept,
   });
-  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  if (Object.keys(secrets).some((k) => !(k in kept))) {
+    writeFileSync(file, `${JSON.stringify({ ...kept, ...secrets }, null, 2)}\n`, { mode: 0o600 });
+  }
   return secrets;
 }

@@ -1,0 +1,81 @@
+import { AppError, type SourceKind, type StreamProfile, type StreamRef } from '@wall/protocol';
+import type { Queryable } from '../db/index.ts';
+import { SealedSecretError, type SourceSecretBox } from './secrets.ts';
+
+/** A source system as stream URLs need it. */
+export interface SourceStreamRow {
+  id: string;
+  kind: SourceKind;
+  connection: Record<string, unknown>;
+  /** `secret_ciphertext` as the driver returns it (Buffer from pg, Uint8Array from PGlite). */
+  secretCiphertext: Uint8Array | null;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Where relative stream paths of each kind of source are pulled from; GB/T 28181 streams are INVITEd, not pulled. */
+const STREAM_BASE: Record<SourceKind, (connection: Record<string, unknown>) => string | undefined> = {
+  rtsp: (c) => str(c.baseUrl),
+  onvif: (c) => str(c.rtspBaseUrl),
+  gb28181: () => undefined,
+};
+
+/**
+ * The URL a media node pulls for one stream profile, with the source's credentials put in as user
+ * info (percent-encoded). Give it only to a media node at ensure-ingest time: never log it, never
+ * return it to a browser. `undefined` when the camera has no such profile or the source is not
+ * pulled by URL. Throws `unavailable:dependency` when the credentials cannot be opened (no key, or
+ * a key the gateway lacks).
+ */
+export function sourceUrlWithSecret(
+  box: SourceSecretBox | undefined,
+  source: SourceStreamRow,
+  ref: StreamRef | undefined,
+): string | undefined {
+  if (!ref) return undefined;
+  const base = STREAM_BASE[source.kind]?.(source.connection);
+  const url = ref.url ?? (base && ref.path ? `${base.replace(/\/+$/, '')}${ref.path}` : undefined);
+  if (!url || !source.secretCiphertext) return url;
+  if (!box) {
+    throw new AppError('unavailable:dependency', 'source credentials cannot be opened: no SOURCE_SECRET_KEY');
+  }
+  let secret: { username?: string | undefined; password?: string | undefined };
+  try {
+    secret = box.open(source.id, source.secretCiphertext);
+  } catch (err) {
+    if (err instanceof SealedSecretError) {
+      throw new AppError('unavailable:dependency', 'source credentials cannot be opened', { cause: err });
+    }
+    throw err;
+  }
+  const user = encodeURIComponent(secret.username ?? '');
+  const info = secret.password === undefined ? user : `${user}:${encodeURIComponent(secret.password)}`;
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)(?:[^/@]*@)?/i, `$1${info}@`);
+}
+
+/**
+ * `(cameraId, profile) → URL with credentials` for live access: the lead's ensure-ingest step calls
+ * it instead of building the URL from the camera record.
+ */
+export function createSourceUrlResolver(db: Queryable, box: SourceSecretBox | undefined) {
+  return async (cameraId: string, profile: StreamProfile): Promise<string | undefined> => {
+    const { rows } = await db.query<{
+      profiles: Partial<Record<StreamProfile, StreamRef>>;
+      id: string;
+      kind: SourceKind;
+      connection: Record<string, unknown>;
+      secret_ciphertext: Uint8Array | null;
+    }>(
+      `SELECT c.profiles, s.id, s.kind, s.connection, s.secret_ciphertext
+         FROM cameras c JOIN source_systems s ON s.id = c.source_id WHERE c.id = $1`,
+      [cameraId],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return sourceUrlWithSecret(
+      box,
+      { id: r.id, kind: r.kind, connection: r.connection, secretCiphertext: r.secret_ciphertext },
+      r.profiles[profile],
+    );
+  };
+}

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createWallSchema,
+  layoutTiles,
+  WALL_LAYOUTS,
+  type WallLayout,
+  wallCommandSchema,
+  wallStateSchema,
+} from './walls.ts';
+
+const CAM = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+describe('layoutTiles', () => {
+  it.each<[WallLayout, number, number]>([
+    ['1', 1, 1],
+    ['4', 2, 4],
+    ['9', 3, 9],
+    ['16', 4, 16],
+    ['25', 5, 25],
+    ['36', 6, 36],
+    ['49', 7, 49],
+    ['64', 8, 64],
+    ['1+5', 3, 6],
+    ['1+7', 4, 8],
+    ['1+12', 4, 13],
+  ])('%s: %i×%i grid, %i tiles', (layout, grid, count) => {
+    const g = layoutTiles(layout);
+    expect(g.rows).toBe(grid);
+    expect(g.cols).toBe(grid);
+    expect(g.count).toBe(count);
+    expect(g.tiles.map((t) => t.index)).toEqual([...Array(count).keys()]);
+  });
+
+  it('lays out N×N grids row-major with 1×1 tiles', () => {
+    expect(layoutTiles('4').tiles).toEqual([
+      { index: 0, row: 0, col: 0, rowSpan: 1, colSpan: 1 },
+      { index: 1, row: 0, col: 1, rowSpan: 1, colSpan: 1 },
+      { index: 2, row: 1, col: 0, rowSpan: 1, colSpan: 1 },
+      { index: 3, row: 1, col: 1, rowSpan: 1, colSpan: 1 },
+    ]);
+    expect(layoutTiles('64').tiles[63]).toEqual({ index: 63, row: 7, col: 7, rowSpan: 1, colSpan: 1 });
+  });
+
+  it('1+5: a 2×2 big tile top left of a 3×3 grid, then 5 small tiles row-major', () => {
+    expect(layoutTiles('1+5').tiles.map((t) => [t.row, t.col, t.rowSpan, t.colSpan])).toEqual([
+      [0, 0, 2, 2],
+      [0, 2, 1, 1],
+      [1, 2, 1, 1],
+      [2, 0, 1, 1],
+      [2, 1, 1, 1],
+      [2, 2, 1, 1],
+    ]);
+  });
+
+  it('1+7: a 3×3 big tile top left of a 4×4 grid, then 7 small tiles row-major', () => {
+    expect(layoutTiles('1+7').tiles.map((t) => [t.row, t.col, t.rowSpan, t.colSpan])).toEqual([
+      [0, 0, 3, 3],
+      [0, 3, 1, 1],
+      [1, 3, 1, 1],
+      [2, 3, 1, 1],
+      [3, 0, 1, 1],
+      [3, 1, 1, 1],
+      [3, 2, 1, 1],
+      [3, 3, 1, 1],
+    ]);
+  });
+
+  it('1+12: a 2×2 big tile in the centre of a 4×4 grid, then the 12 border tiles row-major', () => {
+    expect(layoutTiles('1+12').tiles.map((t) => [t.row, t.col, t.rowSpan, t.colSpan])).toEqual([
+      [1, 1, 2, 2],
+      [0, 0, 1, 1],
+      [0, 1, 1, 1],
+      [0, 2, 1, 1],
+      [0, 3, 1, 1],
+      [1, 0, 1, 1],
+      [1, 3, 1, 1],
+      [2, 0, 1, 1],
+      [2, 3, 1, 1],
+      [3, 0, 1, 1],
+      [3, 1, 1, 1],
+      [3, 2, 1, 1],
+      [3, 3, 1, 1],
+    ]);
+  });
+
+  it.each(WALL_LAYOUTS)('%s covers every cell of its grid exactly once', (layout) => {
+    const g = layoutTiles(layout);
+    const cells = new Map<string, number>();
+    for (const t of g.tiles)
+      for (let r = t.row; r < t.row + t.rowSpan; r++)
+        for (let c = t.col; c < t.col + t.colSpan; c++)
+          cells.set(`${r},${c}`, (cells.get(`${r},${c}`) ?? 0) + 1);
+    expect(cells.size).toBe(g.rows * g.cols);
+    expect([...cells.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('refuses an unknown layout', () => {
+    expect(() => layoutTiles('2' as WallLayout)).toThrow(RangeError);
+  });
+});
+
+describe('wall commands', () => {
+  const tour = (n: number, intervalS = 10) => ({ cameraIds: [...Array(n).keys()].map(CAM), intervalS });
+
+  it.each([
+    { type: 'setLayout', version: 0, layout: '1+12' },
+    { type: 'assign', version: 3, index: 63, cameraId: CAM(1) },
+    { type: 'clear', version: 1, index: 0 },
+    { type: 'swap', version: 2, a: 0, b: 5 },
+    { type: 'setTour', version: 2, index: 1, tour: tour(2, 5) },
+    { type: 'setTour', version: 2, index: 1, tour: tour(64, 3600) },
+    { type: 'setTour', version: 2, index: 1, tour: null },
+  ])('accepts %j', (cmd) => {
+    expect(wallCommandSchema.parse(cmd)).toEqual(cmd);
+  });
+
+  it.each([
+    ['no version', { type: 'clear', index: 0 }],
+    ['a negative version', { type: 'clear', version: -1, index: 0 }],
+    ['an unknown type', { type: 'rotate', version: 0 }],
+    ['an unknown layout', { type: 'setLayout', version: 0, layout: '2' }],
+    ['an index beyond 63', { type: 'clear', version: 0, index: 64 }],
+    ['a fractional index', { type: 'clear', version: 0, index: 1.5 }],
+    ['a camera id that is no UUID', { type: 'assign', version: 0, index: 0, cameraId: 'cam01' }],
+    ['an extra key', { type: 'clear', version: 0, index: 0, cameraId: CAM(1) }],
+    ['a tour of one camera', { type: 'setTour', version: 0, index: 0, tour: tour(1) }],
+    ['a tour of 65 cameras', { type: 'setTour', version: 0, index: 0, tour: tour(65) }],
+    ['a tour interval of 4 s', { type: 'setTour', version: 0, index: 0, tour: tour(2, 4) }],
+    ['a tour interval of 3601 s', { type: 'setTour', version: 0, index: 0, tour: tour(2, 3601) }],
+    [
+      'a camera twice in a tour',
+      { type: 'setTour', version: 0, index: 0, tour: { cameraIds: [CAM(1), CAM(1)], intervalS: 10 } },
+    ],
+  ])('refuses %s', (_name, cmd) => {
+    expect(wallCommandSchema.safeParse(cmd).success).toBe(false);
+  });
+});
+
+describe('wall state and creation', () => {
+  it('parses a state with a touring tile', () => {
+    const state = {
+      id: CAM(100),
+      name: '指挥大厅主墙',
+      ownerOrgId: CAM(200),
+      layout: '1',
+      tiles: [
+        {
+          index: 0,
+          cameraId: null,
+          tour: { ...{ cameraIds: [CAM(1), CAM(2)], intervalS: 10 }, startedAt: '2025-01-01T00:00:00.000Z' },
+        },
+      ],
+      version: 4,
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    };
+    expect(wallStateSchema.parse(state)).toEqual(state);
+  });
+
+  it('trims the name and requires a layout', () => {
+    expect(createWallSchema.parse({ name: '  墙 1 ', layout: '9' })).toEqual({ name: '墙 1', layout: '9' });
+    expect(createWallSchema.safeParse({ name: '墙' }).success).toBe(false);
+    expect(createWallSchema.safeParse({ name: '   ', layout: '9' }).success).toBe(false);
+    expect(createWallSchema.safeParse({ name: 'x'.repeat(101), layout: '9' }).success).toBe(false);
+  });
+});
