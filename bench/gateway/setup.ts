@@ -90,7 +90,7 @@ export async function growCameras(db: Db, total: number): Promise<number> {
         lon,
         lat,
         district_code: district,
-        site_category: SITE_CATEGORIES[i % SITE_CATEGORIES.length],
+        site_category: SITE_CATEGORIES[i % SITE_CATEGORIES.length]?.code,
         location_kind: kinds[i % kinds.length],
         grade: 1 + Math.floor(rnd() * 4),
         state: states[i % states.length],
