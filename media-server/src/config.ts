@@ -51,14 +51,47 @@ export const mediaEnvSchema = z
       .optional(),
     /** How long an ingest runs after its last viewer left (ms). */
     INGEST_IDLE_TIMEOUT_MS: envVar.int(30_000, 1_000, 3_600_000),
+    /** GB/T 28181 media ports (one per GB stream, TCP passive or UDP). */
+    MEDIA_GB_PORT_MIN: envVar.port(30000),
+    MEDIA_GB_PORT_MAX: envVar.port(30999),
+    /** The address GB devices send media to (put in the INVITE's SDP); default MEDIA_HOST. */
+    MEDIA_GB_IP: z
+      .string()
+      .regex(/^[A-Za-z0-9.:-]+$/, 'expected a host name or IP address')
+      .optional(),
+    /** Where the GB media ports listen; default MEDIA_GB_IP (set 0.0.0.0 behind NAT). */
+    MEDIA_GB_LISTEN_IP: z
+      .string()
+      .regex(/^[A-Za-z0-9.:-]+$/, 'expected an IP address')
+      .optional(),
+    /** No media this long after the gateway's INVITE succeeded → offline `gb:no_media` (ms). */
+    MEDIA_GB_NO_MEDIA_TIMEOUT_MS: envVar.int(10_000, 1_000, 600_000),
     LOG_LEVEL: envVar.logLevel(),
   })
   .refine((c) => c.RTC_MIN_PORT < c.RTC_MAX_PORT, {
     path: ['RTC_MAX_PORT'],
     message: 'must be greater than RTC_MIN_PORT',
+  })
+  .refine((c) => c.MEDIA_GB_PORT_MIN <= c.MEDIA_GB_PORT_MAX, {
+    path: ['MEDIA_GB_PORT_MAX'],
+    message: 'must not be less than MEDIA_GB_PORT_MIN',
+  })
+  .refine((c) => !isWildcard(c.MEDIA_GB_IP ?? c.MEDIA_HOST), {
+    path: ['MEDIA_GB_IP'],
+    message: 'required when MEDIA_HOST is a wildcard address: the address GB devices reach',
   });
 
+function isWildcard(ip: string): boolean {
+  return ip === '0.0.0.0' || ip === '::' || ip === '[::]';
+}
+
 export type MediaConfig = z.infer<typeof mediaEnvSchema>;
+
+/** Where GB/T 28181 devices send media (`ip`, announced in INVITEs) and where the node listens for it. */
+export function gbMediaAddress(c: MediaConfig): { ip: string; listenIp: string } {
+  const ip = c.MEDIA_GB_IP ?? c.MEDIA_HOST;
+  return { ip, listenIp: c.MEDIA_GB_LISTEN_IP ?? ip };
+}
 
 export function loadConfig(env: Record<string, string | undefined>) {
   return parseEnv(mediaEnvSchema, env);

@@ -2,8 +2,8 @@ import type { MediaNodeInfo } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
-import type { MediaConfig } from './config.ts';
-import { IngestManager } from './ingest/index.ts';
+import { gbMediaAddress, type MediaConfig } from './config.ts';
+import { defaultSources, IngestManager } from './ingest/index.ts';
 import type { Logger } from './lib/logger.ts';
 import { NodeRegistry } from './registry/index.ts';
 import { attachSignalling, type Signalling } from './signalling/index.ts';
@@ -41,6 +41,14 @@ export async function createMediaNode(config: MediaConfig, redis: Redis, logger:
     logger: logger.child({ feature: 'ingest' }),
     nodeId: config.MEDIA_NODE_ID,
     idleTimeoutMs: config.INGEST_IDLE_TIMEOUT_MS,
+    sources: defaultSources({
+      gb: {
+        ...gbMediaAddress(config),
+        portMin: config.MEDIA_GB_PORT_MIN,
+        portMax: config.MEDIA_GB_PORT_MAX,
+        noMediaTimeoutMs: config.MEDIA_GB_NO_MEDIA_TIMEOUT_MS,
+      },
+    }),
   });
   const verifyToken = (token: string | undefined) =>
     verifyStreamToken(token, { publicKey: config.MEDIA_TOKEN_PUBLIC_KEY, nodeId: config.MEDIA_NODE_ID });
@@ -70,7 +78,10 @@ export async function createMediaNode(config: MediaConfig, redis: Redis, logger:
   });
   const registry = new NodeRegistry(redis, info, logger.child({ feature: 'registry' }));
   ingests.on('status', (s) => registry.publishStatus(s));
-  ingests.on('ingest:closed', (i) => registry.removeStream(i.cameraId, i.profile));
+  ingests.on('ingest:closed', (i) => registry.streamStopped(i.status()));
+  ingests.on('keyframe:request', (i) =>
+    registry.requestKeyFrame({ cameraId: i.cameraId, profile: i.profile, node: config.MEDIA_NODE_ID }),
+  );
   let closed = false;
   const sig = signalling;
   return {

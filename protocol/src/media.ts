@@ -36,13 +36,66 @@ export const rtspSourceSchema = z.object({
 });
 export type RtspSource = z.infer<typeof rtspSourceSchema>;
 
+/**
+ * A GB/T 28181 channel: the node opens a media port and receives PS over RTP from the device,
+ * which the gateway INVITEs to that port (TCP passive by default: the node listens, the device
+ * connects; UDP supported). `ssrc` is the `y=` SSRC of the INVITE (10 decimal digits); devices
+ * that send another SSRC are logged, not dropped.
+ */
+export const gbSourceSchema = z.object({
+  kind: z.literal('gb28181'),
+  /** The channel's 20-digit GB ID (for logs and the stream status). */
+  channelId: z.string().regex(/^[0-9]{20}$/),
+  transport: z.enum(['tcp-passive', 'udp']).default('tcp-passive'),
+  ssrc: z.string().regex(/^[0-9]{10}$/),
+});
+export type GbSource = z.infer<typeof gbSourceSchema>;
+
+export const ingestSourceSchema = z.discriminatedUnion('kind', [rtspSourceSchema, gbSourceSchema]);
+export type IngestSource = z.infer<typeof ingestSourceSchema>;
+
 /** Control API (gateway → media node): make sure a camera profile is being ingested. */
 export const ensureIngestRequestSchema = z.object({
   cameraId: z.string().min(1).max(128),
   profile: streamProfileSchema,
-  source: rtspSourceSchema,
+  source: ingestSourceSchema,
 });
 export type EnsureIngestRequest = z.infer<typeof ensureIngestRequestSchema>;
+
+/**
+ * Where a GB device must send the media of an ensured GB ingest (the answer of ensure-ingest
+ * carries it as `gbMedia` in the stream status): the gateway puts it in its INVITE's SDP. Present
+ * while the node waits for (or receives) the device's stream.
+ */
+export const gbMediaSchema = z.object({
+  ip: z.string(),
+  port: z.number().int().min(1).max(65535),
+  transport: z.enum(['tcp-passive', 'udp']),
+  ssrc: z.string(),
+  /** True until the device's first RTP packet arrived: the gateway must (re-)INVITE. */
+  awaitingMedia: z.boolean(),
+});
+export type GbMedia = z.infer<typeof gbMediaSchema>;
+
+/**
+ * Gateway → node, `POST /control/ingest/:cameraId/:profile/steps`: signalling steps only the
+ * gateway sees (INVITE sent, 200/ACK), so the stream's timeline shows every step in one place.
+ */
+export const ingestStepsSchema = z.object({
+  invite_sent: z.number().optional(),
+  invite_ok: z.number().optional(),
+});
+
+/**
+ * Redis channel on which a node asks the gateway for a key frame of a camera (a new viewer joined
+ * a GB stream: the gateway sends DeviceControl IFameCmd). Payload: {@link keyFrameRequestSchema}.
+ */
+export const KEYFRAME_REQUEST_CHANNEL = 'media:keyframe-request';
+export const keyFrameRequestSchema = z.object({
+  cameraId: z.string(),
+  profile: streamProfileSchema,
+  node: z.string(),
+});
 
 export const streamStateSchema = z.enum(['starting', 'live', 'stalled', 'offline']);
 export type StreamState = z.infer<typeof streamStateSchema>;
@@ -50,8 +103,13 @@ export type StreamState = z.infer<typeof streamStateSchema>;
 /** Start-up steps of an ingest, with the time each was reached (ms since the epoch). */
 export const startupStepSchema = z.enum([
   'ingest_spawned',
+  // GB/T 28181 only: the gateway's INVITE, its 200 OK + ACK, the first PS pack header.
+  'invite_sent',
+  'invite_ok',
   'first_rtp',
+  'first_ps_pack',
   'first_keyframe',
+  'first_producer_packet',
   'first_consumer_frame',
 ]);
 
@@ -73,6 +131,8 @@ export const streamStatusSchema = z.object({
   startedAt: z.number(),
   timeline: z.partialRecord(startupStepSchema, z.number()),
   restarts: z.number().int(),
+  /** GB/T 28181 ingests: where the device must send its media (see gbMediaSchema). */
+  gbMedia: gbMediaSchema.optional(),
 });
 export type StreamStatus = z.infer<typeof streamStatusSchema>;
 

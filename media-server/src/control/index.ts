@@ -1,5 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ensureIngestRequestSchema, type MediaNodeInfo, streamProfileSchema } from '@wall/protocol';
+import {
+  ensureIngestRequestSchema,
+  ingestStepsSchema,
+  type MediaNodeInfo,
+  streamProfileSchema,
+} from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { IngestManager } from '../ingest/index.ts';
@@ -19,6 +24,10 @@ function authorized(header: string | undefined, secret: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+function issues(list: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return list.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+}
+
 const streamParams = z.object({ cameraId: z.string().min(1).max(128), profile: streamProfileSchema });
 
 /**
@@ -35,11 +44,7 @@ export async function registerControlRoutes(app: FastifyInstance, deps: ControlD
 
     scope.post('/control/ingest', async (req) => {
       const body = ensureIngestRequestSchema.safeParse(req.body);
-      if (!body.success)
-        throw new AppError(
-          'invalid:request',
-          body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        );
+      if (!body.success) throw new AppError('invalid:request', issues(body.error.issues));
       const ingest = await deps.ingests.ensure(body.data);
       return ingest.status();
     });
@@ -51,6 +56,18 @@ export async function registerControlRoutes(app: FastifyInstance, deps: ControlD
         throw new AppError('stream:not_ingested', 'the camera is not being ingested on this node');
       }
       return reply.code(204).send();
+    });
+
+    // GB/T 28181: the gateway reports the signalling steps (INVITE sent, 200 OK + ACK) of an ingest.
+    scope.post('/control/ingest/:cameraId/:profile/steps', async (req) => {
+      const p = streamParams.safeParse(req.params);
+      if (!p.success) throw new AppError('invalid:request', 'bad camera or profile');
+      const body = ingestStepsSchema.safeParse(req.body);
+      if (!body.success) throw new AppError('invalid:request', issues(body.error.issues));
+      const ingest = deps.ingests.get(p.data.cameraId, p.data.profile);
+      if (!ingest) throw new AppError('stream:not_ingested', 'the camera is not being ingested on this node');
+      ingest.recordSteps(body.data);
+      return ingest.status();
     });
 
     scope.get('/control/streams', async () => ({ streams: deps.ingests.list().map((i) => i.status()) }));

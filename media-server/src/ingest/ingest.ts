@@ -1,23 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { RtspSource, StreamProfile, StreamState, StreamStatus } from '@wall/protocol';
+import type { IngestSource, StreamProfile, StreamState, StreamStatus } from '@wall/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from '../lib/logger.ts';
 import type { PoolSlot, WorkerPool } from '../workers/pool.ts';
 import { depacketizeH264 } from './depacketize.ts';
-import { failureReason, ffmpegIngestArgs, redactCredentials, videoCodecOf } from './ffmpeg-args.ts';
 import { RtpRelay } from './relay.ts';
 import { parseRtp } from './rtp.ts';
+import type { FeedContext, IngestSteps, SourceFeed, StartupStep } from './source.ts';
 
 export const PAYLOAD_TYPE = 96;
 const STALL_AFTER_MS = 3000;
-const MAX_BACKOFF_MS = 30_000;
 
 export interface IngestOptions {
   cameraId: string;
   profile: StreamProfile;
-  source: RtspSource;
+  /** Makes the source's feed (the manager binds the source to its kind's adapter). */
+  createFeed: (ctx: FeedContext) => SourceFeed;
   nodeId: string;
   pool: WorkerPool;
   logger: Logger;
@@ -30,13 +30,16 @@ export interface IngestEvents {
   /** A new producer replaced the previous one (worker death): consumers must be recreated. */
   'producer:replaced': [previous: string | undefined];
   status: [status: StreamStatus];
+  /** The source should send a key frame now (a viewer joined); the gateway asks the device. */
+  'keyframe:request': [];
   closed: [];
 }
 
 /**
- * One camera profile being pulled: ffmpeg → the node's RTP relay (which keeps the current GOP and
- * measures the stream) → a mediasoup PlainTransport → a producer. The ffmpeg process is restarted
- * with backoff when the source fails; the producer moves to another worker when its worker dies.
+ * One camera profile being ingested: a source feed (ffmpeg for RTSP, the PS-over-RTP receiver for
+ * GB/T 28181) → the node's RTP relay (which keeps the current GOP and measures the stream) → a
+ * mediasoup PlainTransport → a producer. The producer moves to another worker when its worker dies;
+ * the feed keeps running.
  */
 export class Ingest extends EventEmitter<IngestEvents> {
   readonly cameraId: string;
@@ -47,19 +50,14 @@ export class Ingest extends EventEmitter<IngestEvents> {
   readonly #ssrc = randomInt(1, 2 ** 31);
   readonly #startedAt = Date.now();
   readonly #timeline: StreamStatus['timeline'] = {};
-  #source: RtspSource;
+  readonly #feed: SourceFeed;
   #state: StreamState = 'starting';
   #reason: string | undefined;
-  #codec: string | undefined;
-  #transcode = false;
   #restarts = 0;
-  #failures = 0;
   #slot: PoolSlot | undefined;
   #transport: types.PlainTransport | undefined;
   #producer: types.Producer | undefined;
   #relay: RtpRelay | undefined;
-  #ffmpeg: ChildProcess | undefined;
-  #retry: NodeJS.Timeout | undefined;
   #tick: NodeJS.Timeout | undefined;
   #lastPackets = 0;
   #lastPacketAt = 0;
@@ -73,8 +71,31 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.cameraId = options.cameraId;
     this.profile = options.profile;
     this.key = `${options.cameraId}:${options.profile}`;
-    this.#source = options.source;
     this.#log = options.logger.child({ cameraId: options.cameraId, profile: options.profile });
+    this.#feed = options.createFeed(this.#context());
+  }
+
+  #context(): FeedContext {
+    return {
+      cameraId: this.cameraId,
+      profile: this.profile,
+      log: this.#log,
+      ssrc: this.#ssrc,
+      payloadType: PAYLOAD_TYPE,
+      relayAddress: () => ({ host: this.#o.relayHost, port: this.#relay?.port ?? 0 }),
+      ingestRtp: (packet) => this.#relay?.ingest(packet),
+      mark: (step, at, overwrite) => this.#mark(step, at, overwrite),
+      stepAt: (step) => this.#timeline[step],
+      state: () => this.#state,
+      setState: (state, reason) => this.#setState(state, reason),
+      restarted: () => {
+        this.#restarts++;
+      },
+      changed: () => this.#publish(),
+      requestKeyFrame: () => {
+        if (!this.#closed) this.emit('keyframe:request');
+      },
+    };
   }
 
   get producer(): types.Producer | undefined {
@@ -93,24 +114,25 @@ export class Ingest extends EventEmitter<IngestEvents> {
     return this.#closed;
   }
 
-  get sourceUrl(): string {
-    return this.#source.url;
+  /** Whether this ingest serves `source` too (same camera source): else the manager starts over. */
+  adopt(source: IngestSource): boolean {
+    return this.#feed.adopt(source);
   }
 
-  /** Creates the relay and producer on a worker, then starts pulling the source. */
+  /** Creates the relay and producer on a worker, then starts the source's feed. */
   async start(): Promise<void> {
     this.#relay = await RtpRelay.create({
       bindHost: this.#o.relayHost,
       forwardTo: { host: '127.0.0.1', port: 9 },
     });
-    this.#relay.on('packet:first', () => this.#mark('first_rtp'));
+    this.#relay.on('packet:first', () => this.#mark(this.#feed.relayFirstPacket));
     this.#relay.on('keyframe', () => {
       this.#mark('first_keyframe');
-      if (this.#state !== 'live') this.#setState('live');
+      this.#goLive();
     });
     await this.#attachToWorker();
     this.#tick = setInterval(() => this.#onTick(), 1000);
-    this.#spawn();
+    await this.#feed.start();
   }
 
   /** Puts the producer on a live worker (at start, and again after its worker died). */
@@ -158,7 +180,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     if (previous) this.emit('producer:replaced', previous);
   }
 
-  /** Called by the manager when this ingest's worker died: move to another one, keep ffmpeg. */
+  /** Called by the manager when this ingest's worker died: move to another one, keep the feed. */
   async recover(): Promise<void> {
     if (this.#closed) return;
     this.#transport = undefined;
@@ -168,61 +190,14 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.#publish();
   }
 
-  #spawn(): void {
-    if (this.#closed || !this.#relay) return;
-    const args = ffmpegIngestArgs({
-      source: this.#source,
-      relayHost: this.#o.relayHost,
-      relayPort: this.#relay.port,
-      ssrc: this.#ssrc,
-      payloadType: PAYLOAD_TYPE,
-      transcode: this.#transcode,
-    });
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.#ffmpeg = child;
-    this.#mark('ingest_spawned');
-    let tail = '';
-    let codecChecked = false;
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      tail = (tail + chunk).slice(-8192);
-      if (!codecChecked) {
-        const codec = videoCodecOf(tail);
-        if (codec) {
-          codecChecked = true;
-          this.#codec = codec;
-          if (codec !== 'h264' && !this.#transcode) {
-            // The wall plays H.264: restart with a transcode (reported in the status).
-            this.#log.warn({ codec }, 'source is not H.264: transcoding');
-            this.#transcode = true;
-            child.kill('SIGKILL');
-          }
-        }
-      }
-    });
-    child.on('error', (err) => this.#log.error({ err: err.message }, 'ffmpeg could not start'));
-    child.on('exit', (code, signal) => {
-      if (this.#ffmpeg !== child) return;
-      this.#ffmpeg = undefined;
-      if (this.#closed) return;
-      if (this.#transcode && signal === 'SIGKILL' && this.#codec !== 'h264' && this.#failures === 0) {
-        this.#spawn();
-        return;
-      }
-      this.#failures++;
-      const reason = failureReason(tail, code);
-      this.#reason = reason;
-      this.#setState('offline');
-      const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.#failures - 1, 5));
-      this.#log.warn(
-        { reason, code, signal, retryInMs: delay, stderr: redactCredentials(tail.slice(-400)) },
-        'source failed',
-      );
-      this.#retry = setTimeout(() => {
-        this.#restarts++;
-        this.#spawn();
-      }, delay);
-    });
+  /** A viewer started consuming (the manager counts it). */
+  viewerJoined(): void {
+    if (!this.#closed) this.#feed.viewerJoined();
+  }
+
+  /** Signalling steps reported by the gateway (GB/T 28181); throws for sources without any. */
+  recordSteps(steps: IngestSteps): void {
+    this.#feed.steps(steps);
   }
 
   #onTick(): void {
@@ -233,20 +208,23 @@ export class Ingest extends EventEmitter<IngestEvents> {
       this.#lastPackets = packets;
       this.#lastPacketAt = now;
       if (this.#state === 'stalled' || (this.#state === 'offline' && this.#timeline.first_keyframe)) {
-        this.#reason = undefined;
-        this.#failures = 0;
-        this.#setState('live');
+        this.#goLive();
       }
     } else if (this.#state === 'live' && now - this.#lastPacketAt > STALL_AFTER_MS) {
-      this.#reason = 'no_media';
-      this.#setState('stalled');
+      this.#setState('stalled', 'no_media');
     }
     this.#publish();
   }
 
-  #mark(step: keyof StreamStatus['timeline']): void {
-    if (this.#timeline[step] === undefined) {
-      this.#timeline[step] = Date.now();
+  #goLive(): void {
+    if (this.#state === 'live') return;
+    this.#feed.live();
+    this.#setState('live');
+  }
+
+  #mark(step: StartupStep, at = Date.now(), overwrite = false): void {
+    if (this.#timeline[step] === undefined || (overwrite && this.#timeline[step] !== at)) {
+      this.#timeline[step] = at;
       this.#publish();
     }
   }
@@ -256,10 +234,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.#mark('first_consumer_frame');
   }
 
-  #setState(state: StreamState): void {
-    if (this.#state === state) return;
+  #setState(state: StreamState, reason?: string): void {
+    if (this.#state === state && this.#reason === reason) return;
     this.#state = state;
-    this.#log.info({ state, reason: this.#reason }, 'stream state');
+    this.#reason = reason;
+    this.#log.info({ state, reason }, 'stream state');
     this.#publish();
   }
 
@@ -267,16 +246,18 @@ export class Ingest extends EventEmitter<IngestEvents> {
     if (!this.#closed) this.emit('status', this.status());
   }
 
+  /** The stream's status; once closed: offline, reason `stopped`. */
   status(): StreamStatus {
     const s = this.#relay?.stats();
+    const f = this.#feed.status();
     return {
       cameraId: this.cameraId,
       profile: this.profile,
       node: this.#o.nodeId,
       state: this.#state,
       ...(this.#reason ? { reason: this.#reason } : {}),
-      ...(this.#codec ? { codec: this.#codec } : {}),
-      transcoded: this.#transcode,
+      ...(f.codec ? { codec: f.codec } : {}),
+      transcoded: f.transcoded,
       bitrateKbps: Math.round(s?.bitrateKbps ?? 0),
       fps: Math.round((s?.fps ?? 0) * 10) / 10,
       ...(s?.width ? { width: s.width, height: s.height } : {}),
@@ -287,6 +268,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       startedAt: this.#startedAt,
       timeline: { ...this.#timeline },
       restarts: this.#restarts,
+      ...(f.gbMedia ? { gbMedia: f.gbMedia } : {}),
     };
   }
 
@@ -313,12 +295,12 @@ export class Ingest extends EventEmitter<IngestEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#retry);
     clearInterval(this.#tick);
-    this.#ffmpeg?.kill('SIGKILL');
-    this.#ffmpeg = undefined;
+    this.#feed.close();
     this.#transport?.close();
     this.#relay?.close();
+    this.#state = 'offline';
+    this.#reason = 'stopped';
     this.#log.info('ingest stopped');
     this.emit('closed');
   }

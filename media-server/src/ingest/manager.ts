@@ -3,8 +3,9 @@ import type { EnsureIngestRequest, StreamProfile, StreamStatus } from '@wall/pro
 import { AppError } from '../lib/app-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { WorkerPool } from '../workers/pool.ts';
-import { checkSourceUrl } from './ffmpeg-args.ts';
 import { Ingest } from './ingest.ts';
+import { adapterOf, type SourceRegistry } from './source.ts';
+import { defaultSources } from './sources.ts';
 
 export interface IngestManagerOptions {
   pool: WorkerPool;
@@ -12,12 +13,16 @@ export interface IngestManagerOptions {
   nodeId: string;
   idleTimeoutMs: number;
   relayHost?: string;
+  /** Source adapters by kind (default: RTSP, and GB/T 28181 with its default ports and address). */
+  sources?: SourceRegistry;
 }
 
 export interface IngestManagerEvents {
   status: [status: StreamStatus];
   'ingest:closed': [ingest: Ingest];
   'producer:replaced': [ingest: Ingest, previousProducerId: string | undefined];
+  /** A GB/T 28181 stream needs a key frame (a viewer joined; at most one a second per stream). */
+  'keyframe:request': [ingest: Ingest];
 }
 
 /**
@@ -30,11 +35,13 @@ export class IngestManager extends EventEmitter<IngestManagerEvents> {
   readonly #ingests = new Map<string, Ingest>();
   readonly #starting = new Map<string, Promise<Ingest>>();
   readonly #idle = new Map<string, NodeJS.Timeout>();
+  readonly #sources: SourceRegistry;
   #closed = false;
 
   constructor(options: IngestManagerOptions) {
     super();
     this.#o = options;
+    this.#sources = options.sources ?? defaultSources();
     options.pool.on('worker:died', (index) => void this.#onWorkerDied(index));
   }
 
@@ -55,12 +62,11 @@ export class IngestManager extends EventEmitter<IngestManagerEvents> {
 
   async ensure(req: EnsureIngestRequest): Promise<Ingest> {
     if (this.#closed) throw new AppError('unavailable:dependency', 'the media node is stopping');
-    if (checkSourceUrl(req.source.url) !== 'ok') {
-      throw new AppError('invalid:source_url', 'the source URL is not a valid rtsp:// URL');
-    }
+    const adapter = adapterOf(this.#sources, req.source);
+    adapter.check(req.source);
     const key = `${req.cameraId}:${req.profile}`;
     const existing = this.#ingests.get(key);
-    if (existing && existing.sourceUrl === req.source.url) {
+    if (existing?.adopt(req.source)) {
       if (existing.viewers === 0) this.#armIdle(existing);
       return existing;
     }
@@ -71,7 +77,7 @@ export class IngestManager extends EventEmitter<IngestManagerEvents> {
       const ingest = new Ingest({
         cameraId: req.cameraId,
         profile: req.profile,
-        source: req.source,
+        createFeed: (ctx) => adapter.create(req.source, ctx),
         nodeId: this.#o.nodeId,
         pool: this.#o.pool,
         logger: this.#o.logger,
@@ -80,6 +86,7 @@ export class IngestManager extends EventEmitter<IngestManagerEvents> {
       });
       ingest.on('status', (s) => this.emit('status', s));
       ingest.on('producer:replaced', (prev) => this.emit('producer:replaced', ingest, prev));
+      ingest.on('keyframe:request', () => this.emit('keyframe:request', ingest));
       try {
         await ingest.start();
       } catch (err) {
@@ -103,6 +110,7 @@ export class IngestManager extends EventEmitter<IngestManagerEvents> {
     ingest.viewers++;
     clearTimeout(this.#idle.get(ingest.key));
     this.#idle.delete(ingest.key);
+    ingest.viewerJoined();
   }
 
   /** A viewer stopped watching; the last one arms the idle timeout. */

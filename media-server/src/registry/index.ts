@@ -1,5 +1,11 @@
-import type { MediaNodeInfo, StreamStatus } from '@wall/protocol';
+import {
+  KEYFRAME_REQUEST_CHANNEL,
+  type keyFrameRequestSchema,
+  type MediaNodeInfo,
+  type StreamStatus,
+} from '@wall/protocol';
 import type { Redis } from 'ioredis';
+import type { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
 
 export const NODES_KEY = 'media:nodes';
@@ -58,10 +64,27 @@ export class NodeRegistry {
       .catch((err: Error) => this.#log.warn({ err: err.message }, 'stream status not published'));
   }
 
-  removeStream(cameraId: string, profile: string): void {
-    const key = `${cameraId}:${profile}`;
+  /**
+   * The stream ended on this node (idle timeout, stop, shutdown): its entry leaves `media:streams`
+   * and its final status — state `offline`, reason `stopped` — goes out on `media:stream-status`,
+   * so the gateway knows it ended on purpose (and, for GB/T 28181, sends BYE to the device).
+   */
+  streamStopped(final: StreamStatus): void {
+    const key = `${final.cameraId}:${final.profile}`;
     this.#lastSent.delete(key);
-    this.#redis.hdel(STREAMS_KEY, key).catch(() => undefined);
+    this.#redis
+      .multi()
+      .hdel(STREAMS_KEY, key)
+      .publish(STREAM_STATUS_CHANNEL, JSON.stringify(final))
+      .exec()
+      .catch((err: Error) => this.#log.warn({ err: err.message }, 'stream stop not published'));
+  }
+
+  /** Asks the gateway for a key frame of a GB/T 28181 stream (it sends IFameCmd to the device). */
+  requestKeyFrame(req: z.infer<typeof keyFrameRequestSchema>): void {
+    this.#redis
+      .publish(KEYFRAME_REQUEST_CHANNEL, JSON.stringify(req))
+      .catch((err: Error) => this.#log.warn({ err: err.message }, 'key frame request not published'));
   }
 
   async stop(): Promise<void> {
