@@ -6,4 +6,13 @@ export const webEnvSchema = z.object({
   GATEWAY_URL: envVar.url(['http', 'https']).default('http://127.0.0.1:4000'),
   /** The gateway as browsers reach it (login, API calls); must list this site in its WEB_ORIGINS. */
   GATEWAY_PUBLIC_URL: envVar.url(['http', 'https']).default('http://127.0.0.1:4000'),
+  /** A self-hosted MapLibre style for the map (default: the built-in offline district style). */
+  MAP_STYLE_URL: envVar.url(['http', 'https']).optional(),
+  /** Mapbox public access token (`pk.…`, sent to browsers); with MAPBOX_STYLE_URL (both or neither) the map uses mapbox-gl. */
+  MAPBOX_TOKEN: z
+    .string()
+    .regex(/^pk\.[A-Za-z0-9._-]+$/, 'expected a Mapbox public token (pk.…)')
+    .optional(),
+  /** The Mapbox style (`mapbox://styles/<user>/<style>` or an https URL); needs MAPBOX_TOKEN. */
+  MAPBOX_STYLE_URL: envVar.url(['mapbox', 'https']).optional(),
 });

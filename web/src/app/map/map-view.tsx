@@ -1,0 +1,94 @@
+'use client';
+
+import Link from 'next/link';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  CameraMap,
+  CameraSearch,
+  INCIDENT_COLORS,
+  LEVEL_NUMERALS,
+  mapMessages,
+  useCameraMapData,
+  useMapClient,
+  useMapSettings,
+} from '../../components/map';
+import styles from './page.module.css';
+import { useRealtime } from './use-realtime';
+
+/** Debounce of `camera:watch` after the map moved (each watch is audited). */
+const WATCH_DEBOUNCE_MS = 800;
+
+export function MapView({ user }: { user: { displayName: string; orgName: string } }) {
+  const settings = useMapSettings();
+  const client = useMapClient();
+  const t = mapMessages(settings.lang);
+  const { data, error, reload } = useCameraMapData();
+  const loadIncidents = useCallback(() => client.openIncidents(), [client]);
+  const { incidents, statuses, watch } = useRealtime(settings.gatewayUrl, loadIncidents);
+  const [selected, setSelected] = useState<string | null>(null);
+  const watchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  useEffect(() => () => clearTimeout(watchTimer.current), []);
+
+  const onVisible = useCallback(
+    (ids: string[]) => {
+      clearTimeout(watchTimer.current);
+      if (ids.length === 0) return;
+      watchTimer.current = setTimeout(() => watch(ids), WATCH_DEBOUNCE_MS);
+    },
+    [watch],
+  );
+
+  const other = settings.lang === 'zh' ? '/map?lang=en' : '/map';
+  return (
+    <main className={styles.page}>
+      <header className={styles.header}>
+        <h1>{t.mapTitle}</h1>
+        <div className={styles.searchBox}>
+          <CameraSearch data={data} onSelect={setSelected} />
+        </div>
+        <span className={styles.user}>
+          {user.displayName} · {user.orgName}
+        </span>
+        <Link href={other}>{settings.lang === 'zh' ? 'English' : '中文'}</Link>
+      </header>
+      <div className={styles.body}>
+        <div className={styles.mapBox}>
+          <CameraMap
+            data={data}
+            incidents={incidents}
+            statuses={statuses}
+            selectedCameraId={selected}
+            onSelectCamera={setSelected}
+            onVisibleCamerasChange={onVisible}
+          />
+        </div>
+        <aside className={styles.incidents} data-testid="incident-list">
+          <h2>{t.incidents}</h2>
+          {incidents.length === 0 && <p className={styles.muted}>{t.noIncidents}</p>}
+          <ul>
+            {incidents.map((i) => (
+              <li key={i.id} data-incident-id={i.id}>
+                <span className={styles.level} style={{ background: INCIDENT_COLORS[i.level] }}>
+                  {LEVEL_NUMERALS[i.level]}
+                </span>
+                <span>{i.title}</span>
+                <span className={styles.muted}>
+                  {t.radius} {i.radiusM >= 1000 ? `${(i.radiusM / 1000).toFixed(1)} km` : `${i.radiusM} m`}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </aside>
+        {error && (
+          <div className={styles.loadError} role="alert" data-testid="map-error">
+            {t.loadFailed} ({error}){' '}
+            <button type="button" onClick={reload}>
+              {t.retry}
+            </button>
+          </div>
+        )}
+      </div>
+    </main>
+  );
+}
