@@ -139,6 +139,7 @@ export class Platform {
       gateway: await freePort(),
       media: await freePort(),
       rtsp: await freePort(),
+      gb: await freePort(),
       redis: await freePort(),
     };
     const webrtc = await freeRange(o.workers, 20000, 29000);
@@ -154,6 +155,7 @@ export class Platform {
       GATEWAY_PORT: String(ports.gateway),
       MEDIA_PORT: String(ports.media),
       RTSP_PORT: String(ports.rtsp),
+      GB_SIP_PORT: String(ports.gb),
       WALL_REDIS_PORT: String(ports.redis),
       SIM_GOP: String(o.gop),
       SIM_CAMERAS: String(o.cameras),

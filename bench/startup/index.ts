@@ -44,6 +44,7 @@ async function startStop(dataDir: string): Promise<{ ready: number; stop: number
     GATEWAY_PORT: String(await freePort()),
     MEDIA_PORT: String(await freePort()),
     RTSP_PORT: String(await freePort()),
+    GB_SIP_PORT: String(await freePort()),
     WALL_REDIS_PORT: String(await freePort()),
   };
   const t0 = performance.now();

@@ -12,6 +12,11 @@ unwatched server uses ~0% CPU.
 Run with Debian's interpreter (it has `gi`):
     /usr/bin/python3 infra/cameras/rtsp-sim.py --port 8554 --count 8
 
+With `--clip DIR` every mount loops a pre-encoded H.264 clip (made once per camera and
+profile into DIR, the camera's name burnt in) instead of encoding live: the same mounts,
+resolutions, frame rate and GOP at a small fraction of the CPU, so a wall of 16+ cameras
+fits on a small machine.
+
 stdout carries exactly one line, `READY rtsp://<bind>:<port> <n> cameras`,
 once the server is listening; all diagnostics go to stderr.
 
@@ -22,8 +27,10 @@ GStreamer elements), 2 on bad arguments / bad camera file.
 import argparse
 import ctypes
 import datetime
+import hashlib
 import ipaddress
 import json
+import os
 import re
 import signal
 import sys
@@ -160,6 +167,18 @@ def parse_args(argv):
         help="video codec of every mount (default h264; h265 = x265 Main, as many newer cameras send)",
     )
     p.add_argument(
+        "--clip",
+        metavar="DIR",
+        help="loop a pre-encoded H.264 clip per camera and profile instead of encoding live; clips "
+        "are made once (name burnt in) into DIR and reused while their settings match",
+    )
+    p.add_argument(
+        "--clip-seconds",
+        type=int_in_range(2, 120),
+        default=8,
+        help="length of each clip in seconds, rounded up to whole GOPs (default 8)",
+    )
+    p.add_argument(
         "--session-timeout",
         type=int_in_range(5, 3600),
         default=20,
@@ -169,6 +188,13 @@ def parse_args(argv):
 
     if not valid_bind(args.bind):
         p.error(f"--bind: not an IP address or host name: {args.bind!r}")
+    if args.clip is not None:
+        # A clip is encoded once: nothing can be written into its frames while it plays.
+        for flag, on in (("--time-strip", args.time_strip), ("--clock-ms", args.clock_ms)):
+            if on:
+                p.error(f"{flag} needs live encoding; it cannot be combined with --clip")
+        if args.codec != "h264":
+            p.error("--clip supports --codec h264 only")
     return p, args
 
 
@@ -343,6 +369,222 @@ def encoder_string(args, kbps, h264_profile):
     )
 
 
+# --------------------------------------------------------------------------
+# Clip mode: pre-encoded H.264 loops instead of live encoders
+# --------------------------------------------------------------------------
+
+CLIP_FORMAT_VERSION = 1
+# Start code + access unit delimiter (NAL type 9): x264 begins every access unit with one (aud=1).
+AUD = b"\x00\x00\x00\x01\x09"
+
+
+def clip_frame_count(args):
+    """Frames per clip: --clip-seconds rounded up to whole GOPs, so the loop restarts on a key frame."""
+    frames = args.clip_seconds * args.fps
+    return -(-frames // args.gop) * args.gop
+
+
+def clip_file(cam, profile, args, h264_profile):
+    """Where a camera profile's clip is cached; the name changes with every setting that shapes it."""
+    suffix, width, height = profile[0], profile[1], profile[2]
+    kbps = args.main_kbps if suffix == "main" else args.sub_kbps
+    key = json.dumps(
+        {
+            "v": CLIP_FORMAT_VERSION,
+            "name": cam["name"],
+            "pattern": cam["pattern"],
+            "size": [width, height],
+            "fps": args.fps,
+            "gop": args.gop,
+            "kbps": kbps,
+            "frames": clip_frame_count(args),
+            "profile": h264_profile,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return os.path.join(args.clip, f"{cam['id']}-{suffix}-{digest}.h264")
+
+
+def clip_encode_string(cam, profile, args, h264_profile, location):
+    """The pipeline that encodes a clip once: the live pipeline's picture, name burnt in, then a file."""
+    suffix, width, height, _kbps, name_pt, clock_pt = profile
+    kbps = args.main_kbps if suffix == "main" else args.sub_kbps
+    return (
+        f"videotestsrc num-buffers={clip_frame_count(args)} pattern={cam['pattern']} "
+        f"! video/x-raw,format=I420,width={width},height={height},"
+        f"framerate={args.fps}/1,pixel-aspect-ratio=1/1 "
+        f"! textoverlay text={gst_quote(cam['name'])} "
+        f"font-desc={gst_quote(f'DejaVu Sans Bold {name_pt}')} "
+        "valignment=top halignment=left shaded-background=true "
+        f"! timeoverlay font-desc={gst_quote(f'DejaVu Sans Mono Bold {clock_pt}')} "
+        "valignment=bottom halignment=right shaded-background=true "
+        "! videoconvert "
+        "! x264enc speed-preset=ultrafast tune=zerolatency threads=1 "
+        f"key-int-max={args.gop} bframes=0 bitrate={kbps} vbv-buf-capacity=1000 "
+        f"option-string=\"scenecut=0:min-keyint={args.gop}:aud=1\" "
+        f"! video/x-h264,profile={h264_profile},stream-format=byte-stream,alignment=au "
+        f"! filesink location={gst_quote(location)}"
+    )
+
+
+def split_access_units(data):
+    """An Annex B stream whose access units each start with an AUD, as a list of access units."""
+    starts = []
+    i = data.find(AUD)
+    while i >= 0:
+        starts.append(i)
+        i = data.find(AUD, i + len(AUD))
+    return [data[a:b] for a, b in zip(starts, starts[1:] + [len(data)])]
+
+
+def has_idr(au):
+    """Whether an access unit holds an IDR slice (NAL type 5)."""
+    i = au.find(b"\x00\x00\x01")
+    while i >= 0:
+        if i + 3 < len(au) and au[i + 3] & 0x1F == 5:
+            return True
+        i = au.find(b"\x00\x00\x01", i + 3)
+    return False
+
+
+def load_clip(path, frames):
+    """The clip's access units, or None when the file is missing or not what the settings make."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    aus = split_access_units(data)
+    if len(aus) != frames or not aus or not has_idr(aus[0]):
+        return None
+    return aus
+
+
+def make_clips(jobs, args, h264_profile, parallel):
+    """Each (cam, profile)'s clip, by mount path: loaded from the cache, or encoded first (up to
+    `parallel` encoders at once; each is single-threaded)."""
+    frames = clip_frame_count(args)
+    out = {}
+    todo = []
+    for cam, profile in jobs:
+        mount = f"/{cam['id']}/{profile[0]}"
+        path = clip_file(cam, profile, args, h264_profile)
+        aus = load_clip(path, frames)
+        if aus is None:
+            todo.append((mount, cam, profile, path))
+        else:
+            out[mount] = aus
+    running = []
+    while todo or running:
+        while todo and len(running) < parallel:
+            mount, cam, profile, path = todo.pop(0)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            pipe = Gst.parse_launch(clip_encode_string(cam, profile, args, h264_profile, tmp))
+            pipe.set_state(Gst.State.PLAYING)
+            running.append((mount, path, tmp, pipe, time.monotonic()))
+        for job in list(running):
+            mount, path, tmp, pipe, started = job
+            msg = pipe.get_bus().timed_pop_filtered(
+                50 * Gst.MSECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR
+            )
+            if msg is None:
+                if time.monotonic() - started > 300:
+                    pipe.set_state(Gst.State.NULL)
+                    raise RuntimeError(f"encoding the clip of {mount} timed out")
+                continue
+            pipe.set_state(Gst.State.NULL)
+            running.remove(job)
+            if msg.type != Gst.MessageType.EOS:
+                raise RuntimeError(f"encoding the clip of {mount} failed: {msg.parse_error()[0].message}")
+            os.replace(tmp, path)
+            aus = load_clip(path, frames)
+            if aus is None:
+                raise RuntimeError(f"the clip {path} does not split into {frames} access units")
+            log(f"clip made {mount} ({frames} frames, {os.path.getsize(path)} bytes) "
+                f"in {time.monotonic() - started:.1f}s")
+            out[mount] = aus
+    return out
+
+
+class ClipFeeder:
+    """Paces the clip mounts that play: one GLib timer pushes each mount's access units into its
+    appsrc as they fall due (at --fps), looping. Timestamps are the mount's running time at its
+    first frame plus whole frame durations, so they are exactly 1/fps apart however late the
+    timer fires."""
+
+    TICK_MS = 10
+
+    def __init__(self, fps):
+        self.fps = fps
+        self.frame_ns = Gst.SECOND // fps
+        self.mounts = {}  # appsrc -> {"aus", "next", "sent", "t0", "rt0"}
+        self.timer = None
+
+    def add(self, appsrc, aus):
+        state = {"aus": aus, "next": 0, "sent": 0, "t0": None, "rt0": 0}
+        self.mounts[appsrc] = state
+        # A live appsrc asks for data once it is PLAYING: start the clock of this mount then.
+        appsrc.connect("need-data", self.on_need_data, state)
+        if self.timer is None:
+            self.timer = GLib.timeout_add(self.TICK_MS, self.tick)
+
+    @staticmethod
+    def on_need_data(src, _length, state):
+        if state["t0"] is not None:
+            return
+        clock = src.get_clock()
+        state["rt0"] = max(0, clock.get_time() - src.get_base_time()) if clock is not None else 0
+        state["t0"] = time.monotonic()
+
+    def remove(self, appsrc):
+        self.mounts.pop(appsrc, None)
+
+    def restart(self, appsrc):
+        """Continue from the clip's first access unit (an IDR): for --idr-on-join."""
+        state = self.mounts.get(appsrc)
+        if state is not None:
+            state["next"] = 0
+
+    def tick(self):
+        now = time.monotonic()
+        for src, st in list(self.mounts.items()):
+            if st["t0"] is None:
+                continue
+            due = int((now - st["t0"]) * self.fps) + 1
+            if due - st["sent"] > self.fps:
+                # The process was held up for over a second: resume at the present, no burst.
+                st["sent"] = due - 1
+            while st["sent"] < due:
+                aus = st["aus"]
+                buf = Gst.Buffer.new_wrapped(aus[st["next"]])
+                buf.pts = buf.dts = st["rt0"] + st["sent"] * self.frame_ns
+                buf.duration = self.frame_ns
+                ret = src.emit("push-buffer", buf)
+                st["sent"] += 1
+                st["next"] = (st["next"] + 1) % len(aus)
+                if ret != Gst.FlowReturn.OK:
+                    break
+        if not self.mounts:
+            self.timer = None
+            return GLib.SOURCE_REMOVE
+        return GLib.SOURCE_CONTINUE
+
+
+def clip_launch_string(profile, args, h264_profile):
+    """The mount pipeline of clip mode: access units from the feeder, packetised as the live ones."""
+    _suffix, width, height = profile[0], profile[1], profile[2]
+    return (
+        "( "
+        "appsrc name=src is-live=true format=time do-timestamp=false max-buffers=50 "
+        f"caps=\"video/x-h264,stream-format=byte-stream,alignment=au,width={width},height={height},"
+        f"framerate={args.fps}/1,profile={h264_profile}\" "
+        "! rtph264pay name=pay0 pt=96 config-interval=-1 "
+        ")"
+    )
+
+
 class ClockMs:
     """Buffer probe that rewrites clockoverlay's format with a literal ms timestamp."""
 
@@ -474,11 +716,14 @@ class TimeStrip:
 
 
 class SimServer:
-    def __init__(self, args, cameras, h264_profile):
+    def __init__(self, args, cameras, h264_profile, clips=None):
         self.args = args
         self.cameras = cameras
         self.loop = GLib.MainLoop()
         self.active = {}  # mount path -> prepared-at monotonic time
+        # Clip mode: mount path -> access units of its clip, and the feeder that paces them.
+        self.clips = clips
+        self.feeder = ClipFeeder(args.fps) if clips is not None else None
 
         self.server = GstRtspServer.RTSPServer()
         self.server.set_address(args.bind)
@@ -493,7 +738,11 @@ class SimServer:
             for profile in PROFILES:
                 path = f"/{cam['id']}/{profile[0]}"
                 factory = GstRtspServer.RTSPMediaFactory()
-                factory.set_launch(launch_string(cam, profile, args, h264_profile))
+                factory.set_launch(
+                    clip_launch_string(profile, args, h264_profile)
+                    if clips is not None
+                    else launch_string(cam, profile, args, h264_profile)
+                )
                 factory.set_shared(True)
                 # Default, but be explicit: stop when a client vanishes without TEARDOWN.
                 factory.set_stop_on_disconnect(True)
@@ -512,9 +761,13 @@ class SimServer:
             client.connect("play-request", self.on_play_request)
         client.connect("closed", lambda _c: log(f"client {peer} closed"))
 
-    @staticmethod
-    def on_play_request(_client, ctx):
+    def on_play_request(self, _client, ctx):
         media = ctx.media
+        if self.feeder is not None:
+            src = media.get_element().get_by_name("src") if media is not None else None
+            if src is not None:
+                self.feeder.restart(src)
+            return
         pay = media.get_element().get_by_name("pay0") if media is not None else None
         if pay is not None:
             pay.send_event(
@@ -546,6 +799,8 @@ class SimServer:
             src.get_static_pad("src").add_probe(
                 Gst.PadProbeType.QUERY_UPSTREAM, self.refuse_seeking_query
             )
+            if self.feeder is not None:
+                self.feeder.add(src, self.clips[path])
         if self.args.clock_ms:
             clock = bin_.get_by_name("clock")
             if clock is not None:
@@ -564,7 +819,11 @@ class SimServer:
         self.active[path] = time.monotonic()
         log(f"pipeline started {path} (active pipelines: {len(self.active)})")
 
-    def on_media_unprepared(self, _media, path):
+    def on_media_unprepared(self, media, path):
+        if self.feeder is not None:
+            src = media.get_element().get_by_name("src")
+            if src is not None:
+                self.feeder.remove(src)
         started = self.active.pop(path, None)
         ran = f" after {time.monotonic() - started:.1f}s" if started else ""
         log(f"pipeline stopped {path}{ran} (active pipelines: {len(self.active)})")
@@ -604,7 +863,8 @@ class SimServer:
             log(f"camera {cam['id']:<10} {cam['name']!r} pattern={cam['pattern']} "
                 f"-> /{cam['id']}/main, /{cam['id']}/sub")
         log(f"listening on {host}:{port}, fps={self.args.fps} gop={self.args.gop} "
-            f"main={self.args.main_kbps}kbps sub={self.args.sub_kbps}kbps")
+            f"main={self.args.main_kbps}kbps sub={self.args.sub_kbps}kbps"
+            + (f" (looping {clip_frame_count(self.args)}-frame clips from {self.args.clip})" if self.clips is not None else ""))
         try:
             sys.stdout.write(f"READY rtsp://{host}:{port} {len(self.cameras)} cameras\n")
             sys.stdout.flush()
@@ -645,7 +905,23 @@ def main(argv=None):
         return 1
     log(f"H.264 profile: {h264_profile}")
 
-    return SimServer(args, cameras, h264_profile).run()
+    clips = None
+    if args.clip is not None:
+        try:
+            os.makedirs(args.clip, exist_ok=True)
+        except OSError as exc:
+            log(f"error: cannot create the clip directory {args.clip}: {exc.strerror or exc}")
+            return 1
+        started = time.monotonic()
+        jobs = [(cam, profile) for cam in cameras for profile in PROFILES]
+        try:
+            clips = make_clips(jobs, args, h264_profile, max(1, os.cpu_count() or 1))
+        except (RuntimeError, GLib.Error) as exc:
+            log(f"error: {exc}")
+            return 1
+        log(f"{len(clips)} clips ready in {time.monotonic() - started:.1f}s ({args.clip})")
+
+    return SimServer(args, cameras, h264_profile, clips).run()
 
 
 if __name__ == "__main__":

@@ -82,6 +82,7 @@ describe('the launcher (npm start) with embedded defaults', () => {
       GATEWAY_PORT: await freePort(),
       MEDIA_PORT: await freePort(),
       RTSP_PORT: await freePort(),
+      GB_SIP_PORT: await freePort(),
       WALL_REDIS_PORT: await freePort(),
     };
     const env = {

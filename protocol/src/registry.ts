@@ -5,6 +5,7 @@ import {
   districtCodeSchema,
   fundingSchema,
   gradeSchema,
+  isPrivateSpace,
   locationKindSchema,
   SITE_CATEGORIES,
   type SiteCategory,
@@ -63,6 +64,17 @@ export const SOURCE_CONNECTION_SCHEMAS = {
         .optional(),
       port: z.number().int().min(1).max(65535).optional(),
       transport: z.enum(['udp', 'tcp']).optional(),
+      /** Grade given to catalogue channels (raised to 3 for `Secrecy` 1). */
+      defaultGrade: gradeSchema.optional(),
+      /** Art. 7 category and location kind filed for catalogue channels (GB items carry neither). */
+      siteCategory: siteCategorySchema.optional(),
+      locationKind: locationKindSchema
+        .refine((k) => !isPrivateSpace(k), 'a private-space location kind is refused (Art. 9)')
+        .optional(),
+      /** A government platform whose channels were accepted there: channels are filed accepted. */
+      trusted: z.boolean().optional(),
+      /** How the device sends media: TCP passive (we listen; default) or UDP. */
+      mediaTransport: z.enum(['tcp-passive', 'udp']).optional(),
     })
     .strict(),
 } as const satisfies Record<SourceKind, z.ZodType>;

@@ -1,4 +1,4 @@
-import { cpus } from 'node:os';
+import { cpus, homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { envVar, parseEnv } from '@wall/protocol';
 import { z } from 'zod';
@@ -20,6 +20,22 @@ export const launcherEnvSchema = z.object({
   SIM_CAMERAS: envVar.int(8, 1, 64),
   /** Key-frame interval of the simulated cameras, in frames (25 fps). */
   SIM_GOP: envVar.int(50, 1, 600),
+  /**
+   * Loop pre-encoded clips (made once into SIM_CLIP_DIR) instead of encoding every camera live:
+   * the same mounts at a fraction of the CPU, for walls of many cameras on a small machine.
+   */
+  SIM_CLIP: envVar.bool(false),
+  /** Where the clips of SIM_CLIP are kept (reused across starts while their settings match). */
+  SIM_CLIP_DIR: z
+    .string()
+    .min(1)
+    .default(resolve(process.env.XDG_CACHE_HOME || resolve(homedir(), '.cache'), 'wall', 'sim-clips')),
+  /** The gateway's GB/T 28181 SIP port (UDP and TCP). */
+  GB_SIP_PORT: envVar.port(5060),
+  /** Channels of the simulated GB/T 28181 platform in 天宁区 (0: no simulator). */
+  GB_SIM_CHANNELS: envVar.int(6, 0, 64),
+  /** How the simulated platform signals (its media goes TCP passive unless the source says UDP). */
+  GB_SIM_TRANSPORT: z.enum(['udp', 'tcp']).default('udp'),
   MEDIASOUP_WORKERS: envVar.int(cpus().length, 1, 64),
   MEDIASOUP_WORKER_BIN: z.string().min(1, 'required: run through `npm start`, which builds the worker'),
   LOG_LEVEL: envVar.logLevel(),

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DEMO_GB, gbSimPassword, provisionGbSource } from '../../gb-sim/provision.ts';
 import { loadConfig, ROOT } from './config.ts';
 import { ensureSecrets } from './secrets.ts';
 import { Supervisor, waitForHttp, waitForLine } from './supervisor.ts';
@@ -103,11 +104,13 @@ async function main(): Promise<void> {
       String(config.SIM_CAMERAS),
       '--gop',
       String(config.SIM_GOP),
+      ...(config.SIM_CLIP ? ['--clip', config.SIM_CLIP_DIR] : []),
     ],
     cwd: ROOT,
     env: baseEnv,
     ready: async (svc) => void (await waitForLine(svc, /^READY /)),
-    readyTimeoutMs: 20_000,
+    // Clip mode encodes each camera's clips once (≈ 1 s per camera on 2 cores), then reuses them.
+    readyTimeoutMs: config.SIM_CLIP ? 20_000 + 5_000 * config.SIM_CAMERAS : 20_000,
   });
 
   // 3. Gateway: PostgreSQL at DATABASE_URL, else PGlite under .data/pglite; demo data on first start.
@@ -134,6 +137,12 @@ async function main(): Promise<void> {
       STREAM_TOKEN_PUBLIC_KEY: secrets.streamTokenPublicKey,
       STREAM_TOKEN_PRIVATE_KEY: secrets.streamTokenPrivateKey,
       MEDIA_CONTROL_SECRET: secrets.mediaControlSecret,
+      SOURCE_SECRET_KEY: secrets.sourceSecretKey,
+      GB_SIP_ENABLED: 'true',
+      GB_SIP_HOST: host,
+      GB_SIP_PORT: String(config.GB_SIP_PORT),
+      GB_DOMAIN: DEMO_GB.domain,
+      GB_ID: DEMO_GB.serverId,
     },
     ready: () => waitForHttp(`${gatewayUrl}/healthz`),
     readyTimeoutMs: 120_000,
@@ -163,6 +172,42 @@ async function main(): Promise<void> {
     ready: () => waitForHttp(`${mediaUrl}/healthz`),
     readyTimeoutMs: 60_000,
   });
+
+  // GB/T 28181: the simulated 天宁区 platform, filed as a source through the registry API, registers
+  // with the gateway's SIP server (digest), which queries its catalogue into the registry.
+  let gbNote: string | undefined;
+  if (config.GB_SIM_CHANNELS > 0) {
+    const gbPassword = gbSimPassword(dataDir);
+    const demoPassword = z
+      .object({ password: z.string() })
+      .parse(JSON.parse(readFileSync(credentialsFile, 'utf8')));
+    const filed = await provisionGbSource({
+      gatewayUrl,
+      origin: webOrigin,
+      adminPassword: demoPassword.password,
+      password: gbPassword,
+    });
+    gbNote = filed.note;
+    if (gbNote) print(`[launcher] GB/T 28181: ${gbNote}`);
+    await supervisor.start({
+      name: 'gb-sim',
+      cmd: node,
+      args: [
+        '--import',
+        'tsx',
+        'gb-sim/main.ts',
+        ...['--server', `${host}:${config.GB_SIP_PORT}`, '--domain', DEMO_GB.domain],
+        ...['--server-id', DEMO_GB.serverId, '--device-id', DEMO_GB.deviceId, '--password', gbPassword],
+        ...['--channels', String(config.GB_SIM_CHANNELS), '--civil-code', DEMO_GB.civilCode],
+        ...['--transport', config.GB_SIM_TRANSPORT, '--bind', host, '--keepalive', '60'],
+      ],
+      cwd: join(ROOT, 'infra'),
+      env: baseEnv,
+      ready: async (svc) => void (await waitForLine(svc, /"event":"ready"/)),
+      // The first start encodes the simulator's clip (10 s of 640×360) with ffmpeg.
+      readyTimeoutMs: 90_000,
+    });
+  }
 
   // 5. Web: the production build made by the bootstrap.
   const webDir = join(ROOT, 'web');
@@ -203,6 +248,10 @@ async function main(): Promise<void> {
     `  Media     ${mediaUrl}/healthz   (${config.MEDIASOUP_WORKERS} mediasoup workers)`,
     `  Cameras   ${rtspUrl}/cam01/main … /cam${String(config.SIM_CAMERAS).padStart(2, '0')}/sub`,
     `  Redis     ${config.REDIS_URL ? 'REDIS_URL' : `own redis-server, data in ${join(dataDir, 'redis')}`}`,
+    `  GB/T 28181 sip:${DEMO_GB.serverId}@${host}:${config.GB_SIP_PORT} (udp+tcp, domain ${DEMO_GB.domain})` +
+      (config.GB_SIM_CHANNELS > 0
+        ? ` — simulated platform ${DEMO_GB.deviceId} (${config.GB_SIM_TRANSPORT}), ${config.GB_SIM_CHANNELS} channels in 天宁区${gbNote ? ' (filed as registered: accept them to view)' : ''}`
+        : ''),
     `  Demo data ${creds.dataSet.cameras} cameras (${creds.dataSet.created ? 'created now' : 'kept from an earlier start'})`,
     '',
     `  Demo users (password: ${creds.password}, kept in ${credentialsFile}):`,
