@@ -9,11 +9,13 @@ import {
   type AuditEntryInput,
   type AuditRow,
   appendAudit,
+  auditEntryInputSchema,
   GENESIS_HASH,
   hashAudit,
   listAudit,
   registerAuditRoutes,
   verifyAudit,
+  writeBatch,
 } from '../src/audit/index.ts';
 import { type Db, migrate, openDb } from '../src/db/index.ts';
 import { AppError } from '../src/lib/app-error.ts';
@@ -142,15 +144,25 @@ describe.each(['postgres', 'pglite'] as const)('audit log on %s', (kind) => {
     expect(new Set(seqs).size).toBe(300);
     expect(await count(db)).toBe(before + 310);
     expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 310 });
+    // A batch larger than one INSERT may carry (the protocol's 65 535 parameters) is split and
+    // still one chain, in one transaction.
+    const big = await db.transaction((tx) =>
+      writeBatch(
+        tx,
+        Array.from({ length: 4700 }, (_, i) => auditEntryInputSchema.parse(entry({ targetId: `big-${i}` }))),
+      ),
+    );
+    expect(big.map((r) => r.seq)).toEqual(Array.from({ length: 4700 }, (_, i) => before + 311 + i));
+    expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 310 + 4700 });
     // A bad entry fails alone, before it is queued; the others still land.
     const bad = batcher.append(entry({ action: 'Not An Action' }));
     const good = batcher.append(entry({ targetId: 'after-bad' }));
     await expect(bad).rejects.toThrow();
-    expect((await good).seq).toBe(before + 311);
+    expect((await good).seq).toBe(before + 310 + 4700 + 1);
     await batcher.close();
     await batcher.close();
     await expect(batcher.append(entry())).rejects.toThrow('closed');
-    expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 311 });
+    expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 310 + 4700 + 1 });
   });
 
   it('leaves no entry behind a rolled-back transaction', async () => {

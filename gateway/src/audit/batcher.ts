@@ -16,6 +16,8 @@ interface Pending {
 }
 
 const COLUMNS_PER_ROW = 14;
+/** 4 000 × 14 = 56 000 parameters, under the protocol's 65 535. */
+const ROWS_PER_INSERT = 4000;
 
 /**
  * Group commit for audit entries that record an event with no other change to commit with it —
@@ -102,47 +104,54 @@ export async function writeBatch(tx: Queryable, entries: readonly AuditEntry[]):
   if (!head) throw new Error('audit_log_head() returned no row');
   let seq = Number(head.seq);
   let prevHash = head.hash;
-  const canonicals: string[] = [];
-  const params: unknown[] = [];
-  const tuples: string[] = [];
-  for (const entry of entries) {
-    seq += 1;
-    const content: AuditContent = { seq, at: head.at, ...entry, prevHash };
-    const canonical = canonicalAudit(content);
-    const hash = sha256Hex(canonical);
-    canonicals.push(canonical);
-    const b = params.length;
-    tuples.push(
-      `($${b + 1}, $${b + 2}::timestamptz, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}, $${b + 10}, $${b + 11}, $${b + 12}::jsonb, $${b + 13}, $${b + 14})`,
+  const stored: AuditRow[] = [];
+  // One INSERT carries at most ROWS_PER_INSERT rows: the protocol counts parameters in 16 bits.
+  for (let from = 0; from < entries.length; from += ROWS_PER_INSERT) {
+    const chunk = entries.slice(from, from + ROWS_PER_INSERT);
+    const canonicals: string[] = [];
+    const params: unknown[] = [];
+    const tuples: string[] = [];
+    for (const entry of chunk) {
+      seq += 1;
+      const content: AuditContent = { seq, at: head.at, ...entry, prevHash };
+      const canonical = canonicalAudit(content);
+      const hash = sha256Hex(canonical);
+      canonicals.push(canonical);
+      const b = params.length;
+      tuples.push(
+        `($${b + 1}, $${b + 2}::timestamptz, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}, $${b + 10}, $${b + 11}, $${b + 12}::jsonb, $${b + 13}, $${b + 14})`,
+      );
+      params.push(
+        content.seq,
+        content.at.toISOString(),
+        content.actorId,
+        content.actorName,
+        content.action,
+        content.targetKind,
+        content.targetId,
+        content.result,
+        content.reason,
+        content.address,
+        content.emergency,
+        JSON.stringify(content.detail),
+        content.prevHash,
+        hash,
+      );
+      prevHash = hash;
+    }
+    if (params.length !== chunk.length * COLUMNS_PER_ROW) throw new Error('audit batch: parameter count');
+    const { rows } = await tx.query<AuditDbRow>(
+      `INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES ${tuples.join(', ')} RETURNING ${AUDIT_COLUMNS}`,
+      params,
     );
-    params.push(
-      content.seq,
-      content.at.toISOString(),
-      content.actorId,
-      content.actorName,
-      content.action,
-      content.targetKind,
-      content.targetId,
-      content.result,
-      content.reason,
-      content.address,
-      content.emergency,
-      JSON.stringify(content.detail),
-      content.prevHash,
-      hash,
-    );
-    prevHash = hash;
+    const written = rows.map(fromDbRow).sort((a, b) => a.seq - b.seq);
+    if (written.length !== chunk.length)
+      throw new Error('audit batch: insert returned a different row count');
+    for (const [i, row] of written.entries()) {
+      if (canonicalAudit(row) !== canonicals[i])
+        throw new Error(`audit entry ${row.seq} was not stored as hashed`);
+      stored.push(row);
+    }
   }
-  if (params.length !== entries.length * COLUMNS_PER_ROW) throw new Error('audit batch: parameter count');
-  const { rows } = await tx.query<AuditDbRow>(
-    `INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES ${tuples.join(', ')} RETURNING ${AUDIT_COLUMNS}`,
-    params,
-  );
-  const stored = rows.map(fromDbRow).sort((a, b) => a.seq - b.seq);
-  if (stored.length !== entries.length) throw new Error('audit batch: insert returned a different row count');
-  stored.forEach((row, i) => {
-    if (canonicalAudit(row) !== canonicals[i])
-      throw new Error(`audit entry ${row.seq} was not stored as hashed`);
-  });
   return stored;
 }
