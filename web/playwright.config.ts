@@ -5,7 +5,7 @@ import { defineConfig } from '@playwright/test';
 
 // The browser tests run against the whole platform started by the launcher (as `npm start` does),
 // on ports of their own and with a throw-away data directory.
-const ports = { web: 13300, gateway: 14300, media: 14400, rtsp: 18754, redis: 16391 };
+const ports = { web: 13300, gateway: 14300, media: 14400, rtsp: 18754, redis: 16391, gbSip: 15061 };
 const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'wall-e2e-'));
 process.env.E2E_DATA_DIR = dataDir;
 
@@ -58,6 +58,7 @@ export default defineConfig({
       GATEWAY_PORT: String(ports.gateway),
       MEDIA_PORT: String(ports.media),
       RTSP_PORT: String(ports.rtsp),
+      GB_SIP_PORT: String(ports.gbSip),
       WALL_REDIS_PORT: String(ports.redis),
       // Embedded defaults, exactly as a fresh `npm start`: PGlite and the launcher's own Redis.
       DATABASE_URL: '',
@@ -67,6 +68,14 @@ export default defineConfig({
       RTC_MAX_PORT: '41499',
       WEBRTC_PORT: '45444',
       LOG_LEVEL: 'warn',
+      // The wall tests (e2e/wall.spec.ts) fill a 16-tile wall with 16 different simulated cameras
+      // (looping pre-encoded clips, so that 16 of them fit on 2 cores) and sign in as demo users
+      // with this password. Key frames every second (a viewer joining a running stream waits for
+      // the next one; bench/wall measures the 2 s default).
+      SIM_CAMERAS: '16',
+      SIM_CLIP: 'true',
+      SIM_GOP: '25',
+      WALL_DEMO_PASSWORD: 'e2e-demo-password-0123',
     },
   },
 });

@@ -21,7 +21,7 @@ export function LoginForm({ gatewayUrl, t }: { gatewayUrl: string; t: Messages }
         body: JSON.stringify({ username: form.get('username'), password: form.get('password') }),
       });
       if (res.ok) {
-        window.location.assign('/');
+        window.location.assign('/walls');
         return;
       }
       const body = errorBodySchema.safeParse(await res.json().catch(() => null));

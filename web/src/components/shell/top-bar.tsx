@@ -1,0 +1,65 @@
+import type { Me } from '@wall/protocol';
+import { DISTRICTS } from '@wall/protocol';
+import Link from 'next/link';
+import type { Lang } from '../../lib/i18n';
+import { LogoutButton } from './logout-button';
+import styles from './shell.module.css';
+import { shellStrings } from './strings';
+
+export interface TopBarProps {
+  user: Me;
+  lang: Lang;
+  /** This page's path (the language switch links to it). */
+  path: string;
+  /** Which section is open. */
+  active?: 'walls' | 'map';
+  /** The gateway as the browser reaches it (sign-out). */
+  gatewayUrl: string;
+}
+
+/**
+ * The top bar of the signed-in pages: sections (视频墙 /walls, 地图 /map), the user with org, tier
+ * and clearance, the language switch and sign-out. No hooks: usable from server and client pages.
+ */
+export function TopBar({ user, lang, path, active, gatewayUrl }: TopBarProps) {
+  const t = shellStrings(lang);
+  const q = lang === 'en' ? '?lang=en' : '';
+  const district = user.districtCode ? DISTRICTS.find((d) => d.code === user.districtCode) : undefined;
+  const sep = path.includes('?') ? '&' : '?';
+  const other = lang === 'zh' ? `${path}${sep}lang=en` : path.replace(/[?&]lang=en\b/, '');
+  return (
+    <header className={styles.bar} data-testid="top-bar">
+      <Link href={`/walls${q}`} className={styles.brand}>
+        {t.title}
+      </Link>
+      <nav className={styles.nav}>
+        <Link
+          href={`/walls${q}`}
+          aria-current={active === 'walls' ? 'page' : undefined}
+          data-testid="nav-walls"
+        >
+          {t.walls}
+        </Link>
+        <Link href={`/map${q}`} aria-current={active === 'map' ? 'page' : undefined} data-testid="nav-map">
+          {t.map}
+        </Link>
+      </nav>
+      <span className={styles.spacer} />
+      <span className={styles.user} data-testid="top-user" data-username={user.username}>
+        <strong>{user.displayName}</strong>
+        <span>{user.orgName}</span>
+        <span className={styles.tag} data-testid="top-tier">
+          {t.tier[user.tier] ?? user.tier}
+          {district ? ` · ${lang === 'en' ? district.nameEn : district.name}` : ''}
+        </span>
+        <span className={styles.tag} data-testid="top-clearance">
+          {t.clearance(user.clearance)}
+        </span>
+      </span>
+      <Link href={other} className={styles.lang} data-testid="lang-switch">
+        {t.switchLang}
+      </Link>
+      <LogoutButton gatewayUrl={gatewayUrl} label={t.logout} busyLabel={t.loggingOut} />
+    </header>
+  );
+}

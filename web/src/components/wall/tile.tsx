@@ -1,0 +1,223 @@
+'use client';
+
+import { DISTRICTS, type StreamProfile, type WallTile } from '@wall/protocol';
+import { type CSSProperties, type DragEvent, memo, useEffect, useRef } from 'react';
+import type { Lang } from '../../lib/i18n';
+import { CAMERA_DRAG_TYPE } from '../map';
+import { useCameraInfo } from './camera-info';
+import { useGrantCache } from './live-context';
+import { reasonText, wallStrings } from './strings';
+import { useTilePlayer } from './use-tile-player';
+import { useTileCamera } from './use-tour-camera';
+import styles from './wall.module.css';
+
+/** How long before its turn a tour's next camera is asked for. */
+const TOUR_PREFETCH_MS = 4000;
+
+/** HTML5 drag type of a tile dragged onto another (swap). */
+export const TILE_DRAG_TYPE = 'application/x-wall-tile';
+
+export interface WallTileProps {
+  tile: WallTile;
+  /** The stream this tile should play at its size. */
+  profile: StreamProfile;
+  lang: Lang;
+  /** Media status of (camera, profile) → its state (`camera:status`). */
+  remoteState?: (cameraId: string, profile: StreamProfile) => string | undefined;
+  style?: CSSProperties;
+  selected?: boolean;
+  fullscreen?: boolean;
+  /** Console tiles take clicks, drops and drags; display tiles do not. */
+  interactive?: boolean;
+  onSelect?: (index: number) => void;
+  onToggleFullscreen?: (index: number) => void;
+  onDropCamera?: (index: number, cameraId: string) => void;
+  onSwap?: (from: number, to: number) => void;
+}
+
+function hasType(e: DragEvent, type: string): boolean {
+  return Array.from(e.dataTransfer.types).includes(type);
+}
+
+/**
+ * One wall tile: the snapshot, then live video (see `TilePlayer`), with an overlay of the camera's
+ * name, district, grade, state and — when refused — the reason in words.
+ */
+export const WallTileView = memo(function WallTileView({
+  tile,
+  profile,
+  lang,
+  remoteState,
+  style,
+  selected = false,
+  fullscreen = false,
+  interactive = false,
+  onSelect,
+  onToggleFullscreen,
+  onDropCamera,
+  onSwap,
+}: WallTileProps) {
+  const t = wallStrings(lang);
+  const { cameraId, tour } = useTileCamera(tile);
+  const videoA = useRef<HTMLVideoElement>(null);
+  const videoB = useRef<HTMLVideoElement>(null);
+  const remote = cameraId ? remoteState?.(cameraId, profile) : undefined;
+  const view = useTilePlayer(cameraId, profile, remote, [videoA, videoB]);
+  const info = useCameraInfo(cameraId);
+  const index = tile.index;
+  const grants = useGrantCache();
+
+  // A touring tile asks for its next camera's stream a few seconds early: the node ingests it and
+  // has a key frame ready when the turn comes.
+  const nextCamera = tour && tour.nextCameraId !== cameraId ? tour.nextCameraId : null;
+  const nextInMs = tour?.nextInMs ?? 0;
+  useEffect(() => {
+    if (!grants || !nextCamera) return;
+    const timer = setTimeout(
+      () => grants.prefetch(nextCamera, profile),
+      Math.max(0, nextInMs - TOUR_PREFETCH_MS),
+    );
+    return () => clearTimeout(timer);
+  }, [grants, nextCamera, nextInMs, profile]);
+
+  const state = cameraId ? view.state : 'idle';
+  const district = info ? DISTRICTS.find((d) => d.code === info.districtCode) : undefined;
+  const stateLabel =
+    state === 'live' && view.stalled ? t.stalled : state === 'idle' ? t.idle : t[state as 'live'];
+
+  const onDragOver = (e: DragEvent) => {
+    if (!interactive) return;
+    if (hasType(e, CAMERA_DRAG_TYPE) || hasType(e, TILE_DRAG_TYPE)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = hasType(e, TILE_DRAG_TYPE) ? 'move' : 'copy';
+    }
+  };
+  const onDrop = (e: DragEvent) => {
+    if (!interactive) return;
+    e.preventDefault();
+    const from = e.dataTransfer.getData(TILE_DRAG_TYPE);
+    if (from !== '') {
+      const a = Number(from);
+      if (Number.isInteger(a) && a !== index) onSwap?.(a, index);
+      return;
+    }
+    const cam = e.dataTransfer.getData(CAMERA_DRAG_TYPE);
+    if (cam) onDropCamera?.(index, cam);
+  };
+
+  const classes = [
+    styles.tile,
+    selected ? styles.selected : '',
+    fullscreen ? styles.fullscreen : '',
+    view.stalled && state === 'live' ? styles.stalledTile : '',
+  ].join(' ');
+
+  return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: the wall is driven by keyboard shortcuts on the console
+    // biome-ignore lint/a11y/useKeyWithClickEvents: keys 1–9 and the arrows select tiles (see the help)
+    <div
+      className={classes}
+      style={style}
+      data-testid="wall-tile"
+      data-index={index}
+      data-camera-id={cameraId ?? ''}
+      data-state={state}
+      data-profile={cameraId ? (view.profile ?? '') : ''}
+      data-stalled={cameraId && view.stalled ? 'true' : undefined}
+      data-error={cameraId ? view.error?.code : undefined}
+      data-selected={selected ? 'true' : undefined}
+      data-fullscreen={fullscreen ? 'true' : undefined}
+      draggable={interactive && cameraId !== null}
+      onDragStart={(e) => {
+        e.dataTransfer.setData(TILE_DRAG_TYPE, String(index));
+        e.dataTransfer.effectAllowed = 'move';
+      }}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+      onClick={interactive ? () => onSelect?.(index) : undefined}
+      onDoubleClick={interactive ? () => onToggleFullscreen?.(index) : undefined}
+    >
+      {cameraId ? (
+        <>
+          <video
+            ref={videoA}
+            className={styles.video}
+            style={{ zIndex: view.front === 0 ? 2 : 1 }}
+            data-active={view.front === 0 && state === 'live' ? 'true' : undefined}
+            muted
+            autoPlay
+            playsInline
+          />
+          <video
+            ref={videoB}
+            className={styles.video}
+            style={{ zIndex: view.front === 1 ? 2 : 1 }}
+            data-active={view.front === 1 && state === 'live' ? 'true' : undefined}
+            muted
+            autoPlay
+            playsInline
+          />
+          {view.snapshotUrl ? (
+            // biome-ignore lint/performance/noImgElement: a JPEG from the media node, shown only until the first frame
+            <img
+              className={styles.snapshot}
+              src={view.snapshotUrl}
+              alt=""
+              data-testid="tile-snapshot"
+              onError={(e) => {
+                e.currentTarget.style.visibility = 'hidden';
+              }}
+            />
+          ) : null}
+        </>
+      ) : (
+        <div className={styles.empty}>{interactive ? t.emptyTile : ''}</div>
+      )}
+      <div className={styles.overlay}>
+        <div className={styles.topRow}>
+          <span className={styles.index}>{index + 1}</span>
+          {cameraId ? (
+            <span className={styles.name} title={info?.address ?? info?.name ?? cameraId}>
+              {info?.name ?? cameraId.slice(0, 8)}
+            </span>
+          ) : null}
+          {info ? (
+            <span className={`${styles.grade} ${styles[`g${info.grade}`]}`} data-testid="tile-grade">
+              {t.grade(info.grade)}
+            </span>
+          ) : null}
+        </div>
+        {cameraId && view.error && (state === 'denied' || state === 'error' || state === 'connecting') ? (
+          <div className={styles.reason} role="alert" data-testid="tile-error" data-code={view.error.code}>
+            {reasonText(lang, view.error.code)}
+            <span className={styles.code}>{view.error.code}</span>
+          </div>
+        ) : null}
+        {cameraId && view.stalled && state === 'live' ? (
+          <div className={styles.stalledNote} data-testid="tile-stalled">
+            {t.stalled} · {t.reconnecting}
+          </div>
+        ) : null}
+        {cameraId ? (
+          <div className={styles.bottomRow}>
+            <span className={styles.district}>
+              {district ? (lang === 'en' ? district.nameEn : district.name) : ''}
+            </span>
+            {tour ? (
+              <span className={styles.tourBadge}>
+                {t.tourOf(tour.position + 1, tour.count, tour.intervalS)}
+              </span>
+            ) : null}
+            {view.profile ? <span className={styles.profile}>{view.profile}</span> : null}
+            <span
+              className={`${styles.state} ${styles[`s_${view.stalled && state === 'live' ? 'stalled' : state}`]}`}
+            >
+              {stateLabel}
+            </span>
+          </div>
+        ) : null}
+        {cameraId && view.emergency ? <span className={styles.emergency}>R-ACC-4</span> : null}
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,4 @@
+export { RealtimeClient, type RealtimeClientOptions, type RealtimeConnection } from './client';
+export { RealtimeProvider, useRealtime, useRealtimeConnection } from './provider';
+export { statusKey, useCameraStatus } from './use-camera-status';
+export { type SendOptions, useWall, type WallCommandInput, type WallHandle } from './use-wall';
