@@ -110,24 +110,33 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
         ...(decision.allow && decision.emergency ? { incidentId: decision.emergency.incidentId } : {}),
       },
     };
-    // Every decision is audited, allow or deny, before anything else happens.
-    await deps.audit(entry);
+    // Every decision is audited, allow or deny, before anything acts on it. The reads needed to
+    // act (source URL, placement) run while the entry commits; nothing acts until it has.
+    const audited = deps.audit(entry);
+    audited.catch(() => undefined); // awaited below; this only marks it handled meanwhile
     if (!decision.allow) {
+      await audited;
       return reply
         .code(403)
         .send({ code: decision.reason, message: DENY_MESSAGES[decision.reason] ?? 'denied' });
     }
-    if (!deps.media)
-      throw new AppError('unavailable:dependency', 'live video is not configured on this gateway');
-    const adapter = app.liveSources.get(camera.sourceKind);
-    if (!adapter && camera.sourceKind === 'gb28181')
-      throw new AppError('unavailable:dependency', 'GB/T 28181 is not enabled on this gateway');
-    const url = adapter ? undefined : await deps.sourceUrl(camera.facts.id, body.data.profile);
-    if (!adapter && !url)
-      throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
-    const node = await deps.directory.place(camera.facts.id, body.data.profile);
+    const prepared = (async () => {
+      if (!deps.media)
+        throw new AppError('unavailable:dependency', 'live video is not configured on this gateway');
+      const adapter = app.liveSources.get(camera.sourceKind);
+      if (!adapter && camera.sourceKind === 'gb28181')
+        throw new AppError('unavailable:dependency', 'GB/T 28181 is not enabled on this gateway');
+      const url = adapter ? undefined : await deps.sourceUrl(camera.facts.id, body.data.profile);
+      if (!adapter && !url)
+        throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
+      const node = await deps.directory.place(camera.facts.id, body.data.profile);
+      return { media: deps.media, adapter, url, node };
+    })();
+    prepared.catch(() => undefined);
+    await audited;
+    const { media, adapter, url, node } = await prepared;
     if (!node) throw new AppError('unavailable:dependency', 'no media node is available');
-    const { token, claims } = issueStreamToken(deps.media.tokenKey, {
+    const { token, claims } = issueStreamToken(media.tokenKey, {
       userId: auth.user.id,
       cameraId: camera.facts.id,
       profile: body.data.profile,
@@ -143,22 +152,22 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
     };
     // The token's audit row commits while the node starts the ingest; the token leaves only when
     // both are done. If the node fails, the minted token is withheld and that is audited too.
-    const [ingest, audited] = await Promise.allSettled([
+    const [ingest, tokenAudited] = await Promise.allSettled([
       adapter
         ? adapter.ensure({
             cameraId: camera.facts.id,
             profile: body.data.profile,
             node,
-            controlSecret: deps.media.controlSecret,
+            controlSecret: media.controlSecret,
           })
-        : ensureIngest(node.controlUrl, deps.media.controlSecret, {
+        : ensureIngest(node.controlUrl, media.controlSecret, {
             cameraId: camera.facts.id,
             profile: body.data.profile,
             source: { kind: 'rtsp', url: url as string, transport: 'tcp' },
           }),
       deps.audit(tokenEntry),
     ]);
-    if (audited.status === 'rejected') throw audited.reason;
+    if (tokenAudited.status === 'rejected') throw tokenAudited.reason;
     if (ingest.status === 'rejected') {
       const code = ingest.reason instanceof AppError ? ingest.reason.code : 'internal';
       await deps.audit({ ...tokenEntry, result: 'error', reason: `withheld:${code}` });
