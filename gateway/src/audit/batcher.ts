@@ -70,6 +70,8 @@ export class AuditBatcher {
 
   async #drain(): Promise<void> {
     try {
+      // Entries appended in the same tick (a decision and its token issue) share one commit.
+      await Promise.resolve();
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {

@@ -110,17 +110,16 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
         ...(decision.allow && decision.emergency ? { incidentId: decision.emergency.incidentId } : {}),
       },
     };
-    // Every decision is audited, allow or deny, before anything acts on it. The reads needed to
-    // act (source URL, placement) run while the entry commits; nothing acts until it has.
-    const audited = deps.audit(entry);
-    audited.catch(() => undefined); // awaited below; this only marks it handled meanwhile
+    // Every decision is audited, allow or deny, before anything acts on it. An allow is written
+    // together with its token issue, in one commit, after the read-only preparation (source URL,
+    // placement) and before the node is asked to ingest.
     if (!decision.allow) {
-      await audited;
+      await deps.audit(entry);
       return reply
         .code(403)
         .send({ code: decision.reason, message: DENY_MESSAGES[decision.reason] ?? 'denied' });
     }
-    const prepared = (async () => {
+    const prepare = async () => {
       if (!deps.media)
         throw new AppError('unavailable:dependency', 'live video is not configured on this gateway');
       const adapter = app.liveSources.get(camera.sourceKind);
@@ -130,12 +129,17 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       if (!adapter && !url)
         throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
       const node = await deps.directory.place(camera.facts.id, body.data.profile);
+      if (!node) throw new AppError('unavailable:dependency', 'no media node is available');
       return { media: deps.media, adapter, url, node };
-    })();
-    prepared.catch(() => undefined);
-    await audited;
-    const { media, adapter, url, node } = await prepared;
-    if (!node) throw new AppError('unavailable:dependency', 'no media node is available');
+    };
+    let prepared: Awaited<ReturnType<typeof prepare>>;
+    try {
+      prepared = await prepare();
+    } catch (err) {
+      await deps.audit(entry);
+      throw err;
+    }
+    const { media, adapter, url, node } = prepared;
     const { token, claims } = issueStreamToken(media.tokenKey, {
       userId: auth.user.id,
       cameraId: camera.facts.id,
@@ -150,9 +154,9 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       reason: 'issued',
       detail: { ...entry.detail, node: node.id, jti: claims.jti, expiresAt: claims.exp },
     };
-    // The token's audit row commits while the node starts the ingest; the token leaves only when
-    // both are done. If the node fails, the minted token is withheld and that is audited too.
-    const [ingest, tokenAudited] = await Promise.allSettled([
+    await Promise.all([deps.audit(entry), deps.audit(tokenEntry)]);
+    // If the node fails, the minted token is withheld, and that is audited too.
+    const [ingest] = await Promise.allSettled([
       adapter
         ? adapter.ensure({
             cameraId: camera.facts.id,
@@ -165,9 +169,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
             profile: body.data.profile,
             source: { kind: 'rtsp', url: url as string, transport: 'tcp' },
           }),
-      deps.audit(tokenEntry),
     ]);
-    if (tokenAudited.status === 'rejected') throw tokenAudited.reason;
     if (ingest.status === 'rejected') {
       const code = ingest.reason instanceof AppError ? ingest.reason.code : 'internal';
       await deps.audit({ ...tokenEntry, result: 'error', reason: `withheld:${code}` });
