@@ -95,6 +95,7 @@ interface CameraItem {
   districtCode: string;
   grade: number;
   state: string;
+  sourceKind?: string;
 }
 
 async function cameras(api: APIRequestContext, query: string): Promise<CameraItem[]> {
@@ -674,4 +675,47 @@ test('a tour cycles alike on the console and the display; "pull nearest" fills t
   await displaySide.context.close();
   await consoleSide.context.close();
   await a.close();
+});
+
+test('a GB/T 28181 channel of the simulated platform plays on a tile, like an RTSP camera', async ({
+  browser,
+}) => {
+  const eoc = await apiAs('eoc.operator');
+  try {
+    // The launcher's simulated GB platform files its catalogue (6 channels in 天宁区) after it
+    // registers; wait for the channels to be in the registry.
+    let gb: CameraItem[] = [];
+    await expect
+      .poll(
+        async () => {
+          gb = (await cameras(eoc.api, 'district=320402&limit=500')).filter(
+            (c) => c.sourceKind === 'gb28181' && (c.state === 'accepted' || c.state === 'in_service'),
+          );
+          return gb.length;
+        },
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0);
+    const camera = gb[0] as CameraItem;
+    const wall = await createWall(eoc, `e2e GB ${Date.now()}`, '4');
+    const assigned = await command(eoc, wall.id, {
+      type: 'assign',
+      index: 0,
+      cameraId: camera.id,
+      version: wall.version,
+    });
+    expect(assigned.status, JSON.stringify(assigned.body)).toBe(200);
+    const { context, page } = await signIn(browser, 'eoc.operator');
+    try {
+      await page.goto(`/walls/${wall.id}`);
+      await expect(tile(page, 0)).toHaveAttribute('data-camera-id', camera.id);
+      await expect(tile(page, 0)).toHaveAttribute('data-state', 'live', { timeout: 20_000 });
+      // The simulator's clip is 640×360: PS over RTP → demux → H.264 RTP → mediasoup → Chromium.
+      await expectPlaying(page, 0, SUB);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    await eoc.close();
+  }
 });
