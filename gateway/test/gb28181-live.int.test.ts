@@ -14,7 +14,7 @@ import { loadReferenceData } from '../src/db/reference.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { digestRegister, freeSipPort, GbSim, RawUa } from './gb28181-sim.ts';
-import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+import { createTempDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
 
 const PASSWORD = 'demo-password-gb-live';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -27,7 +27,7 @@ const SILENT_DEVICE = '32040200001320000013';
 const IDLE_MS = 2500;
 const mediaDir = fileURLToPath(new URL('../../media-server', import.meta.url));
 
-type Session = { sid: string; csrf: string };
+type Session = TestSession;
 type LiveAnswer = { token: string; nodeUrl: string; expiresAt: string; emergency: boolean };
 
 const STEPS = [
@@ -153,16 +153,7 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
     await drop?.();
   });
 
-  async function signIn(username: string): Promise<Session> {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/auth/login',
-      headers: { origin: ORIGIN },
-      payload: { username, password: PASSWORD },
-    });
-    expect(res.statusCode).toBe(200);
-    return { sid: res.cookies.find((c) => c.name === 'wall_sid')?.value ?? '', csrf: res.json().csrfToken };
-  }
+  const signIn = (username: string): Promise<Session> => signInTo(app, ORIGIN, username, PASSWORD);
   const call = (who: string, method: 'GET' | 'POST', url: string, payload?: unknown) => {
     const s = sessions[who] as Session;
     return app.inject({

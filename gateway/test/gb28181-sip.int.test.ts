@@ -10,7 +10,7 @@ import { loadReferenceData } from '../src/db/reference.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { digestRegister, freeSipPort, GbSim, RawUa, registerRequest, rnd } from './gb28181-sim.ts';
-import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+import { createTempDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
 
 const PASSWORD = 'demo-password-gb28181';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -25,7 +25,7 @@ const RAW_DEVICE = '32040200001320000042';
 const RAW_PASSWORD = 'raw-device-pass';
 const KEEPALIVE_TIMEOUT_S = 3;
 
-type Session = { sid: string; csrf: string };
+type Session = TestSession;
 
 describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ (real sockets, PostgreSQL, Redis, simulator)', () => {
   let db: Db;
@@ -106,16 +106,7 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
     await drop?.();
   });
 
-  async function signIn(username: string): Promise<Session> {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/auth/login',
-      headers: { origin: ORIGIN },
-      payload: { username, password: PASSWORD },
-    });
-    expect(res.statusCode).toBe(200);
-    return { sid: res.cookies.find((c) => c.name === 'wall_sid')?.value ?? '', csrf: res.json().csrfToken };
-  }
+  const signIn = (username: string): Promise<Session> => signInTo(app, ORIGIN, username, PASSWORD);
   const call = (who: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) => {
     const s = sessions[who] as Session;
     return app.inject({

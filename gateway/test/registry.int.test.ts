@@ -24,7 +24,7 @@ import { findUserById } from '../src/identity/index.ts';
 import { subjectOf } from '../src/live/index.ts';
 import { type CameraFacts, decide, EARTH_RADIUS_M, haversineMetres } from '../src/policy/index.ts';
 import { createSourceUrlResolver, SourceSecretBox } from '../src/registry/index.ts';
-import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+import { createTempDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
 
 const PASSWORD = 'demo-password-registry';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -32,7 +32,7 @@ const KEY = randomBytes(32).toString('base64url');
 const SECRET = { username: 'nvr-admin', password: 'S3cr3t-Pa55-奇' };
 const RAD = Math.PI / 180;
 
-type Session = { sid: string; csrf: string };
+type Session = TestSession;
 type Query = Record<string, string | number | (string | number)[]>;
 
 /** Tianning (320402) centroid and points at a given distance east of it. */
@@ -118,16 +118,7 @@ describe('registry API: sources, cameras, search, map (real PostgreSQL and Redis
     await drop?.();
   });
 
-  async function signIn(username: string): Promise<Session> {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/auth/login',
-      headers: { origin: ORIGIN },
-      payload: { username, password: PASSWORD },
-    });
-    expect(res.statusCode).toBe(200);
-    return { sid: res.cookies.find((c) => c.name === 'wall_sid')?.value ?? '', csrf: res.json().csrfToken };
-  }
+  const signIn = (username: string): Promise<Session> => signInTo(app, ORIGIN, username, PASSWORD);
   const call = (who: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) => {
     const s = sessions[who] as Session;
     return app.inject({

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { expect } from 'vitest';
 
 /** The real services of the test run (`npm test` makes sure they are up and sets these). */
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -34,4 +36,24 @@ export function isolatedRedisUrl(db: number): string {
   const url = new URL(TEST_REDIS_URL);
   url.pathname = `/${db}`;
   return url.toString();
+}
+
+/** A signed-in session as tests hold it: the session cookie and its CSRF token. */
+export type TestSession = { sid: string; csrf: string };
+
+/** Signs in through the gateway's own login route (injected request) and expects 200. */
+export async function signInTo(
+  app: FastifyInstance,
+  origin: string,
+  username: string,
+  password: string,
+): Promise<TestSession> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    headers: { origin },
+    payload: { username, password },
+  });
+  expect(res.statusCode).toBe(200);
+  return { sid: res.cookies.find((c) => c.name === 'wall_sid')?.value ?? '', csrf: res.json().csrfToken };
 }
