@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, migrate, openDb } from '../src/db/index.ts';
+import { loadCamera } from '../src/cameras/facts.ts';
+import { type Db, migrate, openDb, type Queryable } from '../src/db/index.ts';
 import { loadReferenceData } from '../src/db/reference.ts';
 import { DecisionService, POLICY_INVALIDATE_CHANNEL } from '../src/decisions/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
@@ -166,6 +167,82 @@ describe('access decisions: cached, and dropped on every gateway when something 
     expect(small.stats().decisions).toBeLessThanOrEqual(100);
     expect(small.stats().cameras).toBeLessThanOrEqual(101);
     await small.close();
+  });
+
+  /** `db` with the statements it was asked, and a switch to make the next ones fail. */
+  const counting = () => {
+    const seen: string[] = [];
+    let failing = 0;
+    const q: Queryable = {
+      query: async (sql, params) => {
+        seen.push(sql);
+        if (failing > 0) {
+          failing -= 1;
+          throw new Error('connection lost');
+        }
+        return db.query(sql, params);
+      },
+      exec: (sql) => db.exec(sql),
+    };
+    return { q, seen, failNext: (n: number) => (failing = n) };
+  };
+
+  it('reads the cameras of concurrent misses in one query, and the open incidents once', async () => {
+    const { q, seen } = counting();
+    // TTL 0: nothing is kept, so every decision is a miss.
+    const cold = new DecisionService({ db: q, redis, logger }, { ttlMs: 0, maxEntries: 10 });
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM cameras ORDER BY id LIMIT 40');
+    const ids = [
+      ...rows.map((r) => r.id),
+      rows[0]?.id.toUpperCase() ?? '', // same camera, other spelling
+      '00000000-0000-4000-8000-000000000000', // no such camera
+      'not-a-uuid',
+    ];
+    const outs = await Promise.all(ids.map((id) => cold.decide(operator, id, 'live:view')));
+    expect(seen.filter((s) => s.includes('FROM cameras'))).toHaveLength(1);
+    expect(seen.filter((s) => s.includes('FROM incidents'))).toHaveLength(1);
+    // Each answer is the one a lone read would give.
+    for (const [i, id] of ids.entries()) {
+      const alone = await loadCamera(db, id);
+      expect(outs[i]?.camera.facts).toEqual(alone?.facts);
+    }
+    expect(outs.at(-1)).toBeUndefined();
+    expect(outs.at(-2)).toBeUndefined();
+    expect(outs.at(-3)?.camera.facts.id).toBe(rows[0]?.id);
+    // Nothing kept: the next ask reads again.
+    await cold.decide(operator, ids[0] as string, 'live:view');
+    expect(seen.filter((s) => s.includes('FROM cameras'))).toHaveLength(2);
+    await cold.close();
+  });
+
+  it('a failed batched read fails each of its callers, and the next ask reads again', async () => {
+    const { q, seen, failNext } = counting();
+    const svc = new DecisionService({ db: q, redis, logger }, { ttlMs: 60_000, maxEntries: 100 });
+    failNext(1);
+    const asks = await Promise.allSettled([svc.camera(govCamera), svc.camera(privateCamera.id)]);
+    expect(asks.map((a) => a.status)).toEqual(['rejected', 'rejected']);
+    expect(seen).toHaveLength(1);
+    expect((await svc.camera(govCamera))?.facts.id).toBe(govCamera);
+    expect(seen).toHaveLength(2);
+    await svc.close();
+  });
+
+  it('keeps a signed-in user briefly, and drops it on every gateway when the user changes', async () => {
+    const id = await userId('wujin.eoc');
+    expect((await a.user(id))?.clearance).toBe(2);
+    expect((await b.user(id))?.clearance).toBe(2);
+    await db.query('UPDATE users SET clearance = 3 WHERE id = $1', [id]);
+    expect((await b.user(id))?.clearance).toBe(2); // kept (TTL 60 s here)
+    await a.invalidate({ kind: 'user', id });
+    expect((await a.user(id))?.clearance).toBe(3);
+    await expect.poll(async () => (await b.user(id))?.clearance).toBe(3);
+    // A disabled user is nobody, once announced.
+    await db.query('UPDATE users SET disabled = true WHERE id = $1', [id]);
+    await a.invalidate({ kind: 'user', id });
+    await expect.poll(async () => b.user(id)).toBeUndefined();
+    await db.query('UPDATE users SET disabled = false, clearance = 2 WHERE id = $1', [id]);
+    await a.invalidate({ kind: 'user', id });
+    await expect.poll(async () => (await b.user(id))?.clearance).toBe(2);
   });
 
   it('ignores a malformed announcement', async () => {

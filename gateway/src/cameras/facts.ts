@@ -27,17 +27,33 @@ interface Row {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const SELECT = `SELECT c.id, c.name, c.lon, c.lat, c.district_code, c.grade, c.state, c.profiles,
+            s.owner_org_id, s.funding, s.kind, s.connection
+       FROM cameras c JOIN source_systems s ON s.id = c.source_id`;
+
 /** A camera with what the policy needs and where its streams come from. */
 export async function loadCamera(db: Queryable, id: string): Promise<CameraRecord | undefined> {
   if (!UUID.test(id)) return undefined;
-  const { rows } = await db.query<Row>(
-    `SELECT c.id, c.name, c.lon, c.lat, c.district_code, c.grade, c.state, c.profiles,
-            s.owner_org_id, s.funding, s.kind, s.connection
-       FROM cameras c JOIN source_systems s ON s.id = c.source_id WHERE c.id = $1`,
-    [id],
-  );
-  const r = rows[0];
-  if (!r) return undefined;
+  const { rows } = await db.query<Row>(`${SELECT} WHERE c.id = $1`, [id]);
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** Several cameras in one query, by id; ids that are not UUIDs or not cameras are absent. */
+export async function loadCameras(db: Queryable, ids: readonly string[]): Promise<Map<string, CameraRecord>> {
+  const valid = ids.filter((id) => UUID.test(id));
+  const out = new Map<string, CameraRecord>();
+  if (valid.length === 0) return out;
+  const { rows } = await db.query<Row>(`${SELECT} WHERE c.id = ANY($1::uuid[])`, [valid]);
+  // Ids come back in PostgreSQL's lower-case form; callers asked in theirs.
+  const byLower = new Map(rows.map((r) => [r.id.toLowerCase(), r]));
+  for (const id of valid) {
+    const r = byLower.get(id.toLowerCase());
+    if (r) out.set(id, toRecord(r));
+  }
+  return out;
+}
+
+function toRecord(r: Row): CameraRecord {
   return {
     facts: {
       id: r.id,

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { type CameraRecord, loadCamera, openIncidents } from '../cameras/facts.ts';
+import { type CameraRecord, loadCameras, openIncidents } from '../cameras/facts.ts';
 import type { Queryable } from '../db/index.ts';
+import { type CurrentUser, findUserById } from '../identity/users.ts';
 import type { Logger } from '../lib/logger.ts';
 import { type Action, type Decision, decide, type IncidentFacts, type Subject } from '../policy/index.ts';
 
@@ -19,6 +20,11 @@ export interface DecisionServiceOptions {
   ttlMs: number;
   /** Most cached decisions (oldest dropped first); cameras are capped the same. */
   maxEntries: number;
+}
+
+interface CameraWaiter {
+  resolve: (r: CameraRecord | undefined) => void;
+  reject: (e: unknown) => void;
 }
 
 interface Timed<T> {
@@ -54,6 +60,12 @@ export class DecisionService {
   #epoch = 0;
   #cameras = new Map<string, Timed<CameraRecord | undefined>>();
   #incidents: Timed<IncidentFacts[]> | null = null;
+  #users = new Map<string, Timed<CurrentUser | undefined>>();
+  /** Reads in flight, joined by later callers of the same epoch. */
+  #cameraLoads = new Map<string, Promise<CameraRecord | undefined>>();
+  #incidentLoad: Promise<IncidentFacts[]> | null = null;
+  /** Cameras asked for in this turn of the event loop, read together. */
+  #cameraBatch: Map<string, CameraWaiter[]> | null = null;
   /** cameraId → (subject/action key → decision). */
   #decisions = new Map<string, Map<string, Timed<Decision>>>();
   #decisionCount = 0;
@@ -120,30 +132,106 @@ export class DecisionService {
     };
   }
 
+  /**
+   * A camera's facts. Misses are coalesced: every camera asked for in the same turn of the event
+   * loop is read in one query, and a camera already being read is not read twice — unless an
+   * invalidation came in between, which starts a fresh read.
+   */
   async camera(id: string): Promise<CameraRecord | undefined> {
     const now = Date.now();
     const hit = this.#cameras.get(id);
     if (hit && hit.expires > now) return hit.value;
+    const pending = this.#cameraLoads.get(id);
+    if (pending) return pending;
     const epoch = this.#epoch;
-    const value = await loadCamera(this.#db, id);
-    if (epoch === this.#epoch) {
-      this.#cameras.delete(id);
-      this.#cameras.set(id, { value, expires: now + this.#opts.ttlMs });
-      if (this.#cameras.size > this.#opts.maxEntries) {
-        const oldest = this.#cameras.keys().next().value;
-        if (oldest !== undefined) this.#cameras.delete(oldest);
+    const load = this.#queueCamera(id).then((value) => {
+      if (this.#cameraLoads.get(id) === load) this.#cameraLoads.delete(id);
+      if (epoch === this.#epoch && this.#opts.ttlMs > 0) {
+        this.#cameras.delete(id);
+        this.#cameras.set(id, { value, expires: now + this.#opts.ttlMs });
+        if (this.#cameras.size > this.#opts.maxEntries) {
+          const oldest = this.#cameras.keys().next().value;
+          if (oldest !== undefined) this.#cameras.delete(oldest);
+        }
+      }
+      return value;
+    });
+    this.#cameraLoads.set(id, load);
+    // A failed read is not shared with later callers.
+    load.catch(() => {
+      if (this.#cameraLoads.get(id) === load) this.#cameraLoads.delete(id);
+    });
+    return load;
+  }
+
+  #queueCamera(id: string): Promise<CameraRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      const batch = this.#cameraBatch;
+      if (batch) {
+        // The same id twice in one batch: an invalidation came between the two asks.
+        const waiters = batch.get(id);
+        if (waiters) waiters.push(waiter);
+        else batch.set(id, [waiter]);
+        return;
+      }
+      const fresh = new Map([[id, [waiter]]]);
+      this.#cameraBatch = fresh;
+      setImmediate(() => {
+        this.#cameraBatch = null;
+        loadCameras(this.#db, [...fresh.keys()]).then(
+          (found) => {
+            for (const [k, ws] of fresh) for (const w of ws) w.resolve(found.get(k));
+          },
+          (err: unknown) => {
+            for (const ws of fresh.values()) for (const w of ws) w.reject(err);
+          },
+        );
+      });
+    });
+  }
+
+  /**
+   * The user of a session, as the policy sees it (roles, clearance, org, tier); `undefined` when
+   * unknown or disabled. Kept like a camera's facts: at most `ttlMs`, dropped on a `user`
+   * announcement. A change made behind the API's back (SQL) takes effect within `ttlMs`.
+   */
+  async user(id: string): Promise<CurrentUser | undefined> {
+    const now = Date.now();
+    const hit = this.#users.get(id);
+    if (hit && hit.expires > now) return hit.value;
+    const epoch = this.#epoch;
+    const value = await findUserById(this.#db, id);
+    if (epoch === this.#epoch && this.#opts.ttlMs > 0) {
+      this.#users.delete(id);
+      this.#users.set(id, { value, expires: now + this.#opts.ttlMs });
+      if (this.#users.size > this.#opts.maxEntries) {
+        const oldest = this.#users.keys().next().value;
+        if (oldest !== undefined) this.#users.delete(oldest);
       }
     }
     return value;
   }
 
+  /** The open incidents; concurrent misses share one read (unless an invalidation came between). */
   async incidents(): Promise<IncidentFacts[]> {
     const now = Date.now();
     if (this.#incidents && this.#incidents.expires > now) return this.#incidents.value;
+    if (this.#incidentLoad) return this.#incidentLoad;
     const epoch = this.#epoch;
-    const value = await openIncidents(this.#db);
-    if (epoch === this.#epoch) this.#incidents = { value, expires: now + this.#opts.ttlMs };
-    return value;
+    const load = openIncidents(this.#db).then(
+      (value) => {
+        if (this.#incidentLoad === load) this.#incidentLoad = null;
+        if (epoch === this.#epoch) this.#incidents = { value, expires: now + this.#opts.ttlMs };
+        return value;
+      },
+      (err: unknown) => {
+        if (this.#incidentLoad === load) this.#incidentLoad = null;
+        throw err;
+      },
+    );
+    this.#incidentLoad = load;
+    return load;
   }
 
   /** The decision for a camera by id; `undefined` when there is no such camera. */
@@ -195,11 +283,15 @@ export class DecisionService {
 
   #drop(inv: Invalidation): void {
     this.#epoch += 1;
+    // Reads begun before this change still answer their callers, but nobody new joins them.
+    this.#cameraLoads.clear();
+    this.#incidentLoad = null;
     if (inv.kind === 'camera' && inv.id) {
       this.#dropCamera(inv.id);
       return;
     }
     if (inv.kind === 'user' && inv.id) {
+      this.#users.delete(inv.id);
       const prefix = `${inv.id}\u0000`;
       for (const perCamera of this.#decisions.values()) {
         for (const k of perCamera.keys()) {
@@ -216,6 +308,7 @@ export class DecisionService {
     this.#decisions.clear();
     this.#decisionCount = 0;
     this.#incidents = null;
+    if (inv.kind === 'all') this.#users.clear();
     if (inv.kind !== 'incident') this.#cameras.clear();
   }
 }
