@@ -87,6 +87,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   await registerIdentity(app, {
     db: deps.db,
+    loadUser: (id) => decisions.user(id),
     sessions: new SessionStore(deps.redis, {
       idleTimeoutS: c.SESSION_IDLE_TIMEOUT_S,
       absoluteTimeoutS: c.SESSION_ABSOLUTE_TIMEOUT_S,

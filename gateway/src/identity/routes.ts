@@ -17,6 +17,11 @@ export interface IdentityDeps {
   absoluteTimeoutS: number;
   loginPerUser: RateLimitRule;
   loginPerAddress: RateLimitRule;
+  /**
+   * The signed-in user of a session (disabled users are `undefined`); defaults to a query per
+   * request. The gateway passes the decision service's short-lived, invalidated copy.
+   */
+  loadUser?: (id: string) => Promise<CurrentUser | undefined>;
   /** Records a login attempt (audit); written whatever the outcome. */
   onLogin?: (e: {
     username: string;
@@ -79,6 +84,7 @@ function info(auth: { user: CurrentUser; session: Session }): SessionInfo {
  */
 export async function registerIdentity(app: FastifyInstance, deps: IdentityDeps): Promise<void> {
   app.decorateRequest('auth', null);
+  const loadUser = deps.loadUser ?? ((id: string) => findUserById(deps.db, id));
 
   app.addHook('onRequest', async (req) => {
     const sid = req.cookies[SESSION_COOKIE];
@@ -91,7 +97,7 @@ export async function registerIdentity(app: FastifyInstance, deps: IdentityDeps)
     if (!sid) return;
     const session = await deps.sessions.get(sid);
     if (!session) return;
-    const user = await findUserById(deps.db, session.userId);
+    const user = await loadUser(session.userId);
     if (!user) {
       await deps.sessions.revoke(session.id, session.userId);
       return;

@@ -50,7 +50,8 @@ export class SessionStore {
   /** The live session for an id, its idle timer restarted; undefined when unknown or expired. */
   async get(id: string | undefined): Promise<Session | undefined> {
     if (!id || !ID_RE.test(id)) return undefined;
-    const raw = await this.#redis.get(key(id));
+    // Read and restart the idle timer in one round trip; the absolute limit is checked after.
+    const raw = await this.#redis.getex(key(id), 'EX', this.#o.idleTimeoutS);
     if (!raw) return undefined;
     const parsed = sessionSchema.safeParse(JSON.parse(raw));
     if (!parsed.success) return undefined;
@@ -59,8 +60,9 @@ export class SessionStore {
       await this.revoke(id, parsed.data.userId);
       return undefined;
     }
-    const ttl = Math.min(this.#o.idleTimeoutS, Math.ceil(this.#o.absoluteTimeoutS - age));
-    await this.#redis.expire(key(id), ttl);
+    const left = Math.ceil(this.#o.absoluteTimeoutS - age);
+    // Near the absolute end the key must not outlive it (the check above catches it anyway).
+    if (left < this.#o.idleTimeoutS) await this.#redis.expire(key(id), left);
     return { id, ...parsed.data };
   }
 

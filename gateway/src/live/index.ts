@@ -125,10 +125,13 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       const adapter = app.liveSources.get(camera.sourceKind);
       if (!adapter && camera.sourceKind === 'gb28181')
         throw new AppError('unavailable:dependency', 'GB/T 28181 is not enabled on this gateway');
-      const url = adapter ? undefined : await deps.sourceUrl(camera.facts.id, body.data.profile);
+      // Both reads at once (PostgreSQL and Redis); a failure of either fails the request.
+      const [url, node] = await Promise.all([
+        adapter ? undefined : deps.sourceUrl(camera.facts.id, body.data.profile),
+        deps.directory.place(camera.facts.id, body.data.profile),
+      ]);
       if (!adapter && !url)
         throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
-      const node = await deps.directory.place(camera.facts.id, body.data.profile);
       if (!node) throw new AppError('unavailable:dependency', 'no media node is available');
       return { media: deps.media, adapter, url, node };
     };

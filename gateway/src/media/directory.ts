@@ -4,6 +4,15 @@ import type { Redis } from 'ioredis';
 /** A node whose heartbeat is older than this is not used. */
 const STALE_MS = 15_000;
 
+// The keys a node writes: `media:nodes` (set of ids), `media:node:<id>` (its record, JSON) and the
+// hash `media:streams` (`<camera>:<profile>` → stream status). Reads them in one step; a single
+// Redis is assumed (the keys are not declared, so this does not run on Redis Cluster).
+const PLACE_SCRIPT = `
+local ids = redis.call('SMEMBERS', 'media:nodes')
+local records = {}
+for i, id in ipairs(ids) do records[i] = redis.call('GET', 'media:node:' .. id) end
+return { redis.call('HGET', 'media:streams', ARGV[1]), records }`;
+
 /**
  * The media nodes as they announce themselves in Redis (heartbeat with load) and the streams they
  * ingest. Placement: the node that already ingests the camera profile, else the least loaded.
@@ -20,19 +29,14 @@ export class MediaDirectory {
   }
 
   async place(cameraId: string, profile: 'main' | 'sub'): Promise<MediaNodeInfo | undefined> {
-    // One round trip for the node list and the stream's current node, one for the nodes.
-    const replies = await this.#redis
-      .pipeline()
-      .smembers('media:nodes')
-      .hget('media:streams', `${cameraId}:${profile}`)
-      .exec();
-    const [idsReply, streamReply] = replies ?? [];
-    if (!idsReply || idsReply[0] || !streamReply || streamReply[0]) {
-      throw (idsReply?.[0] ?? streamReply?.[0] ?? new Error('redis pipeline returned nothing')) as Error;
-    }
-    const nodes = await this.#read(idsReply[1] as string[], Date.now());
+    // One round trip: the stream's current node, and every registered node's record.
+    const reply = (await this.#redis.eval(PLACE_SCRIPT, 0, `${cameraId}:${profile}`)) as [
+      string | null,
+      (string | null)[],
+    ];
+    const [raw, records] = reply;
+    const nodes = this.#parse(records ?? [], Date.now());
     if (nodes.length === 0) return undefined;
-    const raw = streamReply[1] as string | null;
     if (raw) {
       const s = streamStatusSchema.safeParse(JSON.parse(raw));
       const current = s.success ? nodes.find((n) => n.id === s.data.node) : undefined;
@@ -43,7 +47,10 @@ export class MediaDirectory {
 
   async #read(ids: string[], now: number): Promise<MediaNodeInfo[]> {
     if (ids.length === 0) return [];
-    const raws = await this.#redis.mget(...ids.map((id) => `media:node:${id}`));
+    return this.#parse(await this.#redis.mget(...ids.map((id) => `media:node:${id}`)), now);
+  }
+
+  #parse(raws: (string | null)[], now: number): MediaNodeInfo[] {
     const out: MediaNodeInfo[] = [];
     for (const raw of raws) {
       if (!raw) continue;
