@@ -165,6 +165,44 @@ describe.each(['postgres', 'pglite'] as const)('audit log on %s', (kind) => {
     expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 310 + 4700 + 1 });
   });
 
+  it('writes a batch on a head it knows in one statement, and the long way once the head moved', async () => {
+    let transactions = 0;
+    const counted = new Proxy(db, {
+      get(target, key) {
+        if (key === 'transaction') {
+          return (fn: Parameters<Db['transaction']>[0]) => {
+            transactions += 1;
+            return target.transaction(fn);
+          };
+        }
+        const v = Reflect.get(target, key);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const before = await count(db);
+    const batcher = new AuditBatcher(counted);
+    const first = await batcher.append(entry({ targetId: 'head-1' }));
+    expect(transactions).toBe(1); // the head is not known yet
+    const second = await batcher.append(entry({ targetId: 'head-2' }));
+    expect(transactions).toBe(1); // one guarded statement on the head it wrote
+    expect(second.seq).toBe(first.seq + 1);
+    expect(second.prevHash).toBe(first.hash);
+    expect(second.hash).toBe(hashAudit(second));
+    expect(second.at.getTime()).toBeGreaterThanOrEqual(first.at.getTime());
+    // Another writer moves the head: the guarded insert inserts nothing, the long way writes it.
+    const other = await append(db, { action: 'registry.update', targetId: 'moved' });
+    const third = await batcher.append(entry({ targetId: 'head-3' }));
+    expect(transactions).toBe(2);
+    expect(third.seq).toBe(other.seq + 1);
+    expect(third.prevHash).toBe(other.hash);
+    const fourth = await batcher.append(entry({ targetId: 'head-4' }));
+    expect(transactions).toBe(2);
+    expect(fourth.prevHash).toBe(third.hash);
+    await batcher.close();
+    expect(await count(db)).toBe(before + 5);
+    expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 5 });
+  });
+
   it('leaves no entry behind a rolled-back transaction', async () => {
     const before = await count(db);
     await expect(

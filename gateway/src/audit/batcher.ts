@@ -26,6 +26,14 @@ const ROWS_PER_INSERT = 4000;
  * batch is being written wait for the next one, and each batch is one transaction, one chain-lock
  * and one commit (fsync) for up to `maxBatch` entries instead of one each.
  *
+ * A batch is one statement, one round trip, when the batcher knows the head: it hashes the
+ * entries onto the head it wrote last and sends a guarded INSERT that takes the chain lock and
+ * inserts only if the head is still that one (see `insertOnHead`). When another writer moved the
+ * head meanwhile (a per-change append, another gateway), nothing is inserted and the batch is
+ * written the long way: transaction, lock, read the head, insert, commit. The time of an entry
+ * written on a known head is this gateway's clock (never earlier than the head's); the long way
+ * takes the database's.
+ *
  * Entries recording a change (registry, incidents, walls) still use `appendAudit` inside the
  * change's own transaction; both paths take the same chain lock, so they interleave safely.
  *
@@ -37,6 +45,8 @@ export class AuditBatcher {
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
   #closed = false;
+  /** The head after the last batch this batcher wrote; null before the first and after a failure. */
+  #head: ChainHead | null = null;
 
   constructor(db: Db, options: AuditBatcherOptions = {}) {
     this.#db = db;
@@ -75,14 +85,17 @@ export class AuditBatcher {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {
-          const rows = await this.#db.transaction((tx) =>
-            writeBatch(
-              tx,
-              batch.map((p) => p.entry),
-            ),
-          );
+          const entries = batch.map((p) => p.entry);
+          const head = this.#head;
+          const rows =
+            (head && entries.length <= ROWS_PER_INSERT
+              ? await insertOnHead(this.#db, entries, head)
+              : undefined) ?? (await this.#db.transaction((tx) => writeBatch(tx, entries)));
+          const last = rows[rows.length - 1] as AuditRow;
+          this.#head = { seq: last.seq, hash: last.hash, at: last.at };
           for (const [i, p] of batch.entries()) p.resolve(rows[i] as AuditRow);
         } catch (err) {
+          this.#head = null;
           for (const p of batch) p.reject(err);
         }
       }
@@ -90,6 +103,12 @@ export class AuditBatcher {
       this.#flushing = null;
     }
   }
+}
+
+interface ChainHead {
+  seq: number;
+  hash: string;
+  at: Date;
 }
 
 /**
@@ -104,56 +123,112 @@ export async function writeBatch(tx: Queryable, entries: readonly AuditEntry[]):
   );
   const head = heads[0];
   if (!head) throw new Error('audit_log_head() returned no row');
-  let seq = Number(head.seq);
-  let prevHash = head.hash;
+  let at: ChainHead = { seq: Number(head.seq), hash: head.hash, at: head.at };
   const stored: AuditRow[] = [];
   // One INSERT carries at most ROWS_PER_INSERT rows: the protocol counts parameters in 16 bits.
   for (let from = 0; from < entries.length; from += ROWS_PER_INSERT) {
-    const chunk = entries.slice(from, from + ROWS_PER_INSERT);
-    const canonicals: string[] = [];
-    const params: unknown[] = [];
-    const tuples: string[] = [];
-    for (const entry of chunk) {
-      seq += 1;
-      const content: AuditContent = { seq, at: head.at, ...entry, prevHash };
-      const canonical = canonicalAudit(content);
-      const hash = sha256Hex(canonical);
-      canonicals.push(canonical);
-      const b = params.length;
-      tuples.push(
-        `($${b + 1}, $${b + 2}::timestamptz, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}, $${b + 10}, $${b + 11}, $${b + 12}::jsonb, $${b + 13}, $${b + 14})`,
-      );
-      params.push(
-        content.seq,
-        content.at.toISOString(),
-        content.actorId,
-        content.actorName,
-        content.action,
-        content.targetKind,
-        content.targetId,
-        content.result,
-        content.reason,
-        content.address,
-        content.emergency,
-        JSON.stringify(content.detail),
-        content.prevHash,
-        hash,
-      );
-      prevHash = hash;
-    }
-    if (params.length !== chunk.length * COLUMNS_PER_ROW) throw new Error('audit batch: parameter count');
+    const links = link(entries.slice(from, from + ROWS_PER_INSERT), at, head.at);
     const { rows } = await tx.query<AuditDbRow>(
-      `INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES ${tuples.join(', ')} RETURNING ${AUDIT_COLUMNS}`,
-      params,
+      `INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES ${links.tuples.join(', ')} RETURNING ${AUDIT_COLUMNS}`,
+      links.params,
     );
-    const written = rows.map(fromDbRow).sort((a, b) => a.seq - b.seq);
-    if (written.length !== chunk.length)
-      throw new Error('audit batch: insert returned a different row count');
-    for (const [i, row] of written.entries()) {
-      if (canonicalAudit(row) !== canonicals[i])
-        throw new Error(`audit entry ${row.seq} was not stored as hashed`);
-      stored.push(row);
-    }
+    stored.push(...checkStored(rows, links.canonicals));
+    const last = stored[stored.length - 1] as AuditRow;
+    at = { seq: last.seq, hash: last.hash, at: head.at };
   }
   return stored;
+}
+
+/**
+ * One statement, outside any transaction: takes the chain lock through `audit_log_head()` and
+ * inserts `entries` linked onto `head` only if the chain's head is still `head`. Resolves with the
+ * stored rows, or `undefined` when the head had moved (nothing inserted). At most ROWS_PER_INSERT.
+ */
+export async function insertOnHead(
+  db: Queryable,
+  entries: readonly AuditEntry[],
+  head: ChainHead,
+): Promise<AuditRow[] | undefined> {
+  if (entries.length === 0) return [];
+  if (entries.length > ROWS_PER_INSERT) throw new RangeError('audit batch: too many entries for one INSERT');
+  const at = new Date(Math.max(Date.now(), head.at.getTime()));
+  const links = link(entries, head, at, true);
+  const n = links.params.length;
+  const { rows } = await db.query<AuditDbRow>(
+    `INSERT INTO audit_log (${AUDIT_COLUMNS})
+     SELECT v.* FROM audit_log_head() h, (VALUES ${links.tuples.join(', ')}) AS v(${AUDIT_COLUMNS})
+      WHERE h.seq = $${n + 1}::bigint AND h.hash = $${n + 2}::text
+     RETURNING ${AUDIT_COLUMNS}`,
+    [...links.params, head.seq, head.hash],
+  );
+  if (rows.length === 0) return undefined;
+  return checkStored(rows, links.canonicals);
+}
+
+/** The entries as links after `head`, all at time `at`: their parameters, tuples and canonical forms. */
+function link(entries: readonly AuditEntry[], head: ChainHead, at: Date, typed = false) {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  const canonicals: string[] = [];
+  const params: unknown[] = [];
+  const tuples: string[] = [];
+  // Typed for VALUES in FROM, where nothing tells PostgreSQL the columns' types.
+  const t = typed
+    ? [
+        '::bigint',
+        '::timestamptz',
+        '::uuid',
+        '::text',
+        '::text',
+        '::text',
+        '::text',
+        '::text',
+        '::text',
+        '::text',
+        '::boolean',
+        '::jsonb',
+        '::text',
+        '::text',
+      ]
+    : ['', '::timestamptz', '', '', '', '', '', '', '', '', '', '::jsonb', '', ''];
+  for (const entry of entries) {
+    seq += 1;
+    const content: AuditContent = { seq, at, ...entry, prevHash };
+    const canonical = canonicalAudit(content);
+    const hash = sha256Hex(canonical);
+    canonicals.push(canonical);
+    const b = params.length;
+    tuples.push(`(${t.map((cast, i) => `$${b + i + 1}${cast}`).join(', ')})`);
+    params.push(
+      content.seq,
+      content.at.toISOString(),
+      content.actorId,
+      content.actorName,
+      content.action,
+      content.targetKind,
+      content.targetId,
+      content.result,
+      content.reason,
+      content.address,
+      content.emergency,
+      JSON.stringify(content.detail),
+      content.prevHash,
+      hash,
+    );
+    prevHash = hash;
+  }
+  if (params.length !== entries.length * COLUMNS_PER_ROW) throw new Error('audit batch: parameter count');
+  return { canonicals, params, tuples };
+}
+
+/** The stored rows in seq order, each checked to be what was hashed. */
+function checkStored(rows: AuditDbRow[], canonicals: string[]): AuditRow[] {
+  const written = rows.map(fromDbRow).sort((a, b) => a.seq - b.seq);
+  if (written.length !== canonicals.length)
+    throw new Error('audit batch: insert returned a different row count');
+  for (const [i, row] of written.entries()) {
+    if (canonicalAudit(row) !== canonicals[i])
+      throw new Error(`audit entry ${row.seq} was not stored as hashed`);
+  }
+  return written;
 }
