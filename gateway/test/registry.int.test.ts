@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { openIncidents } from '../src/cameras/facts.ts';
+import { loadCamera, openIncidents } from '../src/cameras/facts.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
 import { type Db, migrate, openDb } from '../src/db/index.ts';
 import { loadReferenceData } from '../src/db/reference.ts';
@@ -458,7 +458,9 @@ describe('registry API: sources, cameras, search, map (real PostgreSQL and Redis
       // Change notification after commit (wired to the decision cache's invalidation channel).
       await expect.poll(() => announced).toContainEqual(JSON.stringify({ kind: 'camera', id: cam.id }));
       // The media node's URL carries the sealed credentials, opened only by the resolver.
-      const url = await createSourceUrlResolver(db, new SourceSecretBox(KEY))(cam.id, 'main');
+      const record = await loadCamera(db, cam.id);
+      if (!record) throw new Error('the registered camera does not load');
+      const url = createSourceUrlResolver(new SourceSecretBox(KEY))(record, 'main');
       expect(url).toBe(`rtsp://nvr-admin:${encodeURIComponent(SECRET.password)}@nvr.bank.test:554/ch1/main`);
 
       const gov = await call(

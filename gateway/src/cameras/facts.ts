@@ -1,13 +1,16 @@
-import type { CameraState, DistrictCode, Funding, Grade, StreamProfile } from '@wall/protocol';
+import type { CameraState, DistrictCode, Funding, Grade, StreamProfile, StreamRef } from '@wall/protocol';
 import type { Queryable } from '../db/index.ts';
 import type { CameraFacts, IncidentFacts } from '../policy/index.ts';
+import type { SourceStreamRow } from '../registry/source-url.ts';
 
 export interface CameraRecord {
   facts: CameraFacts;
   name: string;
   sourceKind: 'gb28181' | 'rtsp' | 'onvif';
-  /** The URL a media node pulls for a profile; undefined when the camera has no such profile. */
-  sourceUrl(profile: StreamProfile): string | undefined;
+  /** The camera's stream profiles as registered (a path under the source's base, or a URL). */
+  profiles: Partial<Record<StreamProfile, StreamRef>>;
+  /** Its source system as stream URLs need it; the credentials stay sealed (opened at ingest). */
+  source: SourceStreamRow;
 }
 
 interface Row {
@@ -18,17 +21,19 @@ interface Row {
   district_code: DistrictCode;
   grade: number;
   state: CameraState;
-  profiles: Partial<Record<StreamProfile, { path?: string; url?: string }>>;
+  profiles: Partial<Record<StreamProfile, StreamRef>>;
+  source_id: string;
   owner_org_id: string;
   funding: Funding;
   kind: 'gb28181' | 'rtsp' | 'onvif';
-  connection: { baseUrl?: string };
+  connection: Record<string, unknown>;
+  secret_ciphertext: Uint8Array | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SELECT = `SELECT c.id, c.name, c.lon, c.lat, c.district_code, c.grade, c.state, c.profiles,
-            s.owner_org_id, s.funding, s.kind, s.connection
+            c.source_id, s.owner_org_id, s.funding, s.kind, s.connection, s.secret_ciphertext
        FROM cameras c JOIN source_systems s ON s.id = c.source_id`;
 
 /** A camera with what the policy needs and where its streams come from. */
@@ -67,13 +72,12 @@ function toRecord(r: Row): CameraRecord {
     },
     name: r.name,
     sourceKind: r.kind,
-    sourceUrl(profile) {
-      const p = r.profiles[profile];
-      if (!p) return undefined;
-      if (p.url) return p.url;
-      return p.path && r.connection.baseUrl
-        ? `${r.connection.baseUrl.replace(/\/$/, '')}${p.path}`
-        : undefined;
+    profiles: r.profiles,
+    source: {
+      id: r.source_id,
+      kind: r.kind,
+      connection: r.connection,
+      secretCiphertext: r.secret_ciphertext,
     },
   };
 }

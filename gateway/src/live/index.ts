@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { type MediaNodeInfo, type SourceKind, type StreamProfile, streamProfileSchema } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { CameraRecord } from '../cameras/facts.ts';
 import type { DecisionService } from '../decisions/index.ts';
 import type { CurrentUser } from '../identity/index.ts';
 import { requireAuth } from '../identity/index.ts';
@@ -27,7 +28,7 @@ export interface AuditWrite {
 export interface LiveDeps {
   decisions: DecisionService;
   /** The stream URL with the source's credentials opened (registry); never logged. */
-  sourceUrl: (cameraId: string, profile: StreamProfile) => Promise<string | undefined>;
+  sourceUrl: (camera: CameraRecord, profile: StreamProfile) => string | undefined;
   directory: MediaDirectory;
   /** Undefined when live video is not configured (no signing key or control secret). */
   media?: { tokenKey: KeyObject; controlSecret: string };
@@ -125,13 +126,10 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       const adapter = app.liveSources.get(camera.sourceKind);
       if (!adapter && camera.sourceKind === 'gb28181')
         throw new AppError('unavailable:dependency', 'GB/T 28181 is not enabled on this gateway');
-      // Both reads at once (PostgreSQL and Redis); a failure of either fails the request.
-      const [url, node] = await Promise.all([
-        adapter ? undefined : deps.sourceUrl(camera.facts.id, body.data.profile),
-        deps.directory.place(camera.facts.id, body.data.profile),
-      ]);
+      const url = adapter ? undefined : deps.sourceUrl(camera, body.data.profile);
       if (!adapter && !url)
         throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
+      const node = await deps.directory.place(camera.facts.id, body.data.profile);
       if (!node) throw new AppError('unavailable:dependency', 'no media node is available');
       return { media: deps.media, adapter, url, node };
     };

@@ -25,5 +25,5 @@ export { createSourceUrlResolver, type SourceStreamRow, sourceUrlWithSecret } fr
 export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps) {
   registerSourceRoutes(app, deps);
   registerCameraRoutes(app, deps);
-  return { sourceUrl: createSourceUrlResolver(deps.db, deps.secrets) };
+  return { sourceUrl: createSourceUrlResolver(deps.secrets) };
 }

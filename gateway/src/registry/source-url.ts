@@ -1,5 +1,5 @@
 import { AppError, type SourceKind, type StreamProfile, type StreamRef } from '@wall/protocol';
-import type { Queryable } from '../db/index.ts';
+import type { CameraRecord } from '../cameras/facts.ts';
 import { SealedSecretError, type SourceSecretBox } from './secrets.ts';
 
 /** A source system as stream URLs need it. */
@@ -54,28 +54,10 @@ export function sourceUrlWithSecret(
 }
 
 /**
- * `(cameraId, profile) → URL with credentials` for live access: the lead's ensure-ingest step calls
- * it instead of building the URL from the camera record.
+ * `(camera, profile) → URL with credentials` for live access, from the camera record the access
+ * decision already read (its source row carries the sealed credentials, opened only here).
  */
-export function createSourceUrlResolver(db: Queryable, box: SourceSecretBox | undefined) {
-  return async (cameraId: string, profile: StreamProfile): Promise<string | undefined> => {
-    const { rows } = await db.query<{
-      profiles: Partial<Record<StreamProfile, StreamRef>>;
-      id: string;
-      kind: SourceKind;
-      connection: Record<string, unknown>;
-      secret_ciphertext: Uint8Array | null;
-    }>(
-      `SELECT c.profiles, s.id, s.kind, s.connection, s.secret_ciphertext
-         FROM cameras c JOIN source_systems s ON s.id = c.source_id WHERE c.id = $1`,
-      [cameraId],
-    );
-    const r = rows[0];
-    if (!r) return undefined;
-    return sourceUrlWithSecret(
-      box,
-      { id: r.id, kind: r.kind, connection: r.connection, secretCiphertext: r.secret_ciphertext },
-      r.profiles[profile],
-    );
-  };
+export function createSourceUrlResolver(box: SourceSecretBox | undefined) {
+  return (camera: CameraRecord, profile: StreamProfile): string | undefined =>
+    sourceUrlWithSecret(box, camera.source, camera.profiles[profile]);
 }
