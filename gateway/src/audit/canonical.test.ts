@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AuditContent,
@@ -26,7 +27,54 @@ const content: AuditContent = {
   prevHash: GENESIS_HASH,
 };
 
+/** The documented form written out field by field: the reference `canonicalAudit` must match. */
+function referenceForm(c: AuditContent): string {
+  const s = (v: string | null) => (v === null ? 'null' : JSON.stringify(v));
+  return (
+    `["wall-audit/1",${c.seq},${JSON.stringify(c.at.toISOString())},${s(c.actorId)},${s(c.actorName)},` +
+    `${s(c.action)},${s(c.targetKind)},${s(c.targetId)},${s(c.result)},${s(c.reason)},${s(c.address)},` +
+    `${c.emergency ? 'true' : 'false'},${canonicalJson(c.detail)},${s(c.prevHash)}]`
+  );
+}
+
 describe('canonicalAudit', () => {
+  it('writes exactly the documented form for any content (property)', () => {
+    const text = fc.option(fc.string({ unit: 'binary', maxLength: 40 }), { nil: null });
+    fc.assert(
+      fc.property(
+        fc.record({
+          seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+          at: fc.date({ min: new Date(0), max: new Date('2200-01-01'), noInvalidDate: true }),
+          actorId: text,
+          actorName: fc.string({ unit: 'binary', maxLength: 40 }),
+          action: fc.string({ maxLength: 20 }),
+          targetKind: text,
+          targetId: text,
+          result: fc.constantFrom('allow', 'deny', 'ok', 'error' as const),
+          reason: text,
+          address: text,
+          emergency: fc.boolean(),
+          detail: fc.dictionary(
+            fc.string({ maxLength: 8 }),
+            fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<never>,
+          ),
+          prevHash: fc.stringMatching(/^[0-9a-f]{64}$/),
+        }),
+        (c) => {
+          const parsed = JSON.parse(JSON.stringify(c.detail));
+          const content = { ...c, detail: parsed } as AuditContent;
+          expect(canonicalAudit(content)).toBe(referenceForm(content));
+        },
+      ),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
+    );
+  });
+
+  it('refuses a seq that is not a safe integer', () => {
+    expect(() => canonicalAudit({ ...content, seq: 2 ** 53 })).toThrow(TypeError);
+    expect(() => canonicalAudit({ ...content, seq: 1.5 })).toThrow(TypeError);
+  });
+
   it('has a fixed field order, UTC milliseconds and sorted detail keys', () => {
     expect(canonicalAudit(content)).toBe(
       `["wall-audit/1",7,"2025-03-03T21:06:07.089Z","6f1c7f0e-3c55-4f7e-9d2a-8f8f0c1d2e3f","李 \\"duty\\"",` +

@@ -20,12 +20,27 @@ export type AuditContent = Omit<AuditRow, 'hash'>;
  * round trip through the database.
  */
 export function canonicalAudit(c: AuditContent): string {
-  return (
-    `[${JSON.stringify(CANONICAL_FORMAT)},${c.seq},${JSON.stringify(c.at.toISOString())},` +
-    `${str(c.actorId)},${str(c.actorName)},${str(c.action)},${str(c.targetKind)},${str(c.targetId)},` +
-    `${str(c.result)},${str(c.reason)},${str(c.address)},${c.emergency ? 'true' : 'false'},` +
-    `${canonicalJson(c.detail)},${str(c.prevHash)}]`
-  );
+  if (!Number.isSafeInteger(c.seq)) throw new TypeError('audit seq must be a safe integer');
+  // One native call for the flat fields (a verify of a million entries spends its time here); for
+  // strings, null, booleans and safe integers it writes exactly what the form above says.
+  const flat = JSON.stringify([
+    CANONICAL_FORMAT,
+    c.seq,
+    c.at.toISOString(),
+    c.actorId,
+    c.actorName,
+    c.action,
+    c.targetKind,
+    c.targetId,
+    c.result,
+    c.reason,
+    c.address,
+    c.emergency === true,
+    c.prevHash,
+  ]);
+  // The detail goes between emergency and prevHash: cut the array before its last element.
+  const cut = flat.length - 1 - JSON.stringify(c.prevHash).length;
+  return `${flat.slice(0, cut)}${canonicalJson(c.detail)},${flat.slice(cut)}`;
 }
 
 /** SHA-256 (hex) of the canonical form. */
@@ -36,10 +51,6 @@ export function hashAudit(c: AuditContent): string {
 /** One-shot `crypto.hash` (Node ≥ 20.12): about three times faster than createHash on short input. */
 export function sha256Hex(s: string): string {
   return hash('sha256', s, 'hex');
-}
-
-function str(s: string | null): string {
-  return s === null ? 'null' : JSON.stringify(s);
 }
 
 /** JSON with object keys sorted; throws on anything JSON cannot represent exactly. */
