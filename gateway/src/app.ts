@@ -2,7 +2,8 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { AuditBatcher, registerAuditRoutes } from './audit/index.ts';
+import { AuditBatcher, registerAuditRoutes, verifyAuditInWorkers } from './audit/index.ts';
+
 import type { GatewayConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { DecisionService } from './decisions/index.ts';
@@ -111,8 +112,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       });
     },
   });
+  const dbUrl = c.DATABASE_URL;
   registerAuditRoutes(app, {
     db: deps.db,
+    // On PostgreSQL the chain is walked by worker threads: the gateway keeps serving meanwhile.
+    ...(dbUrl && deps.db.kind === 'postgres'
+      ? {
+          verify: () =>
+            verifyAuditInWorkers(dbUrl, c.AUDIT_VERIFY_WORKERS ? { workers: c.AUDIT_VERIFY_WORKERS } : {}),
+        }
+      : {}),
     requireAuditor: async (req) => {
       const auth = requireAuth(req);
       if (!auth.user.roles.includes('auditor'))

@@ -55,6 +55,11 @@ export const gatewayEnvSchema = z.object({
   LOGIN_MAX_PER_USER: envVar.int(5, 1, 1000),
   LOGIN_MAX_PER_ADDRESS: envVar.int(30, 1, 10_000),
   LOGIN_WINDOW_S: envVar.int(900, 1, 86_400),
+  /**
+   * Worker threads of `GET /api/audit/verify` on PostgreSQL (each walks a range of the chain on its
+   * own connection, off the request thread); 0 = the cores, at most 4. PGlite verifies in-thread.
+   */
+  AUDIT_VERIFY_WORKERS: envVar.int(0, 0, 16),
   /** How long camera facts, open incidents and access decisions are reused (invalidated on change). */
   POLICY_CACHE_TTL_MS: envVar.int(5000, 0, 60_000),
   /** Most cached access decisions per gateway process. */

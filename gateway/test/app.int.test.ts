@@ -7,7 +7,7 @@ import { type Db, migrate, openDb } from '../src/db/index.ts';
 import { loadReferenceData } from '../src/db/reference.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+import { createTempDatabase, signInTo, TEST_REDIS_URL } from './services.ts';
 
 const config = gatewayEnvSchema.parse({});
 const logger = createLogger('silent', 'gateway');
@@ -147,5 +147,59 @@ describe('gateway against real PostgreSQL and Redis', () => {
       '320413',
       '320481',
     ]);
+  });
+});
+
+describe('GET /api/audit/verify on PostgreSQL: walked by worker threads, tampering found', () => {
+  const password = 'verify-demo-password-1';
+  const origin = 'http://127.0.0.1:3000';
+  let db: Db;
+  let drop: () => Promise<void>;
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+
+  beforeAll(async () => {
+    const temp = await createTempDatabase();
+    drop = temp.drop;
+    db = await openDb({ databaseUrl: temp.url });
+    await migrate(db);
+    await loadReferenceData(db);
+    await seedDemo(db, { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 0, password });
+    await redis.connect();
+    const config = gatewayEnvSchema.parse({ DATABASE_URL: temp.url, AUDIT_VERIFY_WORKERS: '2' });
+    app = await buildApp({ config, db, redis, logger });
+  });
+  let app: Awaited<ReturnType<typeof buildApp>>;
+
+  afterAll(async () => {
+    await app?.close();
+    redis.disconnect();
+    await db?.close();
+    await drop?.();
+  });
+
+  it('reports the first altered entry, and a clean chain once it is put back', async () => {
+    // Sign-ins are audited: a few entries to walk.
+    for (const u of ['eoc.operator', 'police.dispatcher', 'wujin.eoc'])
+      await signInTo(app, origin, u, password);
+    const auditor = await signInTo(app, origin, 'auditor', password);
+    const verify = async () =>
+      (await app.inject({ url: '/api/audit/verify', headers: { cookie: `wall_sid=${auditor.sid}` } })).json();
+    const total = Number(
+      (await db.query<{ n: string }>('SELECT max(seq)::text AS n FROM audit_log')).rows[0]?.n,
+    );
+    expect(total).toBeGreaterThanOrEqual(4);
+    expect(await verify()).toEqual({ ok: true, entries: total });
+    // A superuser with the triggers off rewrites who signed in.
+    const asSuperuser = (sql: string) =>
+      db.transaction(async (tx) => {
+        await tx.exec('SET LOCAL session_replication_role = replica');
+        await tx.exec(sql);
+      });
+    const original = (await db.query<{ n: string }>('SELECT actor_name AS n FROM audit_log WHERE seq = 2'))
+      .rows[0]?.n;
+    await asSuperuser(`UPDATE audit_log SET actor_name = 'nobody' WHERE seq = 2`);
+    expect(await verify()).toEqual({ ok: false, brokenAt: 2, entries: 1, why: 'hash' });
+    await asSuperuser(`UPDATE audit_log SET actor_name = '${original}' WHERE seq = 2`);
+    expect(await verify()).toEqual({ ok: true, entries: total });
   });
 });

@@ -15,8 +15,10 @@ import {
   listAudit,
   registerAuditRoutes,
   verifyAudit,
+  verifyAuditInWorkers,
   writeBatch,
 } from '../src/audit/index.ts';
+
 import { type Db, migrate, openDb } from '../src/db/index.ts';
 import { AppError } from '../src/lib/app-error.ts';
 import { createTempDatabase, TEST_DATABASE_URL } from './services.ts';
@@ -44,7 +46,7 @@ async function openEngine(kind: 'postgres' | 'pglite') {
   if (kind === 'pglite') {
     const db = await openDb({ pgliteDir: 'memory://' });
     await migrate(db);
-    return { db, drop: async () => undefined };
+    return { db, drop: async () => undefined, url: undefined };
   }
   const temp = await createTempDatabase();
   const db = await openDb({ databaseUrl: temp.url }).catch(async (err) => {
@@ -52,15 +54,16 @@ async function openEngine(kind: 'postgres' | 'pglite') {
     throw err;
   });
   await migrate(db);
-  return { db, drop: temp.drop };
+  return { db, drop: temp.drop, url: temp.url };
 }
 
 describe.each(['postgres', 'pglite'] as const)('audit log on %s', (kind) => {
   let db: Db;
   let drop: () => Promise<void>;
+  let url: string | undefined;
 
   beforeAll(async () => {
-    ({ db, drop } = await openEngine(kind));
+    ({ db, drop, url } = await openEngine(kind));
   });
   afterAll(async () => {
     await db?.close();
@@ -316,6 +319,49 @@ describe.each(['postgres', 'pglite'] as const)('audit log on %s', (kind) => {
     await restore(kth);
     expect(await verifyAudit(db)).toEqual({ ok: true, entries: total });
   });
+
+  it.runIf(kind === 'postgres')(
+    'verifies in worker threads with the same verdicts, breaks where ranges join included',
+    async () => {
+      if (!url) throw new Error('no database URL');
+      const dbUrl = url;
+      for (let i = 0; i < 30; i++) await append(db, { targetId: `range-${i}` });
+      const total = await count(db);
+      const workers = 3;
+      const size = Math.ceil(total / workers);
+      const both = async () => {
+        const inWorkers = await verifyAuditInWorkers(dbUrl, { workers, minPerWorker: 1 });
+        expect(inWorkers).toEqual(await verifyAudit(db));
+        return inWorkers;
+      };
+      expect(await both()).toEqual({ ok: true, entries: total });
+      // An altered entry first, last and either side of a join between ranges.
+      for (const k of [1, size, size + 1, 2 * size + 2, total]) {
+        const original = await snapshot(k);
+        await asSuperuser(`UPDATE audit_log SET reason = 'tampered' WHERE seq = $1`, [k]);
+        expect(await both()).toEqual({ ok: false, brokenAt: k, entries: k - 1, why: 'hash' });
+        await restore(original);
+      }
+      // The last entry of a range altered and re-hashed: the next range's first link breaks.
+      const original = await snapshot(size);
+      const [row] = (await listAudit(db, { before: size + 1, limit: 1 })).entries;
+      if (!row) throw new Error('no entry');
+      const { hash: _h, ...content } = { ...row, reason: 'rewritten' };
+      await asSuperuser(`UPDATE audit_log SET reason = 'rewritten', hash = $2 WHERE seq = $1`, [
+        size,
+        hashAudit(content satisfies AuditContent),
+      ]);
+      expect(await both()).toEqual({ ok: false, brokenAt: size + 1, entries: size, why: 'link' });
+      // The last entry of a range deleted: that range comes up short.
+      await asSuperuser('DELETE FROM audit_log WHERE seq = $1', [size]);
+      expect(await both()).toEqual({ ok: false, brokenAt: size, entries: size - 1, why: 'gap' });
+      await asSuperuser(
+        'INSERT INTO audit_log SELECT * FROM json_populate_record(NULL::audit_log, $1::json)',
+        [original],
+      );
+      expect(await both()).toEqual({ ok: true, entries: total });
+    },
+  );
 
   it('lists entries by filter, newest first, with keyset paging', async () => {
     const marker = `list-${randomBytes(4).toString('hex')}`;

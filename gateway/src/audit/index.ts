@@ -26,4 +26,5 @@ export {
   type JsonValue,
   MAX_AUDIT_PAGE,
 } from './types.ts';
-export { type VerifyAuditOptions, verifyAudit } from './verify.ts';
+export { joinRanges, type RangeResult, type VerifyAuditOptions, verifyAudit, verifyRange } from './verify.ts';
+export { defaultVerifyWorkers, type VerifyInWorkersOptions, verifyAuditInWorkers } from './verify-workers.ts';

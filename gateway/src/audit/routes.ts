@@ -12,6 +12,8 @@ export interface AuditRoutesDeps {
    * `forbidden:role`) otherwise. Required — the routes have no open mode.
    */
   requireAuditor: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Walks the whole chain; default `verifyAudit` on `db`, in this thread. */
+  verify?: () => Promise<AuditVerifyResult>;
 }
 
 /**
@@ -33,7 +35,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRoutesDeps)
 
   let running: Promise<AuditVerifyResult> | null = null;
   app.get('/api/audit/verify', { preHandler: deps.requireAuditor }, async () => {
-    running ??= verifyAudit(deps.db).finally(() => {
+    running ??= (deps.verify ? deps.verify() : verifyAudit(deps.db)).finally(() => {
       running = null;
     });
     return running;
