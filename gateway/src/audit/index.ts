@@ -1,5 +1,5 @@
 export { appendAudit, MAX_DETAIL_CHARS } from './append.ts';
-export { AuditBatcher, type AuditBatcherOptions, writeBatch } from './batcher.ts';
+export { AuditBatcher, type AuditBatcherOptions } from './batcher.ts';
 export {
   type AuditContent,
   CANONICAL_FORMAT,
@@ -8,6 +8,7 @@ export {
   GENESIS_HASH,
   hashAudit,
 } from './canonical.ts';
+export { insertOnHead, writeBatch } from './chain.ts';
 export { listAudit } from './query.ts';
 export { type AuditRoutesDeps, registerAuditRoutes } from './routes.ts';
 export {

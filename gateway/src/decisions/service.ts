@@ -146,14 +146,7 @@ export class DecisionService {
     const epoch = this.#epoch;
     const load = this.#queueCamera(id).then((value) => {
       if (this.#cameraLoads.get(id) === load) this.#cameraLoads.delete(id);
-      if (epoch === this.#epoch && this.#opts.ttlMs > 0) {
-        this.#cameras.delete(id);
-        this.#cameras.set(id, { value, expires: now + this.#opts.ttlMs });
-        if (this.#cameras.size > this.#opts.maxEntries) {
-          const oldest = this.#cameras.keys().next().value;
-          if (oldest !== undefined) this.#cameras.delete(oldest);
-        }
-      }
+      if (epoch === this.#epoch) this.#keep(this.#cameras, id, value, now);
       return value;
     });
     this.#cameraLoads.set(id, load);
@@ -202,14 +195,7 @@ export class DecisionService {
     if (hit && hit.expires > now) return hit.value;
     const epoch = this.#epoch;
     const value = await findUserById(this.#db, id);
-    if (epoch === this.#epoch && this.#opts.ttlMs > 0) {
-      this.#users.delete(id);
-      this.#users.set(id, { value, expires: now + this.#opts.ttlMs });
-      if (this.#users.size > this.#opts.maxEntries) {
-        const oldest = this.#users.keys().next().value;
-        if (oldest !== undefined) this.#users.delete(oldest);
-      }
-    }
+    if (epoch === this.#epoch) this.#keep(this.#users, id, value, now);
     return value;
   }
 
@@ -257,6 +243,17 @@ export class DecisionService {
     if (epoch === this.#epoch)
       this.#remember(cameraId, key, { value: decision, expires: t + this.#opts.ttlMs });
     return { camera, decision, cached: false };
+  }
+
+  /** Keeps a loaded value for `ttlMs` from `loadedAt`, newest last; the oldest goes beyond `maxEntries`. */
+  #keep<V>(map: Map<string, Timed<V>>, id: string, value: V, loadedAt: number): void {
+    if (this.#opts.ttlMs <= 0) return;
+    map.delete(id);
+    map.set(id, { value, expires: loadedAt + this.#opts.ttlMs });
+    if (map.size > this.#opts.maxEntries) {
+      const oldest = map.keys().next();
+      if (!oldest.done) map.delete(oldest.value);
+    }
   }
 
   #remember(cameraId: string, key: string, entry: Timed<Decision>): void {
