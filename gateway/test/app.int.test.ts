@@ -3,11 +3,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
-import { type Db, migrate, openDb } from '../src/db/index.ts';
-import { loadReferenceData } from '../src/db/reference.ts';
+import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { createTempDatabase, signInTo, TEST_REDIS_URL } from './services.ts';
+import { openReferenceDatabase, signInTo, TEST_REDIS_URL } from './services.ts';
 
 const config = gatewayEnvSchema.parse({});
 const logger = createLogger('silent', 'gateway');
@@ -26,11 +25,7 @@ describe('gateway against real PostgreSQL and Redis', () => {
   deadRedis.on('error', () => undefined);
 
   beforeAll(async () => {
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    ({ db, drop } = await openReferenceDatabase());
     await redis.connect();
   });
 
@@ -158,11 +153,8 @@ describe('GET /api/audit/verify on PostgreSQL: walked by worker threads, tamperi
   const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
 
   beforeAll(async () => {
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    const temp = await openReferenceDatabase();
+    ({ db, drop } = temp);
     await seedDemo(db, { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 0, password });
     await redis.connect();
     const config = gatewayEnvSchema.parse({ DATABASE_URL: temp.url, AUDIT_VERIFY_WORKERS: '2' });

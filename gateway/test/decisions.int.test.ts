@@ -1,15 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCamera } from '../src/cameras/facts.ts';
-import { type Db, migrate, openDb, type Queryable } from '../src/db/index.ts';
-import { loadReferenceData } from '../src/db/reference.ts';
+import type { Db, Queryable } from '../src/db/index.ts';
 import { DecisionService, POLICY_INVALIDATE_CHANNEL } from '../src/decisions/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { findUserById } from '../src/identity/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { subjectOf } from '../src/live/index.ts';
 import type { Subject } from '../src/policy/index.ts';
-import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+import { openReferenceDatabase, TEST_REDIS_URL } from './services.ts';
 
 /** Resolves when `redis` sees the next message on the invalidation channel. */
 function nextInvalidation(redis: Redis): Promise<string> {
@@ -40,11 +39,7 @@ describe('access decisions: cached, and dropped on every gateway when something 
     '';
 
   beforeAll(async () => {
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    ({ db, drop } = await openReferenceDatabase());
     await seedDemo(db, {
       rtspUrl: 'rtsp://127.0.0.1:8554',
       simulatedCameras: 0,

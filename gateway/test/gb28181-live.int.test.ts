@@ -9,12 +9,11 @@ import { io as connectViewer, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
-import { type Db, migrate, openDb } from '../src/db/index.ts';
-import { loadReferenceData } from '../src/db/reference.ts';
+import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { digestRegister, freeSipPort, GbSim, RawUa } from './gb28181-sim.ts';
-import { createTempDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
+import { openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
 
 const PASSWORD = 'demo-password-gb-live';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -62,11 +61,7 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
   const sources: Record<string, string> = {};
 
   beforeAll(async () => {
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    ({ db, drop } = await openReferenceDatabase());
     await seedDemo(db, { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 2, password: PASSWORD });
     await redis.connect();
 

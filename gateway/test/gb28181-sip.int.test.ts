@@ -5,12 +5,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
-import { type Db, migrate, openDb } from '../src/db/index.ts';
-import { loadReferenceData } from '../src/db/reference.ts';
+import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { digestRegister, freeSipPort, GbSim, RawUa, registerRequest, rnd } from './gb28181-sim.ts';
-import { createTempDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
+import { openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
 
 const PASSWORD = 'demo-password-gb28181';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -43,11 +42,7 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
   const sources: Record<string, string> = {};
 
   beforeAll(async () => {
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    ({ db, drop } = await openReferenceDatabase());
     await seedDemo(db, { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 2, password: PASSWORD });
     await Promise.all([redis.connect(), appRedis.connect(), sub.connect()]);
     sub.on('message', (_c: string, m: string) => announced.push(JSON.parse(m)));

@@ -3,11 +3,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
-import { type Db, migrate, openDb } from '../src/db/index.ts';
-import { loadReferenceData } from '../src/db/reference.ts';
+import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+import { openReferenceDatabase, TEST_REDIS_URL } from './services.ts';
 
 const PASSWORD = 'demo-password-identity';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -22,11 +21,7 @@ describe('identity: login, sessions, CSRF, rate limits (real PostgreSQL and Redi
   const appRedis = new Redis(TEST_REDIS_URL, { lazyConnect: true, keyPrefix: prefix });
 
   beforeAll(async () => {
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    ({ db, drop } = await openReferenceDatabase());
     await seedDemo(db, { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 8, password: PASSWORD });
     await redis.connect();
     await appRedis.connect();

@@ -14,11 +14,10 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
-import { type Db, migrate, openDb } from '../src/db/index.ts';
-import { loadReferenceData } from '../src/db/reference.ts';
+import type { Db } from '../src/db/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { attachRealtime, type Realtime, STREAM_STATUS_CHANNEL } from '../src/realtime/index.ts';
-import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+import { openReferenceDatabase, TEST_REDIS_URL } from './services.ts';
 
 type Client = Socket<RealtimeServerToClientEvents, RealtimeClientToServerEvents>;
 
@@ -165,11 +164,7 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
   }
 
   beforeAll(async () => {
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    ({ db, drop } = await openReferenceDatabase());
     fx = await fixtures(db);
     await redis.connect();
     await startGateway(250); // gateway 1: sockets re-checked every 250 ms

@@ -17,14 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { loadCamera, openIncidents } from '../src/cameras/facts.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
-import { type Db, migrate, openDb } from '../src/db/index.ts';
-import { loadReferenceData } from '../src/db/reference.ts';
+import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { findUserById } from '../src/identity/index.ts';
 import { subjectOf } from '../src/live/index.ts';
 import { type CameraFacts, decide, EARTH_RADIUS_M, haversineMetres } from '../src/policy/index.ts';
 import { createSourceUrlResolver, SourceSecretBox } from '../src/registry/index.ts';
-import { createTempDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
+import { openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
 
 const PASSWORD = 'demo-password-registry';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -55,11 +54,7 @@ describe('registry API: sources, cameras, search, map (real PostgreSQL and Redis
   const sessions: Record<string, Session> = {};
 
   beforeAll(async () => {
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    ({ db, drop } = await openReferenceDatabase());
     await seedDemo(db, { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 4, password: PASSWORD });
     await Promise.all([redis.connect(), appRedis.connect(), sub.connect()]);
     sub.on('message', (_c: string, m: string) => announced.push(m));

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { expect } from 'vitest';
+import { type Db, migrate, openDb } from '../src/db/index.ts';
+import { loadReferenceData } from '../src/db/reference.ts';
 
 /** The real services of the test run (`npm test` makes sure they are up and sets these). */
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -36,6 +38,18 @@ export function isolatedRedisUrl(db: number): string {
   const url = new URL(TEST_REDIS_URL);
   url.pathname = `/${db}`;
   return url.toString();
+}
+
+/**
+ * A new database on the test server with the migrations and the Changzhou reference data (districts,
+ * site categories); `drop()` removes it (close `db` first).
+ */
+export async function openReferenceDatabase(): Promise<{ db: Db; url: string; drop: () => Promise<void> }> {
+  const temp = await createTempDatabase();
+  const db = await openDb({ databaseUrl: temp.url });
+  await migrate(db);
+  await loadReferenceData(db);
+  return { db, url: temp.url, drop: temp.drop };
 }
 
 /** A signed-in session as tests hold it: the session cookie and its CSRF token. */

@@ -6,11 +6,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
-import { type Db, migrate, openDb } from '../src/db/index.ts';
-import { loadReferenceData } from '../src/db/reference.ts';
+import type { Db } from '../src/db/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { applyCommand, loadWall, saveWall } from '../src/walls/index.ts';
-import { createTempDatabase, TEST_REDIS_URL } from './services.ts';
+import { openReferenceDatabase, TEST_REDIS_URL } from './services.ts';
 
 const PASSWORD = 'walls-test-password';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -83,11 +82,7 @@ describe('walls API: create, list, commands with optimistic concurrency, policy,
   const appRedis = new Redis(TEST_REDIS_URL, { lazyConnect: true, keyPrefix: prefix });
 
   beforeAll(async () => {
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    ({ db, drop } = await openReferenceDatabase());
     fx = await fixtures(db);
     await redis.connect();
     await appRedis.connect();
