@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { StreamStatus } from '@wall/protocol';
 import * as gb from '@wall/protocol/gb28181';
 import type { FastifyInstance } from 'fastify';
@@ -13,7 +11,14 @@ import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { digestRegister, freeSipPort, GbSim, RawUa } from './gb28181-sim.ts';
-import { openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
+import {
+  openReferenceDatabase,
+  signInTo,
+  startMediaNode,
+  TEST_REDIS_URL,
+  type TestMediaNode,
+  type TestSession,
+} from './services.ts';
 
 const PASSWORD = 'demo-password-gb-live';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -24,7 +29,6 @@ const PLATFORM = '32040200002000000011';
 const UDP_PLATFORM = '32040200002000000012';
 const SILENT_DEVICE = '32040200001320000013';
 const IDLE_MS = 2500;
-const mediaDir = fileURLToPath(new URL('../../media-server', import.meta.url));
 
 type Session = TestSession;
 type LiveAnswer = { token: string; nodeUrl: string; expiresAt: string; emergency: boolean };
@@ -42,7 +46,7 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
   let db: Db;
   let drop: () => Promise<void>;
   let app: FastifyInstance;
-  let media: ChildProcess;
+  let media: TestMediaNode;
   let mediaUrl: string;
   let sipPort: number;
   const sims: GbSim[] = [];
@@ -65,32 +69,25 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
     await seedDemo(db, { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 2, password: PASSWORD });
     await redis.connect();
 
-    const port = await freeSipPort();
-    mediaUrl = `http://127.0.0.1:${port}`;
     const base = 41_000 + Math.floor(Math.random() * 50) * 100;
-    media = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: mediaDir,
+    media = await startMediaNode({
+      redis,
+      redisUrl,
+      nodeId,
+      port: await freeSipPort(),
+      tokenPublicKey: jwk.x ?? '',
+      controlSecret: secret,
       env: {
-        ...process.env,
-        MEDIA_PORT: String(port),
-        MEDIA_NODE_ID: nodeId,
-        MEDIA_PUBLIC_URL: mediaUrl,
-        MEDIA_TOKEN_PUBLIC_KEY: jwk.x,
-        MEDIA_CONTROL_SECRET: secret,
-        REDIS_URL: redisUrl,
-        MEDIASOUP_WORKERS: '1',
         RTC_MIN_PORT: String(base),
         RTC_MAX_PORT: String(base + 49),
         WEBRTC_PORT: String(base + 60),
         MEDIA_GB_PORT_MIN: String(base + 70),
         MEDIA_GB_PORT_MAX: String(base + 99),
         INGEST_IDLE_TIMEOUT_MS: String(IDLE_MS),
-        LOG_LEVEL: 'warn',
       },
-      stdio: 'ignore',
+      readyTimeoutMs: 15_000,
     });
-    for (let i = 0; i < 150 && !(await redis.get(`media:node:${nodeId}`)); i++)
-      await new Promise((r) => setTimeout(r, 100));
+    mediaUrl = media.url;
 
     sipPort = await freeSipPort();
     const config = gatewayEnvSchema.parse({
@@ -135,14 +132,7 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
   afterAll(async () => {
     for (const s of sims) await s.stop();
     await app?.close();
-    if (media && media.exitCode === null && media.signalCode === null) {
-      const exited = new Promise((r) => media.once('exit', r));
-      media.kill('SIGTERM');
-      const timer = setTimeout(() => media.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await redis.srem('media:nodes', nodeId);
+    await media?.stop();
     redis.disconnect();
     await db?.close();
     await drop?.();

@@ -1,31 +1,33 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type RtspSim, startRtspSim } from '../../media-server/test/rtsp-sim.ts';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
-import { type Db, migrate, openDb } from '../src/db/index.ts';
-import { loadReferenceData } from '../src/db/reference.ts';
+import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { createTempDatabase, isolatedRedisUrl } from './services.ts';
+import {
+  isolatedRedisUrl,
+  openReferenceDatabase,
+  signInTo,
+  startMediaNode,
+  type TestMediaNode,
+} from './services.ts';
 
 // Redis database 7: placement reads every media node in `media:nodes`; only this file's node may be there.
 const REDIS_URL = isolatedRedisUrl(7);
 
 const PASSWORD = 'demo-password-live-1';
 const ORIGIN = 'http://127.0.0.1:3000';
-const mediaDir = fileURLToPath(new URL('../../media-server', import.meta.url));
 
 describe('live access: policy → audit → placement → ingest → stream token (real media node)', () => {
   let db: Db;
   let drop: () => Promise<void>;
   let app: FastifyInstance;
   let sim: RtspSim;
-  let media: ChildProcess;
+  let media: TestMediaNode;
   let mediaUrl: string;
   const nodeId = `gw-test-${randomBytes(3).toString('hex')}`;
   const secret = randomBytes(32).toString('base64url');
@@ -35,36 +37,19 @@ describe('live access: policy → audit → placement → ingest → stream toke
 
   beforeAll(async () => {
     sim = await startRtspSim({ count: 2, gop: 25 });
-    const temp = await createTempDatabase();
-    drop = temp.drop;
-    db = await openDb({ databaseUrl: temp.url });
-    await migrate(db);
-    await loadReferenceData(db);
+    ({ db, drop } = await openReferenceDatabase());
     await seedDemo(db, { rtspUrl: sim.url, simulatedCameras: 2, password: PASSWORD });
     await redis.connect();
-    const port = await freePort();
-    mediaUrl = `http://127.0.0.1:${port}`;
-    media = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: mediaDir,
-      env: {
-        ...process.env,
-        MEDIA_PORT: String(port),
-        MEDIA_NODE_ID: nodeId,
-        MEDIA_PUBLIC_URL: mediaUrl,
-        MEDIA_TOKEN_PUBLIC_KEY: jwk.x,
-        MEDIA_CONTROL_SECRET: secret,
-        REDIS_URL,
-        MEDIASOUP_WORKERS: '1',
-        RTC_MIN_PORT: '47900',
-        RTC_MAX_PORT: '47999',
-        WEBRTC_PORT: '47890',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: 'ignore',
+    media = await startMediaNode({
+      redis,
+      redisUrl: REDIS_URL,
+      nodeId,
+      port: await freePort(),
+      tokenPublicKey: jwk.x ?? '',
+      controlSecret: secret,
+      env: { RTC_MIN_PORT: '47900', RTC_MAX_PORT: '47999', WEBRTC_PORT: '47890' },
     });
-    // Ready when the node's heartbeat is in Redis.
-    for (let i = 0; i < 100 && !(await redis.get(`media:node:${nodeId}`)); i++)
-      await new Promise((r) => setTimeout(r, 100));
+    mediaUrl = media.url;
     const config = gatewayEnvSchema.parse({
       STREAM_TOKEN_PUBLIC_KEY: jwk.x,
       STREAM_TOKEN_PRIVATE_KEY: jwk.d,
@@ -75,33 +60,14 @@ describe('live access: policy → audit → placement → ingest → stream toke
 
   afterAll(async () => {
     await app?.close();
-    if (media && media.exitCode === null && media.signalCode === null) {
-      const exited = new Promise((r) => media.once('exit', r));
-      media.kill('SIGTERM');
-      const timer = setTimeout(() => media.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await redis.srem('media:nodes', nodeId);
+    await media?.stop();
     redis.disconnect();
     await db?.close();
     await drop?.();
     await sim?.close();
   });
 
-  async function signIn(username: string) {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/auth/login',
-      headers: { origin: ORIGIN },
-      payload: { username, password: PASSWORD },
-    });
-    expect(res.statusCode).toBe(200);
-    return {
-      sid: res.cookies.find((c) => c.name === 'wall_sid')?.value ?? '',
-      csrf: res.json().csrfToken as string,
-    };
-  }
+  const signIn = (username: string) => signInTo(app, ORIGIN, username, PASSWORD);
   const live = (s: { sid: string; csrf: string }, cameraId: string, profile = 'sub') =>
     app.inject({
       method: 'POST',

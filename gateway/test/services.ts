@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { type Db, migrate, openDb } from '../src/db/index.ts';
@@ -70,4 +73,109 @@ export async function signInTo(
   });
   expect(res.statusCode).toBe(200);
   return { sid: res.cookies.find((c) => c.name === 'wall_sid')?.value ?? '', csrf: res.json().csrfToken };
+}
+
+/** Points inside 天宁区 and 溧阳市, for cameras whose district the tests assert. */
+export const TIANNING = { lon: 120.060044, lat: 31.801986 };
+export const LIYANG = { lon: 119.376273, lat: 31.419784 };
+
+/**
+ * Writers of the rows a test file builds its own world from (orgs, users with `passwordHash`, RTSP
+ * sources, in-service road cameras); each resolves with the new row's id.
+ */
+export function rowWriters(db: Db, passwordHash: string) {
+  const one = async (sql: string, params: unknown[]) =>
+    ((await db.query<{ id: string }>(`${sql} RETURNING id`, params)).rows[0] as { id: string }).id;
+  return {
+    org: (name: string, tier: string, district: string | null, kind: string) =>
+      one('INSERT INTO organisations (name, tier, district_code, department_kind) VALUES ($1, $2, $3, $4)', [
+        name,
+        tier,
+        district,
+        kind,
+      ]),
+    user: (orgId: string, username: string, clearance: number, roles: string[]) =>
+      one(
+        `INSERT INTO users (org_id, username, display_name, password_hash, roles, clearance, work_id)
+         VALUES ($1, $2, $2, $3, $4, $5, $2)`,
+        [orgId, username, passwordHash, roles, clearance],
+      ),
+    source: (ownerOrgId: string, funding: string) =>
+      one(
+        `INSERT INTO source_systems (name, kind, owner_org_id, funding, connection) VALUES ($1, 'rtsp', $2, $3, '{}')`,
+        [`src-${funding}-${ownerOrgId}`, ownerOrgId, funding],
+      ),
+    camera: (
+      sourceId: string,
+      ext: string,
+      district: string,
+      grade: number,
+      at: { lon: number; lat: number },
+    ) =>
+      one(
+        `INSERT INTO cameras (source_id, external_id, name, lon, lat, district_code, site_category, location_kind, grade, state)
+         VALUES ($1, $2, $2, $3, $4, $5, 'transport', 'road', $6, 'in_service')`,
+        [sourceId, ext, at.lon, at.lat, district, grade],
+      ),
+  };
+}
+
+const MEDIA_DIR = fileURLToPath(new URL('../../media-server', import.meta.url));
+
+/** A real media node in its own process, as the gateway tests run it. */
+export interface TestMediaNode {
+  /** Its control and public URL (`http://127.0.0.1:<port>`). */
+  url: string;
+  /** Stops the process (SIGTERM, SIGKILL after 10 s) and takes the node out of `media:nodes`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the media node on `port`, announced in the Redis of `redis` (whose URL is `redisUrl`),
+ * with the gateway's token public key and control secret and any further `env`; resolves once its
+ * heartbeat is in Redis (or after `readyTimeoutMs`, leaving the test to fail on what it needs).
+ */
+export async function startMediaNode(opts: {
+  redis: Redis;
+  redisUrl: string;
+  nodeId: string;
+  port: number;
+  tokenPublicKey: string;
+  controlSecret: string;
+  env: Record<string, string>;
+  readyTimeoutMs?: number;
+}): Promise<TestMediaNode> {
+  const url = `http://127.0.0.1:${opts.port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: MEDIA_DIR,
+    env: {
+      ...process.env,
+      MEDIA_PORT: String(opts.port),
+      MEDIA_NODE_ID: opts.nodeId,
+      MEDIA_PUBLIC_URL: url,
+      MEDIA_TOKEN_PUBLIC_KEY: opts.tokenPublicKey,
+      MEDIA_CONTROL_SECRET: opts.controlSecret,
+      REDIS_URL: opts.redisUrl,
+      MEDIASOUP_WORKERS: '1',
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
+    stdio: 'ignore',
+  });
+  const end = Date.now() + (opts.readyTimeoutMs ?? 10_000);
+  while (Date.now() < end && !(await opts.redis.get(`media:node:${opts.nodeId}`)))
+    await new Promise((r) => setTimeout(r, 100));
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await opts.redis.srem('media:nodes', opts.nodeId);
+    },
+  };
 }

@@ -9,48 +9,15 @@ import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { applyCommand, loadWall, saveWall } from '../src/walls/index.ts';
-import { openReferenceDatabase, TEST_REDIS_URL } from './services.ts';
+import { LIYANG, openReferenceDatabase, rowWriters, TEST_REDIS_URL, TIANNING } from './services.ts';
 
 const PASSWORD = 'walls-test-password';
 const ORIGIN = 'http://127.0.0.1:3000';
-const TIANNING = { lon: 120.060044, lat: 31.801986 };
-const LIYANG = { lon: 119.376273, lat: 31.419784 };
 
 /** Orgs, users and cameras of this file (not the demo: its exact facts are what the tests assert). */
 async function fixtures(db: Db) {
   const passwordHash = await hash(PASSWORD);
-  const one = async (sql: string, params: unknown[]) =>
-    ((await db.query<{ id: string }>(`${sql} RETURNING id`, params)).rows[0] as { id: string }).id;
-  const org = (name: string, tier: string, district: string | null, kind: string) =>
-    one('INSERT INTO organisations (name, tier, district_code, department_kind) VALUES ($1, $2, $3, $4)', [
-      name,
-      tier,
-      district,
-      kind,
-    ]);
-  const user = (orgId: string, username: string, clearance: number, roles: string[]) =>
-    one(
-      `INSERT INTO users (org_id, username, display_name, password_hash, roles, clearance, work_id)
-       VALUES ($1, $2, $2, $3, $4, $5, $2)`,
-      [orgId, username, passwordHash, roles, clearance],
-    );
-  const source = (ownerOrgId: string, funding: string) =>
-    one(
-      `INSERT INTO source_systems (name, kind, owner_org_id, funding, connection) VALUES ($1, 'rtsp', $2, $3, '{}')`,
-      [`src-${funding}-${ownerOrgId}`, ownerOrgId, funding],
-    );
-  const camera = (
-    sourceId: string,
-    ext: string,
-    district: string,
-    grade: number,
-    at: { lon: number; lat: number },
-  ) =>
-    one(
-      `INSERT INTO cameras (source_id, external_id, name, lon, lat, district_code, site_category, location_kind, grade, state)
-       VALUES ($1, $2, $2, $3, $4, $5, 'transport', 'road', $6, 'in_service')`,
-      [sourceId, ext, at.lon, at.lat, district, grade],
-    );
+  const { org, user, source, camera } = rowWriters(db, passwordHash);
   const cityPolice = await org('市公安局（测试）', 'city', null, 'police');
   const cityEoc = await org('市应急指挥中心（测试）', 'city', null, 'emergency');
   const tianningPolice = await org('天宁公安分局（测试）', 'district', '320402', 'police');
