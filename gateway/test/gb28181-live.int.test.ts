@@ -12,12 +12,14 @@ import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { digestRegister, freeSipPort, GbSim, RawUa } from './gb28181-sim.ts';
 import {
+  injectAs,
   openReferenceDatabase,
   signInTo,
   startMediaNode,
   TEST_REDIS_URL,
   type TestMediaNode,
   type TestSession,
+  until as untilTrue,
 } from './services.ts';
 
 const PASSWORD = 'demo-password-gb-live';
@@ -139,35 +141,17 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
   });
 
   const signIn = (username: string): Promise<Session> => signInTo(app, ORIGIN, username, PASSWORD);
-  const call = (who: string, method: 'GET' | 'POST', url: string, payload?: unknown) => {
-    const s = sessions[who] as Session;
-    return app.inject({
-      method,
-      url,
-      cookies: { wall_sid: s.sid },
-      headers: { origin: ORIGIN, 'x-csrf-token': s.csrf },
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
-  };
+  const call = (who: string, method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    injectAs(app, ORIGIN, sessions[who] as Session, method, url, payload);
   const status = async (cameraId: string, profile = 'main'): Promise<StreamStatus | undefined> => {
     const res = await fetch(`${mediaUrl}/control/streams/${cameraId}/${profile}`, {
       headers: { authorization: `Bearer ${secret}` },
     });
     return res.ok ? ((await res.json()) as StreamStatus) : undefined;
   };
-  async function until<T>(
-    what: string,
-    f: () => Promise<T | undefined | false>,
-    timeoutMs = 15_000,
-  ): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await f();
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const until = <T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
+    untilTrue(what, f, timeoutMs);
+
   const audits = async (action: string, targetId: string) =>
     (
       await db.query<{ result: string; reason: string; detail: Record<string, unknown> }>(

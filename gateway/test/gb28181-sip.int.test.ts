@@ -9,7 +9,14 @@ import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { digestRegister, freeSipPort, GbSim, RawUa, registerRequest, rnd } from './gb28181-sim.ts';
-import { openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
+import {
+  injectAs,
+  openReferenceDatabase,
+  signInTo,
+  TEST_REDIS_URL,
+  type TestSession,
+  until as untilTrue,
+} from './services.ts';
 
 const PASSWORD = 'demo-password-gb28181';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -102,16 +109,8 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
   });
 
   const signIn = (username: string): Promise<Session> => signInTo(app, ORIGIN, username, PASSWORD);
-  const call = (who: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) => {
-    const s = sessions[who] as Session;
-    return app.inject({
-      method,
-      url,
-      cookies: { wall_sid: s.sid },
-      headers: { origin: ORIGIN, 'x-csrf-token': s.csrf },
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
-  };
+  const call = (who: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
+    injectAs(app, ORIGIN, sessions[who] as Session, method, url, payload);
   const audits = async (action: string, targetId?: string) =>
     (
       await db.query<{
@@ -160,19 +159,9 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
         profiles: unknown;
       }>('SELECT * FROM cameras WHERE source_id = $1 ORDER BY external_id', [sourceId])
     ).rows;
-  async function until<T>(
-    what: string,
-    f: () => Promise<T | undefined | false>,
-    timeoutMs = 10_000,
-  ): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await f();
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const until = <T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 10_000) =>
+    untilTrue(what, f, timeoutMs);
+
   const server = () => ({ host: '127.0.0.1', port: sipPort });
   const ids = { domain: DOMAIN, serverId: SERVER_ID };
 

@@ -23,7 +23,7 @@ import { findUserById } from '../src/identity/index.ts';
 import { subjectOf } from '../src/live/index.ts';
 import { type CameraFacts, decide, EARTH_RADIUS_M, haversineMetres } from '../src/policy/index.ts';
 import { createSourceUrlResolver, SourceSecretBox } from '../src/registry/index.ts';
-import { openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
+import { injectAs, openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
 
 const PASSWORD = 'demo-password-registry';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -114,16 +114,8 @@ describe('registry API: sources, cameras, search, map (real PostgreSQL and Redis
   });
 
   const signIn = (username: string): Promise<Session> => signInTo(app, ORIGIN, username, PASSWORD);
-  const call = (who: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) => {
-    const s = sessions[who] as Session;
-    return app.inject({
-      method,
-      url,
-      cookies: { wall_sid: s.sid },
-      headers: { origin: ORIGIN, 'x-csrf-token': s.csrf },
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
-  };
+  const call = (who: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+    injectAs(app, ORIGIN, sessions[who] as Session, method, url, payload);
   const qs = (q: Query) => {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q))

@@ -75,6 +75,39 @@ export async function signInTo(
   return { sid: res.cookies.find((c) => c.name === 'wall_sid')?.value ?? '', csrf: res.json().csrfToken };
 }
 
+/** An injected request as a signed-in user: session cookie, web origin and CSRF token. */
+export function injectAs(
+  app: FastifyInstance,
+  origin: string,
+  session: TestSession,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) {
+  return app.inject({
+    method,
+    url,
+    cookies: { wall_sid: session.sid },
+    headers: { origin, 'x-csrf-token': session.csrf },
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+}
+
+/** Polls `f` every 100 ms until it gives something truthy; throws naming `what` after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Points inside 天宁区 and 溧阳市, for cameras whose district the tests assert. */
 export const TIANNING = { lon: 120.060044, lat: 31.801986 };
 export const LIYANG = { lon: 119.376273, lat: 31.419784 };
