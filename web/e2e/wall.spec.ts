@@ -431,8 +431,12 @@ test('a 16-tile wall of 16 cameras: every tile live, one receive transport', asy
   );
   for (let i = 0; i < 16; i++) await expect(tile(page, i)).toHaveAttribute('data-profile', 'sub');
   // All 16 at once for 3 s: every tile decodes and presents frames of the sub stream's size.
-  // (Presenting 16 videos at 25 fps is much for software compositing on 2 shared cores: the rates
-  // are reported here and measured by bench/wall; the bounds only say the video keeps coming.)
+  // (Decoding and presenting 16 videos at 25 fps is much for software decoding and compositing on
+  // 2 cores shared with the cameras, relays and SFU: the rates are reported here and measured by
+  // bench/wall; the bounds only say the video keeps coming on every tile. A CI run saw a tile decode
+  // 24 frames in 3 s (8 fps) just after the 16 streams had started, so the window opens after a
+  // short settle and the bound is 5 fps: a stalled or frozen tile still decodes none.)
+  await page.waitForTimeout(2000);
   const all = await Promise.all(Array.from({ length: 16 }, (_, i) => decodedFrames(page, i, 3000)));
   test
     .info()
@@ -441,7 +445,7 @@ test('a 16-tile wall of 16 cameras: every tile live, one receive transport', asy
       { type: '16 tiles: frames decoded per tile in 3 s', description: all.map((f) => f.decoded).join(',') },
     );
   for (const [i, f] of all.entries()) {
-    expect(f.decoded, `tile ${i} decoded frames in 3 s`).toBeGreaterThanOrEqual(25);
+    expect(f.decoded, `tile ${i} decoded frames in 3 s`).toBeGreaterThanOrEqual(15);
     expect(f.frames, `tile ${i} presented frames in 3 s`).toBeGreaterThanOrEqual(3);
     expect({ tile: i, width: f.width, height: f.height }).toEqual({ tile: i, ...SUB });
     expect({ tile: i, width: f.videoWidth, height: f.videoHeight }).toEqual({ tile: i, ...SUB });
