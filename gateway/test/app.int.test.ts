@@ -192,6 +192,20 @@ describe('GET /api/audit/verify on PostgreSQL: walked by worker threads, tamperi
     await asSuperuser(`UPDATE audit_log SET actor_name = 'nobody' WHERE seq = 2`);
     expect(await verify()).toEqual({ ok: false, brokenAt: 2, entries: 1, why: 'hash' });
     await asSuperuser(`UPDATE audit_log SET actor_name = '${original}' WHERE seq = 2`);
-    expect(await verify()).toEqual({ ok: true, entries: total });
+    // Each verify wrote its verdict to the chain, after the walk: two more entries now.
+    expect(await verify()).toEqual({ ok: true, entries: total + 2 });
+    const verdicts = await db.query<{ seq: string; result: string; reason: string | null; detail: unknown }>(
+      `SELECT seq::text, result, reason, detail FROM audit_log WHERE action = 'audit.verify' ORDER BY seq`,
+    );
+    expect(verdicts.rows).toEqual([
+      { seq: String(total + 1), result: 'ok', reason: null, detail: { ok: true, entries: total } },
+      {
+        seq: String(total + 2),
+        result: 'ok',
+        reason: 'chain broken at 2 (hash)',
+        detail: { ok: false, brokenAt: 2, entries: 1, why: 'hash' },
+      },
+      { seq: String(total + 3), result: 'ok', reason: null, detail: { ok: true, entries: total + 2 } },
+    ]);
   });
 });

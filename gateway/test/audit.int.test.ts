@@ -506,6 +506,11 @@ describe('the application role on PostgreSQL (infra/sql/app-role.sql)', () => {
   });
 });
 
+const READER_ID = {
+  auditor: '00000000-0000-4000-8000-00000000a0d1',
+  operator: '00000000-0000-4000-8000-0000000000e1',
+};
+
 describe('audit routes', () => {
   let db: Db;
   let app: FastifyInstance;
@@ -522,8 +527,18 @@ describe('audit routes', () => {
     );
     registerAuditRoutes(app, {
       db,
-      requireAuditor: async (req) => {
-        if (req.headers['x-test-role'] !== 'auditor') throw new AppError('forbidden:role', 'auditors only');
+      reader: (req) => {
+        const role = req.headers['x-test-role'];
+        if (typeof role !== 'string') throw new AppError('unauthenticated', 'sign in first');
+        return {
+          id: role === 'auditor' ? READER_ID.auditor : READER_ID.operator,
+          username: `${role}.user`,
+          roles: [role],
+        };
+      },
+      // Straight into the chain, like the gateway's group commit.
+      audit: async (e) => {
+        await db.transaction((tx) => appendAudit(tx, e));
       },
     });
     await app.ready();
@@ -534,18 +549,39 @@ describe('audit routes', () => {
   });
 
   const auditor = { 'x-test-role': 'auditor' };
+  /** The newest entry of the log, read past the routes. */
+  const head = async () => (await listAudit(db, { limit: 1 })).entries[0];
 
-  it('answers auditors only', async () => {
-    for (const url of ['/api/audit', '/api/audit/verify']) {
+  it('answers auditors only, and writes each refusal to the log', async () => {
+    for (const [url, action] of [
+      ['/api/audit', 'audit.read'],
+      ['/api/audit/verify', 'audit.verify'],
+    ] as const) {
+      const before = (await head())?.seq ?? 0;
       const res = await app.inject({ url, headers: { 'x-test-role': 'operator' } });
       expect([res.statusCode, res.json()]).toEqual([
         403,
-        { code: 'forbidden:role', message: 'auditors only' },
+        { code: 'forbidden:role', message: 'only auditors read the audit log' },
       ]);
+      expect(await head()).toMatchObject({
+        seq: before + 1,
+        actorId: READER_ID.operator,
+        actorName: 'operator.user',
+        action,
+        targetKind: 'audit_log',
+        result: 'deny',
+        reason: 'forbidden:role',
+        address: '127.0.0.1',
+      });
     }
+    // Without a session: 401, and no actor to write down.
+    const before = (await head())?.seq;
+    const res = await app.inject({ url: '/api/audit' });
+    expect([res.statusCode, res.json().code]).toEqual([401, 'unauthenticated']);
+    expect((await head())?.seq).toBe(before);
   });
 
-  it('lists with filters and paging', async () => {
+  it('lists with filters and paging, and writes each read to the log with its filters', async () => {
     const res = await app.inject({
       url: '/api/audit?targetKind=camera&result=allow&limit=2',
       headers: auditor,
@@ -558,8 +594,29 @@ describe('audit routes', () => {
     ]);
     expect(body.nextBefore).toBe(2);
     expect(body.entries[0].at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const read = await head();
+    expect(read).toMatchObject({
+      actorId: READER_ID.auditor,
+      actorName: 'auditor.user',
+      action: 'audit.read',
+      targetKind: 'audit_log',
+      result: 'ok',
+      reason: null,
+      detail: { filters: { targetKind: 'camera', result: 'allow', limit: 2 }, returned: 2 },
+    });
     const next = await app.inject({ url: '/api/audit?before=2&limit=2', headers: auditor });
     expect(next.json().entries.map((e: { seq: number }) => e.seq)).toEqual([1]);
+    expect(await head()).toMatchObject({
+      seq: (read?.seq ?? 0) + 1,
+      action: 'audit.read',
+      detail: { filters: { before: 2, limit: 2 }, returned: 1 },
+    });
+    // The reads are themselves entries an auditor finds.
+    const reads = await app.inject({ url: '/api/audit?action=audit.read&result=ok', headers: auditor });
+    expect(reads.json().entries.map((e: { seq: number }) => e.seq)).toEqual([
+      (read?.seq ?? 0) + 1,
+      read?.seq,
+    ]);
   });
 
   it.each([
@@ -573,8 +630,19 @@ describe('audit routes', () => {
     expect(res.json()).toMatchObject({ code: 'invalid:request', message: expect.stringContaining(field) });
   });
 
-  it('verifies', async () => {
+  it('verifies, and writes the verdict to the log', async () => {
+    const before = (await head())?.seq ?? 0;
     const res = await app.inject({ url: '/api/audit/verify', headers: auditor });
-    expect([res.statusCode, res.json()]).toEqual([200, { ok: true, entries: 3 }]);
+    expect([res.statusCode, res.json()]).toEqual([200, { ok: true, entries: before }]);
+    expect(await head()).toMatchObject({
+      seq: before + 1,
+      actorId: READER_ID.auditor,
+      action: 'audit.verify',
+      result: 'ok',
+      reason: null,
+      detail: { ok: true, entries: before },
+    });
+    // The verdict's own entry extends a chain that still verifies.
+    expect(await verifyAudit(db)).toEqual({ ok: true, entries: before + 1 });
   });
 });
