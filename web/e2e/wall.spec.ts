@@ -444,6 +444,7 @@ test('a 16-tile wall of 16 cameras: every tile live, one receive transport', asy
       { type: '16 tiles: frames presented per tile in 3 s', description: all.map((f) => f.frames).join(',') },
       { type: '16 tiles: frames decoded per tile in 3 s', description: all.map((f) => f.decoded).join(',') },
     );
+  console.log(`16 tiles: decoded per tile in 3 s ${all.map((f) => f.decoded).join(',')}`);
   for (const [i, f] of all.entries()) {
     expect(f.decoded, `tile ${i} decoded frames in 3 s`).toBeGreaterThanOrEqual(15);
     expect(f.frames, `tile ${i} presented frames in 3 s`).toBeGreaterThanOrEqual(3);
