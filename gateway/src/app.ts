@@ -7,6 +7,7 @@ import { AuditBatcher, registerAuditRoutes, verifyAuditInWorkers } from './audit
 import type { GatewayConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { DecisionService } from './decisions/index.ts';
+import { EMERGENCY_USE_CHANNEL, registerEmergencyRoutes } from './emergency/index.ts';
 import { GB_OPERATIONS, registerGb28181 } from './gb28181/index.ts';
 import { registerHealthRoutes } from './health/index.ts';
 import { RateLimiter, registerIdentity, requireAuth, SessionStore } from './identity/index.ts';
@@ -152,6 +153,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           },
         }
       : {}),
+    audit: (e) => audit.append(e),
+    // Every gateway tells the owner's connected users (realtime); the log keeps the use itself.
+    onEmergencyUse: (use) => {
+      deps.redis.publish(EMERGENCY_USE_CHANNEL, JSON.stringify(use)).catch((err: unknown) => {
+        deps.logger.error({ err, cameraId: use.notice.cameraId }, 'emergency use not announced');
+      });
+    },
+  });
+  registerEmergencyRoutes(app, {
+    db: deps.db,
     audit: async (e) => {
       await audit.append(e);
     },

@@ -1,12 +1,14 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type RtspSim, startRtspSim } from '../../media-server/test/rtsp-sim.ts';
 import { buildApp } from '../src/app.ts';
+import { appendAudit } from '../src/audit/index.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
+import { EMERGENCY_USE_CHANNEL } from '../src/emergency/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import {
   isolatedRedisUrl,
@@ -14,6 +16,7 @@ import {
   signInTo,
   startMediaNode,
   type TestMediaNode,
+  until,
 } from './services.ts';
 
 // Redis database 7: placement reads every media node in `media:nodes`; only this file's node may be there.
@@ -197,6 +200,182 @@ describe('live access: policy → audit → placement → ingest → stream toke
       payload: { title: 'x', level: 1, lon: cam.lon, lat: cam.lat, radiusM: 500 },
     });
     expect(refused.statusCode).toBe(403);
+  });
+
+  it('tells the owner of each emergency use and lists every use in the incident’s review (R-ACC-4)', async () => {
+    const command = await signIn('eoc.operator');
+    const owner = await signIn('bank.owner');
+    // A private camera of the bank (bank.owner's organisation), in service, within clearance 3.
+    const { rows } = await db.query<{ id: string; name: string; lon: number; lat: number; org: string }>(
+      `SELECT c.id, c.name, c.lon, c.lat, src.owner_org_id AS org
+         FROM cameras c JOIN source_systems src ON src.id = c.source_id
+         JOIN users u ON u.org_id = src.owner_org_id AND u.username = 'bank.owner'
+        WHERE src.funding = 'private' AND c.state = 'in_service' AND c.grade <= 3
+        ORDER BY c.external_id LIMIT 1`,
+    );
+    const cam = rows[0];
+    if (!cam) throw new Error('the demo has no private camera of the bank');
+    const get = (who: { sid: string }, url: string) => app.inject({ url, cookies: { wall_sid: who.sid } });
+    const noticesBefore = (await get(owner, '/api/emergency-uses')).json().uses.length as number;
+
+    // The announcement every gateway's realtime server listens to.
+    const listener = redis.duplicate();
+    const heard: unknown[] = [];
+    listener.on('message', (_channel: string, message: string) => heard.push(JSON.parse(message)));
+    await listener.subscribe(EMERGENCY_USE_CHANNEL);
+    try {
+      const major = await app.inject({
+        method: 'POST',
+        url: '/api/incidents',
+        cookies: { wall_sid: command.sid },
+        headers: { origin: ORIGIN, 'x-csrf-token': command.csrf },
+        payload: { title: '银行周边重大险情', level: 1, lon: cam.lon, lat: cam.lat, radiusM: 300 },
+      });
+      expect(major.statusCode).toBe(201);
+      const incidentId = major.json().id as string;
+      const granted = await live(command, cam.id, 'main');
+      expect([granted.statusCode, granted.json().emergency]).toEqual([200, true]);
+      const token = await db.query<{ seq: string; at: Date; detail: Record<string, unknown> }>(
+        `SELECT seq::text, at, detail FROM audit_log
+          WHERE target_id = $1 AND action = 'stream.token' AND emergency ORDER BY seq DESC LIMIT 1`,
+        [cam.id],
+      );
+      const issued = token.rows[0];
+      if (!issued) throw new Error('no emergency token entry');
+      const orgOf = async (username: string) =>
+        (
+          await db.query<{ id: string; org_id: string; name: string }>(
+            'SELECT u.id, u.org_id, o.name FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.username = $1',
+            [username],
+          )
+        ).rows[0];
+      const commandOrg = await orgOf('eoc.operator');
+      // The entry keeps the owner, funding and the viewer's organisation of the moment.
+      expect(issued.detail).toMatchObject({
+        incidentId,
+        ownerOrgId: cam.org,
+        funding: 'private',
+        actorOrgId: commandOrg?.org_id,
+        profile: 'main',
+      });
+      const notice = {
+        seq: Number(issued.seq),
+        at: new Date(issued.at).toISOString(),
+        cameraId: cam.id,
+        cameraName: cam.name,
+        incidentId,
+        profile: 'main',
+        actorOrgName: commandOrg?.name,
+        actorDepartment: 'emergency',
+      };
+      await until('the announcement', async () => heard.length > 0, 5000);
+      expect(heard).toEqual([{ ownerOrgId: cam.org, notice }]);
+
+      // The owner's list: the use, with the incident, the organisation — not the person.
+      const notices = await get(owner, '/api/emergency-uses?limit=1');
+      expect(notices.statusCode).toBe(200);
+      expect(notices.json().uses).toEqual([
+        { ...notice, incidentTitle: '银行周边重大险情', incidentLevel: 1 },
+      ]);
+      expect(JSON.stringify(notices.json())).not.toContain('eoc.operator');
+      expect(notices.json().nextBefore).toBe(noticesBefore > 0 ? Number(issued.seq) : null);
+      // Nobody else's organisation hears of it.
+      for (const other of ['hotel.owner', 'eoc.operator', 'tianning.staff']) {
+        const uses = (await get(await signIn(other), '/api/emergency-uses')).json().uses as {
+          cameraId: string;
+        }[];
+        expect(uses.map((u) => u.cameraId)).not.toContain(cam.id);
+      }
+      expect((await get(owner, '/api/emergency-uses?limit=0')).json().code).toBe('invalid:request');
+      expect((await get(owner, '/api/emergency-uses?colour=red')).statusCode).toBe(400);
+
+      // A token minted and then withheld (the node failed) gave no video: marked in the review,
+      // not told to the owner.
+      const withheldJti = 'withheld-jti-1';
+      for (const result of ['ok', 'error'] as const) {
+        await db.transaction((tx) =>
+          appendAudit(tx, {
+            actorId: null,
+            actorName: 'police.dispatcher',
+            action: 'stream.token',
+            targetKind: 'camera',
+            targetId: cam.id,
+            result,
+            reason: result === 'ok' ? 'issued' : 'withheld:unavailable:dependency',
+            address: '127.0.0.1',
+            emergency: true,
+            detail: { incidentId, ownerOrgId: cam.org, funding: 'private', profile: 'sub', jti: withheldJti },
+          }),
+        );
+      }
+      expect((await get(owner, '/api/emergency-uses')).json().uses[0]).toEqual(notices.json().uses[0]);
+
+      // The review, for the command centre that used the grant.
+      const review = await get(command, `/api/incidents/${incidentId}/review`);
+      expect(review.statusCode).toBe(200);
+      expect(review.json()).toMatchObject({
+        incidentId,
+        title: '银行周边重大险情',
+        level: 1,
+        closedAt: null,
+        truncated: false,
+        summary: { uses: 1, withheld: 1, cameras: 1, privateCameras: 1, users: 1, ownerOrgs: 1 },
+      });
+      expect(review.json().uses).toEqual([
+        {
+          ...notice,
+          incidentTitle: '银行周边重大险情',
+          incidentLevel: 1,
+          actorId: commandOrg?.id,
+          actorName: 'eoc.operator',
+          ownerOrgId: cam.org,
+          ownerOrgName: expect.stringContaining('银行'),
+          funding: 'private',
+          withheld: false,
+        },
+        expect.objectContaining({ actorName: 'police.dispatcher', profile: 'sub', withheld: true }),
+      ]);
+      // Auditors read it; a district administrative user, the owner and unknown ids do not.
+      expect((await get(await signIn('auditor'), `/api/incidents/${incidentId}/review`)).statusCode).toBe(
+        200,
+      );
+      const staff = await signIn('tianning.staff');
+      const refused = await get(staff, `/api/incidents/${incidentId}/review`);
+      expect([refused.statusCode, refused.json().code]).toEqual([403, 'forbidden:role']);
+      expect((await get(owner, `/api/incidents/${incidentId}/review`)).statusCode).toBe(403);
+      expect((await get(command, `/api/incidents/${randomUUID()}/review`)).json().code).toBe(
+        'not_found:incident',
+      );
+      expect((await get(command, '/api/incidents/nope/review')).statusCode).toBe(404);
+      // Each review read, and each refusal, is in the log.
+      const reads = await db.query<{ actor_name: string; result: string; reason: string | null }>(
+        `SELECT actor_name, result, reason FROM audit_log
+          WHERE action = 'incident.review' AND target_id = $1 ORDER BY seq`,
+        [incidentId],
+      );
+      expect(reads.rows).toEqual([
+        { actor_name: 'eoc.operator', result: 'ok', reason: null },
+        { actor_name: 'auditor', result: 'ok', reason: null },
+        { actor_name: 'tianning.staff', result: 'deny', reason: 'forbidden:role' },
+        { actor_name: 'bank.owner', result: 'deny', reason: 'forbidden:role' },
+      ]);
+
+      const closed = await app.inject({
+        method: 'POST',
+        url: `/api/incidents/${incidentId}/close`,
+        cookies: { wall_sid: command.sid },
+        headers: { origin: ORIGIN, 'x-csrf-token': command.csrf },
+      });
+      expect(closed.statusCode).toBe(200);
+      expect((await live(command, cam.id)).json().code).toBe('forbidden:private');
+      // A plain (non-emergency) allow tells nobody.
+      heard.length = 0;
+      expect((await live(owner, cam.id)).json().emergency).toBe(false);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(heard).toEqual([]);
+    } finally {
+      listener.disconnect();
+    }
   });
 
   it('answers 401 without a session, 404 for an unknown camera, 400 for a bad profile', async () => {

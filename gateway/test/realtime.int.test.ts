@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
+import { EMERGENCY_USE_CHANNEL } from '../src/emergency/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { attachRealtime, type Realtime, STREAM_STATUS_CHANNEL } from '../src/realtime/index.ts';
 import { LIYANG, openReferenceDatabase, rowWriters, TEST_REDIS_URL, TIANNING } from './services.ts';
@@ -39,9 +40,11 @@ async function fixtures(db: Db) {
   await user(tianningPolice, 'tn.police', 3, ['operator']);
   await user(liyangPolice, 'ly.police', 3, []);
   await user(bank, 'bank.owner', 2, ['owner']);
+  await user(bank, 'bank.guard', 1, []);
   const gov = await source(cityPolice, 'government');
   const priv = await source(bank, 'private');
   return {
+    orgs: { bank, cityPolice },
     cams: {
       a: await camera(gov, 'a', '320402', 1, TIANNING),
       c: await camera(gov, 'c', '320481', 1, LIYANG),
@@ -462,6 +465,52 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
       await last;
       await city.timeout(2000).emitWithAck('camera:unwatch', { cameraIds: [fx.cams.a] }); // round trip
       expect(citySeen).toHaveLength(2);
+    });
+  });
+
+  describe('emergency uses (R-ACC-4)', () => {
+    it('a use of an organisation’s camera reaches that organisation’s users on every gateway, once each, and no one else', async () => {
+      const owner = await connect('bank.owner', 0);
+      const guard = await connect('bank.guard', 1);
+      const police = await connect('police.op', 0);
+      const seen = {
+        owner: record(owner, 'access:emergency'),
+        guard: record(guard, 'access:emergency'),
+        police: record(police, 'access:emergency'),
+      };
+      const notice = (cameraId: string, seq: number) => ({
+        seq,
+        at: '2026-11-29T02:00:00.000Z',
+        cameraId,
+        cameraName: `camera ${seq}`,
+        incidentId: '7d6c1f3e-2b4a-4c5d-8e9f-0a1b2c3d4e5f',
+        profile: 'main' as const,
+        actorOrgName: '市应急指挥中心（测试）',
+        actorDepartment: 'emergency' as const,
+      });
+      // Not a use: ignored (and logged), nothing emitted.
+      await redis.publish(EMERGENCY_USE_CHANNEL, JSON.stringify({ notice: notice(fx.cams.d, 1) }));
+      await redis.publish(EMERGENCY_USE_CHANNEL, 'not json');
+      const toOwner = next(owner, 'access:emergency', (n) => n.seq === 2);
+      const toGuard = next(guard, 'access:emergency', (n) => n.seq === 2);
+      await redis.publish(
+        EMERGENCY_USE_CHANNEL,
+        JSON.stringify({ ownerOrgId: fx.orgs.bank, notice: notice(fx.cams.d, 2) }),
+      );
+      expect(await toOwner).toEqual(notice(fx.cams.d, 2));
+      expect(await toGuard).toEqual(notice(fx.cams.d, 2));
+      // A sentinel for the police organisation, published after: once it arrived, so had the rest.
+      const sentinel = next(police, 'access:emergency', (n) => n.seq === 3);
+      await redis.publish(
+        EMERGENCY_USE_CHANNEL,
+        JSON.stringify({ ownerOrgId: fx.orgs.cityPolice.toUpperCase(), notice: notice(fx.cams.a, 3) }),
+      );
+      await sentinel;
+      await owner.timeout(2000).emitWithAck('camera:unwatch', { cameraIds: [fx.cams.a] }); // round trip
+      await guard.timeout(2000).emitWithAck('camera:unwatch', { cameraIds: [fx.cams.a] });
+      expect(seen.owner.map((n) => n.seq)).toEqual([2]);
+      expect(seen.guard.map((n) => n.seq)).toEqual([2]);
+      expect(seen.police.map((n) => n.seq)).toEqual([3]);
     });
   });
 

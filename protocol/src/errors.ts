@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   'forbidden:wall': 403,
   'not_found:wall': 404,
   'conflict:version': 409,
+  // Incidents.
+  'not_found:incident': 404,
   // GB/T 28181.
   'ptz:unsupported': 422,
   internal: 500,

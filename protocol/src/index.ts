@@ -1,4 +1,5 @@
 export * from './domain.ts';
+export * from './emergency.ts';
 export * from './env.ts';
 export * from './errors.ts';
 export * from './events.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EmergencyUseNotice } from './emergency.ts';
 import type { Ack, ErrorBody } from './errors.ts';
 import type { StreamStatus } from './media.ts';
 
@@ -206,4 +207,6 @@ export interface RealtimeServerToClientEvents {
   /** An incident opened (or changed while open: clients key incidents by id). */
   'incident:opened': (incident: Incident) => void;
   'incident:closed': (incident: Incident) => void;
+  /** A camera of the user's organisation was just opened to a command user under a major incident (R-ACC-4). */
+  'access:emergency': (notice: EmergencyUseNotice) => void;
 }

@@ -1,9 +1,16 @@
 import type { KeyObject } from 'node:crypto';
-import { type MediaNodeInfo, type SourceKind, type StreamProfile, streamProfileSchema } from '@wall/protocol';
+import {
+  type EmergencyUseNotice,
+  type MediaNodeInfo,
+  type SourceKind,
+  type StreamProfile,
+  streamProfileSchema,
+} from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { CameraRecord } from '../cameras/facts.ts';
 import type { DecisionService } from '../decisions/index.ts';
+import { type EmergencyDetail, noticeOf } from '../emergency/index.ts';
 import type { CurrentUser } from '../identity/index.ts';
 import { requireAuth } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
@@ -32,8 +39,13 @@ export interface LiveDeps {
   directory: MediaDirectory;
   /** Undefined when live video is not configured (no signing key or control secret). */
   media?: { tokenKey: KeyObject; controlSecret: string };
-  /** Resolves once the entry is committed (group commit: see AuditBatcher). */
-  audit: (entry: AuditWrite) => Promise<void>;
+  /** Resolves with the entry's place in the chain once it is committed (group commit: see AuditBatcher). */
+  audit: (entry: AuditWrite) => Promise<{ seq: number; at: Date }>;
+  /**
+   * Told of each use of a major incident's grant once the node ingests the camera (R-ACC-4: the
+   * owner is notified). Must not throw; a failure to tell is the callee's to log.
+   */
+  onEmergencyUse?: (use: { ownerOrgId: string; notice: EmergencyUseNotice }) => void;
 }
 
 /**
@@ -108,7 +120,16 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       detail: {
         policyAction: 'live:view',
         profile: body.data.profile,
-        ...(decision.allow && decision.emergency ? { incidentId: decision.emergency.incidentId } : {}),
+        // An emergency use keeps who owned and funded the camera and who watched, as they were now
+        // (the owners' notices and the after-action review read them from the log).
+        ...(decision.allow && decision.emergency
+          ? ({
+              incidentId: decision.emergency.incidentId,
+              ownerOrgId: camera.facts.ownerOrgId,
+              funding: camera.facts.funding,
+              actorOrgId: auth.user.orgId,
+            } satisfies EmergencyDetail)
+          : {}),
       },
     };
     // Every decision is audited, allow or deny, before anything acts on it. An allow is written
@@ -155,7 +176,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       reason: 'issued',
       detail: { ...entry.detail, node: node.id, jti: claims.jti, expiresAt: claims.exp },
     };
-    await Promise.all([deps.audit(entry), deps.audit(tokenEntry)]);
+    const [, issued] = await Promise.all([deps.audit(entry), deps.audit(tokenEntry)]);
     // If the node fails, the minted token is withheld, and that is audited too.
     const [ingest] = await Promise.allSettled([
       adapter
@@ -175,6 +196,20 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       const code = ingest.reason instanceof AppError ? ingest.reason.code : 'internal';
       await deps.audit({ ...tokenEntry, result: 'error', reason: `withheld:${code}` });
       throw ingest.reason;
+    }
+    if (decision.emergency) {
+      deps.onEmergencyUse?.({
+        ownerOrgId: camera.facts.ownerOrgId,
+        notice: noticeOf({
+          seq: issued.seq,
+          at: issued.at,
+          cameraId: camera.facts.id,
+          cameraName: camera.name,
+          incidentId: decision.emergency.incidentId,
+          profile: body.data.profile,
+          actor: auth.user,
+        }),
+      });
     }
     return {
       token,

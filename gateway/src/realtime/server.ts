@@ -4,6 +4,7 @@ import {
   AppError,
   cameraWatchSchema,
   type ErrorBody,
+  emergencyUseNoticeSchema,
   MAX_WATCHED_CAMERAS,
   REALTIME_NAMESPACE,
   REALTIME_PATH,
@@ -17,12 +18,13 @@ import {
 } from '@wall/protocol';
 import type { Redis } from 'ioredis';
 import { type Namespace, Server, type Socket } from 'socket.io';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AuditBatcher } from '../audit/index.ts';
 import { type CameraRecord, loadCamera, openIncidents } from '../cameras/facts.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import { type DecisionService, invalidationSchema, POLICY_INVALIDATE_CHANNEL } from '../decisions/index.ts';
+import { EMERGENCY_USE_CHANNEL } from '../emergency/index.ts';
 import { type CurrentUser, findUserById, SessionStore } from '../identity/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { subjectOf } from '../live/index.ts';
@@ -88,6 +90,9 @@ const cameraRoom = (id: string) => `camera:${id}`;
 const WALL_PREFIX = 'wall:';
 const CAMERA_PREFIX = 'camera:';
 const INCIDENT_PREFIX = 'incidents:';
+const orgRoom = (id: string) => `org:${id.toLowerCase()}`;
+const ORG_PREFIX = 'org:';
+const emergencyUseMessageSchema = z.object({ ownerOrgId: z.guid(), notice: emergencyUseNoticeSchema });
 
 function errorBody(err: unknown, log: Logger): ErrorBody {
   if (err instanceof AppError) return { code: err.code, message: err.message };
@@ -110,6 +115,9 @@ function errorBody(err: unknown, log: Logger): ErrorBody {
  * - Cameras: `camera:watch` joins `camera:<id>` for the cameras the user may `catalog:read`
  *   (audited `camera.watch`); the stream status published by media nodes on Redis is emitted to
  *   those rooms by every gateway to its own sockets.
+ * - Emergency uses (R-ACC-4): every socket is in its organisation's room; a use of one of the
+ *   organisation's cameras under a major incident's grant, announced on Redis by the gateway that
+ *   issued the token, is emitted as `access:emergency` by every gateway to its own sockets there.
  * - Incidents: every change is announced on `policy:invalidate` (`{ kind: 'incident', id }`, after
  *   its commit, by the incidents routes). Every gateway loads the incident and emits it to its own
  *   sockets in the rooms of `incidentAudience` (see `incidentRoomsOf` for who is told):
@@ -181,7 +189,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
   nsp.on('connection', (socket) => {
     const slog = log.child({ userId: socket.data.user.id, socketId: socket.id });
-    socket.join(incidentRoomsOf(socket.data.user));
+    socket.join([...incidentRoomsOf(socket.data.user), orgRoom(socket.data.user.orgId)]);
 
     // Every event re-checks the session: a revoked one loses the socket.
     socket.use((packet, next) => {
@@ -316,6 +324,10 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       const status = streamStatusSchema.safeParse(json);
       if (!status.success) return void log.warn({ channel }, 'invalid stream status');
       nsp.local.to(cameraRoom(status.data.cameraId.toLowerCase())).emit('camera:status', status.data);
+    } else if (channel === EMERGENCY_USE_CHANNEL) {
+      const use = emergencyUseMessageSchema.safeParse(json);
+      if (!use.success) return void log.warn({ channel }, 'invalid emergency use');
+      nsp.local.to(orgRoom(use.data.ownerOrgId)).emit('access:emergency', use.data.notice);
     } else if (channel === POLICY_INVALIDATE_CHANNEL) {
       const inv = invalidationSchema.safeParse(json);
       if (!inv.success) return void log.warn({ channel }, 'invalid policy invalidation');
@@ -335,7 +347,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   });
 
   const ready = (async () => {
-    await events.subscribe(STREAM_STATUS_CHANNEL, POLICY_INVALIDATE_CHANNEL);
+    await events.subscribe(STREAM_STATUS_CHANNEL, POLICY_INVALIDATE_CHANNEL, EMERGENCY_USE_CHANNEL);
     // The adapter subscribed when the namespaces were made; a PING after it answers once it did.
     await sub.ping();
   })();
@@ -376,9 +388,13 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       }
       const user = socket.data.user;
       const wantIncidents = new Set(incidentRoomsOf(user));
+      const wantOrg = orgRoom(user.orgId);
       for (const room of [...socket.rooms]) {
         if (room.startsWith(INCIDENT_PREFIX)) {
           if (!wantIncidents.has(room)) await socket.leave(room);
+        } else if (room.startsWith(ORG_PREFIX)) {
+          // A user moved to another organisation is no longer told of the old one's cameras.
+          if (room !== wantOrg) await socket.leave(room);
         } else if (room.startsWith(WALL_PREFIX)) {
           const id = room.slice(WALL_PREFIX.length);
           if (!walls.has(id))
@@ -399,7 +415,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
           if (!allowed) await socket.leave(room);
         }
       }
-      await socket.join([...wantIncidents]);
+      await socket.join([...wantIncidents, wantOrg]);
     }
   }
 
