@@ -79,7 +79,11 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const audit = new AuditBatcher(deps.db);
   const decisions = new DecisionService(
     { db: deps.db, redis: deps.redis, logger: deps.logger },
-    { ttlMs: c.POLICY_CACHE_TTL_MS, maxEntries: c.POLICY_CACHE_MAX },
+    {
+      ttlMs: c.POLICY_CACHE_TTL_MS,
+      maxEntries: c.POLICY_CACHE_MAX,
+      emergencyGrantMaxMs: c.EMERGENCY_GRANT_MAX_H * 3_600_000,
+    },
   );
   decisions.start();
   app.decorate('decisions', decisions);

@@ -62,6 +62,12 @@ export const gatewayEnvSchema = z.object({
   AUDIT_VERIFY_WORKERS: envVar.int(0, 0, 16),
   /** How long camera facts, open incidents and access decisions are reused (invalidated on change). */
   POLICY_CACHE_TTL_MS: envVar.int(5000, 0, 60_000),
+  /**
+   * Hours after an incident's opening at which its emergency grant (R-ACC-4) ends even if the
+   * incident is still open; 0: only closing the incident ends it. A command centre that needs
+   * longer declares the incident again (audited).
+   */
+  EMERGENCY_GRANT_MAX_H: envVar.int(72, 0, 8760),
   /** Most cached access decisions per gateway process. */
   POLICY_CACHE_MAX: envVar.int(100_000, 100, 10_000_000),
   /** Load the Changzhou demo data set on start (once; kept afterwards). */

@@ -137,6 +137,61 @@ describe('access decisions: cached, and dropped on every gateway when something 
       .toBe('forbidden:private');
   });
 
+  it('an emergency grant ends at the set maximum even while its incident stays open (R-ACC-4)', async () => {
+    const HOUR = 3_600_000;
+    const capped = new DecisionService(
+      { db, redis, logger },
+      { ttlMs: 0, maxEntries: 100, emergencyGrantMaxMs: 72 * HOUR },
+    );
+    const uncapped = new DecisionService({ db, redis, logger }, { ttlMs: 0, maxEntries: 100 });
+    const open = async (hoursAgo: number) => {
+      const { rows } = await db.query<{ id: string }>(
+        `INSERT INTO incidents (title, level, lon, lat, radius_m, opened_by, opened_at)
+         VALUES ('long', 1, $1, $2, 500, $3, now() - make_interval(hours => $4)) RETURNING id`,
+        [privateCamera.lon, privateCamera.lat, operator.userId, hoursAgo],
+      );
+      return rows[0]?.id ?? '';
+    };
+    const close = (id: string) =>
+      db.query(`UPDATE incidents SET closed_at = now(), closed_by = opened_by WHERE id = $1`, [id]);
+    try {
+      const old = await open(73);
+      expect((await capped.decide(operator, privateCamera.id, 'live:view'))?.decision).toEqual({
+        allow: false,
+        reason: 'forbidden:private',
+      });
+      expect((await capped.freshIncidents()).find((i) => i.id === old)?.closedAt).toEqual(
+        new Date(
+          new Date(
+            (await db.query<{ t: Date }>('SELECT opened_at AS t FROM incidents WHERE id = $1', [old])).rows[0]
+              ?.t ?? 0,
+          ).getTime() +
+            72 * HOUR,
+        ),
+      );
+      // Without a maximum only closing ends it.
+      expect((await uncapped.decide(operator, privateCamera.id, 'live:view'))?.decision).toEqual({
+        allow: true,
+        reason: 'allowed:emergency',
+        emergency: { incidentId: old },
+      });
+      await close(old);
+      const recent = await open(71);
+      expect((await capped.decide(operator, privateCamera.id, 'live:view'))?.decision).toEqual({
+        allow: true,
+        reason: 'allowed:emergency',
+        emergency: { incidentId: recent },
+      });
+      await close(recent);
+      expect((await capped.decide(operator, privateCamera.id, 'live:view'))?.decision.reason).toBe(
+        'forbidden:private',
+      );
+    } finally {
+      await capped.close();
+      await uncapped.close();
+    }
+  });
+
   it('a changed user never matches an entry made for the old facts', async () => {
     const cam = govCamera;
     expect((await a.decide(operator, cam, 'ptz:control'))?.decision.allow).toBe(true);

@@ -83,7 +83,12 @@ function toRecord(r: Row): CameraRecord {
 }
 
 /** Incidents open now (for the policy's emergency rule, R-ACC-4). */
-export async function openIncidents(db: Queryable): Promise<IncidentFacts[]> {
+/**
+ * The open incidents as the policy sees them. With `grantMaxMs` > 0 an incident's emergency grant
+ * ends that long after its opening even while it stays open (R-ACC-4 "or a set maximum"): its
+ * `closedAt` — the end of the grant, exclusive — is set there.
+ */
+export async function openIncidents(db: Queryable, grantMaxMs = 0): Promise<IncidentFacts[]> {
   const { rows } = await db.query<{
     id: string;
     level: number;
@@ -101,6 +106,6 @@ export async function openIncidents(db: Queryable): Promise<IncidentFacts[]> {
     radiusM: r.radius_m,
     ...(r.district_code ? { districtCode: r.district_code } : {}),
     openedAt: new Date(r.opened_at),
-    closedAt: null,
+    closedAt: grantMaxMs > 0 ? new Date(new Date(r.opened_at).getTime() + grantMaxMs) : null,
   }));
 }

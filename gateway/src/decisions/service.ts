@@ -20,6 +20,11 @@ export interface DecisionServiceOptions {
   ttlMs: number;
   /** Most cached decisions (oldest dropped first); cameras are capped the same. */
   maxEntries: number;
+  /**
+   * An emergency grant ends this long after its incident opened, even if the incident is still
+   * open (R-ACC-4 "or a set maximum"); 0 or absent: it ends when the incident closes.
+   */
+  emergencyGrantMaxMs?: number;
 }
 
 interface CameraWaiter {
@@ -199,13 +204,18 @@ export class DecisionService {
     return value;
   }
 
+  /** The open incidents read now, not cached, each grant cut at the set maximum. */
+  freshIncidents(): Promise<IncidentFacts[]> {
+    return openIncidents(this.#db, this.#opts.emergencyGrantMaxMs ?? 0);
+  }
+
   /** The open incidents; concurrent misses share one read (unless an invalidation came between). */
   async incidents(): Promise<IncidentFacts[]> {
     const now = Date.now();
     if (this.#incidents && this.#incidents.expires > now) return this.#incidents.value;
     if (this.#incidentLoad) return this.#incidentLoad;
     const epoch = this.#epoch;
-    const load = openIncidents(this.#db).then(
+    const load = this.freshIncidents().then(
       (value) => {
         if (this.#incidentLoad === load) this.#incidentLoad = null;
         if (epoch === this.#epoch) this.#incidents = { value, expires: now + this.#opts.ttlMs };

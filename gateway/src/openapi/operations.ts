@@ -155,7 +155,7 @@ export const CORE_OPERATIONS: Operation[] = [
     summary: 'Declare an incident (level Ⅳ–Ⅰ, centre, radius)',
     tag: 'incidents',
     access: 'session+csrf',
-    rule: 'Police and emergency users with the operator role; district users inside their district. Audited. A level Ⅰ/Ⅱ incident opens live view inside its radius to police and emergency users in scope (R-ACC-4).',
+    rule: 'Police and emergency users with the operator role; district users inside their district. Audited. A level Ⅰ/Ⅱ incident opens live view inside its radius to police and emergency users in scope (R-ACC-4), until it is closed or EMERGENCY_GRANT_MAX_H after its opening, whichever comes first.',
     body: incidentOpenSchema,
     responses: { 201: { description: 'opened', schema: incidentSchema }, ...WRITE_ERRORS },
   },

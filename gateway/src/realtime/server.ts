@@ -20,7 +20,7 @@ import type { Redis } from 'ioredis';
 import { type Namespace, Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { AuditBatcher } from '../audit/index.ts';
-import { type CameraRecord, loadCamera, openIncidents } from '../cameras/facts.ts';
+import { type CameraRecord, loadCamera } from '../cameras/facts.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import { type DecisionService, invalidationSchema, POLICY_INVALIDATE_CHANNEL } from '../decisions/index.ts';
@@ -408,7 +408,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
           const id = room.slice(CAMERA_PREFIX.length);
           if (!cameras.has(id)) cameras.set(id, loadCamera(deps.db, id));
           const camera = await cameras.get(id);
-          incidents ??= await openIncidents(deps.db);
+          incidents ??= await deps.decisions.freshIncidents();
           const allowed =
             camera !== undefined &&
             decide(subjectOf(user), camera.facts, 'catalog:read', { now, openIncidents: incidents }).allow;
