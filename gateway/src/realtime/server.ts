@@ -159,10 +159,17 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   io.use((_socket, next) => next(refusal('not_found:route', `connect to ${REALTIME_NAMESPACE}`)));
   const nsp: RealtimeNamespace = io.of(REALTIME_NAMESPACE);
 
-  async function refresh(socket: RealtimeSocket): Promise<boolean> {
+  /**
+   * The session must still live (Redis, every time) and its user be enabled: per event through the
+   * decision service's user cache (dropped on every gateway when the user changes, like the HTTP
+   * routes' `req.auth`), in the periodic pass read fresh from the database.
+   */
+  async function refresh(socket: RealtimeSocket, fresh = false): Promise<boolean> {
     const session = await sessions.get(socket.data.sessionId);
     if (!session) return false;
-    const user = await findUserById(deps.db, session.userId);
+    const user = fresh
+      ? await findUserById(deps.db, session.userId)
+      : await deps.decisions.user(session.userId);
     if (!user) return false;
     socket.data.user = user;
     return true;
@@ -382,7 +389,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     const walls = new Map<string, Promise<string | undefined>>();
     for (const socket of sockets) {
       if (!socket.connected) continue;
-      if (!(await refresh(socket))) {
+      if (!(await refresh(socket, true))) {
         socket.disconnect(true);
         continue;
       }
