@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { emergencyStrings, NoticesControl } from '../../components/emergency';
 import {
   CameraMap,
   CameraSearch,
@@ -18,10 +19,20 @@ import { useRealtime } from './use-realtime';
 /** Debounce of `camera:watch` after the map moved (each watch is audited). */
 const WATCH_DEBOUNCE_MS = 800;
 
-export function MapView({ user }: { user: { displayName: string; orgName: string } }) {
+export interface MapViewUser {
+  id: string;
+  displayName: string;
+  orgName: string;
+  /** Auditors and command users: the incident list links each incident's after-action review. */
+  mayReadReviews: boolean;
+}
+
+export function MapView({ user }: { user: MapViewUser }) {
   const settings = useMapSettings();
   const client = useMapClient();
   const t = mapMessages(settings.lang);
+  const te = emergencyStrings(settings.lang);
+  const q = settings.lang === 'en' ? '?lang=en' : '';
   const { data, error, reload } = useCameraMapData();
   const loadIncidents = useCallback(() => client.openIncidents(), [client]);
   const { incidents, statuses, watch } = useRealtime(settings.gatewayUrl, loadIncidents);
@@ -50,6 +61,7 @@ export function MapView({ user }: { user: { displayName: string; orgName: string
         <span className={styles.user}>
           {user.displayName} · {user.orgName}
         </span>
+        <NoticesControl userId={user.id} lang={settings.lang} gatewayUrl={settings.gatewayUrl} />
         <Link href={other}>{settings.lang === 'zh' ? 'English' : '中文'}</Link>
       </header>
       <div className={styles.body}>
@@ -76,6 +88,15 @@ export function MapView({ user }: { user: { displayName: string; orgName: string
                 <span className={styles.muted}>
                   {t.radius} {i.radiusM >= 1000 ? `${(i.radiusM / 1000).toFixed(1)} km` : `${i.radiusM} m`}
                 </span>
+                {user.mayReadReviews && (
+                  <Link
+                    href={`/incidents/${i.id}/review${q}`}
+                    className={styles.reviewLink}
+                    data-testid="incident-review"
+                  >
+                    {te.review}
+                  </Link>
+                )}
               </li>
             ))}
           </ul>

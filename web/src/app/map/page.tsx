@@ -2,6 +2,7 @@ import { type Me, SESSION_COOKIE, sessionInfoSchema } from '@wall/protocol';
 import type { Metadata } from 'next';
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { mayReadReviews } from '../../components/emergency';
 import { MapProvider } from '../../components/map';
 import { mapSettings } from '../../components/map/server';
 import { webConfig } from '../../config';
@@ -41,7 +42,14 @@ export default async function MapPage({
   if (!user) redirect(lang === 'en' ? '/login?lang=en' : '/login');
   return (
     <MapProvider settings={mapSettings(lang)}>
-      <MapView user={{ displayName: user.displayName, orgName: user.orgName }} />
+      <MapView
+        user={{
+          id: user.id,
+          displayName: user.displayName,
+          orgName: user.orgName,
+          mayReadReviews: mayReadReviews(user),
+        }}
+      />
     </MapProvider>
   );
 }

@@ -4,8 +4,8 @@ import { TopBar } from '../../components/shell';
 import { wallStrings } from '../../components/wall';
 import styles from '../../components/wall/wall.module.css';
 import { langOf } from '../../lib/i18n';
+import { requireSession } from '../../lib/page-session';
 import { CreateWallForm } from './create-wall-form';
-import { requireSession } from './session';
 
 export const dynamic = 'force-dynamic';
 

@@ -2,6 +2,7 @@ import type { Me } from '@wall/protocol';
 import { DISTRICTS } from '@wall/protocol';
 import Link from 'next/link';
 import type { Lang } from '../../lib/i18n';
+import { NoticesControl } from '../emergency';
 import { LogoutButton } from './logout-button';
 import styles from './shell.module.css';
 import { shellStrings } from './strings';
@@ -12,14 +13,15 @@ export interface TopBarProps {
   /** This page's path (the language switch links to it). */
   path: string;
   /** Which section is open. */
-  active?: 'walls' | 'map';
-  /** The gateway as the browser reaches it (sign-out). */
+  active?: 'walls' | 'map' | 'notices';
+  /** The gateway as the browser reaches it (sign-out, notices). */
   gatewayUrl: string;
 }
 
 /**
- * The top bar of the signed-in pages: sections (视频墙 /walls, 地图 /map), the user with org, tier
- * and clearance, the language switch and sign-out. No hooks: usable from server and client pages.
+ * The top bar of the signed-in pages: sections (视频墙 /walls, 地图 /map), the emergency-access
+ * notices (badge and toasts, /notices), the user with org, tier and clearance, the language switch
+ * and sign-out. No hooks: usable from server and client pages.
  */
 export function TopBar({ user, lang, path, active, gatewayUrl }: TopBarProps) {
   const t = shellStrings(lang);
@@ -45,6 +47,7 @@ export function TopBar({ user, lang, path, active, gatewayUrl }: TopBarProps) {
         </Link>
       </nav>
       <span className={styles.spacer} />
+      <NoticesControl userId={user.id} lang={lang} gatewayUrl={gatewayUrl} current={active === 'notices'} />
       <span className={styles.user} data-testid="top-user" data-username={user.username}>
         <strong>{user.displayName}</strong>
         <span>{user.orgName}</span>

@@ -6,6 +6,10 @@ import {
   CSRF_HEADER,
   cameraItemSchema,
   cameraPageSchema,
+  type EmergencyUsePage,
+  emergencyUsePageSchema,
+  type IncidentReview,
+  incidentReviewSchema,
   type SessionInfo,
   type StreamProfile,
   sessionInfoSchema,
@@ -160,6 +164,25 @@ export class GatewayClient {
       true,
       'high',
     );
+  }
+
+  // ——— emergency uses (R-ACC-4) ———
+
+  /**
+   * Emergency uses of the cameras the user's organisation owns, newest first; `before` is the
+   * previous page's `nextBefore`.
+   */
+  emergencyUses(page: { before?: number; limit?: number } = {}): Promise<EmergencyUsePage> {
+    const p = new URLSearchParams();
+    if (page.before !== undefined) p.set('before', String(page.before));
+    if (page.limit !== undefined) p.set('limit', String(page.limit));
+    const qs = p.size > 0 ? `?${p.toString()}` : '';
+    return this.#send('GET', `/api/emergency-uses${qs}`, emergencyUsePageSchema);
+  }
+
+  /** An incident's after-action review; `forbidden:role` outside its audience, `not_found:incident`. */
+  incidentReview(incidentId: string): Promise<IncidentReview> {
+    return this.#send('GET', `/api/incidents/${encodeURIComponent(incidentId)}/review`, incidentReviewSchema);
   }
 
   // ——— transport ———

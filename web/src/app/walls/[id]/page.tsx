@@ -7,7 +7,7 @@ import { reasonText, WallConsoleRoot, wallStrings } from '../../../components/wa
 import styles from '../../../components/wall/wall.module.css';
 import { isGatewayError } from '../../../lib/gateway';
 import { langOf } from '../../../lib/i18n';
-import { requireSession } from '../session';
+import { requireSession } from '../../../lib/page-session';
 
 export const dynamic = 'force-dynamic';
 

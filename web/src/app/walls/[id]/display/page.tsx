@@ -3,7 +3,7 @@ import { notFound } from 'next/navigation';
 import { z } from 'zod';
 import { WallDisplay, WallPageProviders } from '../../../../components/wall';
 import { langOf } from '../../../../lib/i18n';
-import { requireSession } from '../../session';
+import { requireSession } from '../../../../lib/page-session';
 
 export const dynamic = 'force-dynamic';
 
