@@ -292,9 +292,18 @@ test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its ow
     });
     const commander = await signIn(browser, 'eoc.operator');
     contexts.push(commander.context);
+    // The map's feed and the top bar's notices share the page's one realtime socket.
+    const gatewayHost = new URL(E2E.gatewayUrl).host;
+    const gatewaySockets: string[] = [];
+    commander.page.on('websocket', (ws) => {
+      if (new URL(ws.url()).host === gatewayHost) gatewaySockets.push(ws.url());
+    });
     await commander.page.goto('/map');
     const listed = commander.page.getByTestId('incident-list').locator(`[data-incident-id="${incidentId}"]`);
     await expect(listed).toContainText(incidentTitle, { timeout: 30_000 });
+    await expect(commander.page.getByTestId('notices-badge')).toBeVisible();
+    await commander.page.waitForTimeout(1000); // a second socket, if any, would be open by now
+    expect(gatewaySockets).toHaveLength(1);
     await listed.getByTestId('incident-review').click();
     await expect(commander.page).toHaveURL(new RegExp(`/incidents/${incidentId}/review$`), {
       timeout: 20_000,

@@ -3,22 +3,14 @@ import {
   incidentSchema,
   MAX_WATCH_PER_REQUEST,
   MAX_WATCHED_CAMERAS,
-  REALTIME_NAMESPACE,
-  REALTIME_PATH,
-  type RealtimeClientToServerEvents,
-  type RealtimeServerToClientEvents,
   type StreamState,
   streamStatusSchema,
 } from '@wall/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { io, type Socket } from 'socket.io-client';
-
-type RealtimeSocket = Socket<RealtimeServerToClientEvents, RealtimeClientToServerEvents>;
+import { acquireRealtime, type RealtimeClient } from '../../lib/realtime';
 
 /** Worst-first order: a camera shows its best profile's state. */
 const RANK: Record<StreamState, number> = { live: 3, starting: 2, stalled: 1, offline: 0 };
-
-const ACK_TIMEOUT_MS = 10_000;
 
 /**
  * The map page's realtime feed from the gateway (`/realtime`, cookie auth): open incidents as they
@@ -36,20 +28,15 @@ export function useRealtime(
   const [incidents, setIncidents] = useState<Incident[]>([]);
   const [statuses, setStatuses] = useState<Record<string, StreamState>>({});
   const [connected, setConnected] = useState(false);
-  const socketRef = useRef<RealtimeSocket | null>(null);
+  const clientRef = useRef<RealtimeClient | null>(null);
   const watched = useRef(new Set<string>());
   const loadIncidents = useRef(initialIncidents);
   loadIncidents.current = initialIncidents;
 
   useEffect(() => {
-    const socket: RealtimeSocket = io(`${gatewayUrl.replace(/\/+$/, '')}${REALTIME_NAMESPACE}`, {
-      path: REALTIME_PATH,
-      transports: ['websocket'],
-      withCredentials: true,
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 10_000,
-    });
-    socketRef.current = socket;
+    // The page's one socket, shared with the top bar's notices (acquireRealtime).
+    const { client, release } = acquireRealtime(gatewayUrl);
+    clientRef.current = client;
     const perProfile = new Map<string, Partial<Record<'main' | 'sub', StreamState>>>();
     const refresh = () => {
       loadIncidents
@@ -57,44 +44,49 @@ export function useRealtime(
         .then(setIncidents)
         .catch(() => undefined);
     };
-    socket.on('connect', () => {
-      setConnected(true);
-      refresh();
-      // Rooms are per connection: watch again after a reconnection.
-      const ids = [...watched.current];
-      watched.current = new Set();
-      watchIds(socket, watched.current, ids);
-    });
-    socket.on('disconnect', () => setConnected(false));
-    socket.on('incident:opened', (raw) => {
-      const i = incidentSchema.safeParse(raw);
-      if (i.success) setIncidents((list) => [i.data, ...list.filter((x) => x.id !== i.data.id)]);
-    });
-    socket.on('incident:closed', (raw) => {
-      const i = incidentSchema.safeParse(raw);
-      if (i.success) setIncidents((list) => list.filter((x) => x.id !== i.data.id));
-    });
-    socket.on('camera:status', (raw) => {
-      const s = streamStatusSchema.safeParse(raw);
-      if (!s.success) return;
-      const p = { ...perProfile.get(s.data.cameraId), [s.data.profile]: s.data.state };
-      perProfile.set(s.data.cameraId, p);
-      const best = [p.main, p.sub]
-        .filter((x): x is StreamState => x !== undefined)
-        .sort((a, b) => RANK[b] - RANK[a])[0];
-      if (best)
-        setStatuses((prev) => (prev[s.data.cameraId] === best ? prev : { ...prev, [s.data.cameraId]: best }));
-    });
+    const offs = [
+      client.onConnection((c) => {
+        const up = c.state === 'connected';
+        setConnected(up);
+        if (!up) return;
+        refresh();
+        // Rooms are per connection: watch again after a reconnection.
+        const ids = [...watched.current];
+        watched.current = new Set();
+        watchIds(client, watched.current, ids);
+      }),
+      client.on('incident:opened', (raw) => {
+        const i = incidentSchema.safeParse(raw);
+        if (i.success) setIncidents((list) => [i.data, ...list.filter((x) => x.id !== i.data.id)]);
+      }),
+      client.on('incident:closed', (raw) => {
+        const i = incidentSchema.safeParse(raw);
+        if (i.success) setIncidents((list) => list.filter((x) => x.id !== i.data.id));
+      }),
+      client.on('camera:status', (raw) => {
+        const s = streamStatusSchema.safeParse(raw);
+        if (!s.success) return;
+        const p = { ...perProfile.get(s.data.cameraId), [s.data.profile]: s.data.state };
+        perProfile.set(s.data.cameraId, p);
+        const best = [p.main, p.sub]
+          .filter((x): x is StreamState => x !== undefined)
+          .sort((a, b) => RANK[b] - RANK[a])[0];
+        if (best)
+          setStatuses((prev) =>
+            prev[s.data.cameraId] === best ? prev : { ...prev, [s.data.cameraId]: best },
+          );
+      }),
+    ];
     return () => {
-      socket.removeAllListeners();
-      socket.disconnect();
-      socketRef.current = null;
+      for (const off of offs) off();
+      release();
+      clientRef.current = null;
     };
   }, [gatewayUrl]);
 
   const watch = useCallback((cameraIds: string[]) => {
-    const socket = socketRef.current;
-    if (!socket?.connected) {
+    const client = clientRef.current;
+    if (client?.connection.state !== 'connected') {
       // Remembered; watched on connect.
       for (const id of cameraIds.slice(0, MAX_WATCHED_CAMERAS)) watched.current.add(id);
       return;
@@ -108,24 +100,26 @@ export function useRealtime(
       const drop = gone.slice(0, overflow);
       for (const id of drop) watched.current.delete(id);
       for (let k = 0; k < drop.length; k += MAX_WATCH_PER_REQUEST) {
-        socket
-          .timeout(ACK_TIMEOUT_MS)
-          .emit('camera:unwatch', { cameraIds: drop.slice(k, k + MAX_WATCH_PER_REQUEST) }, () => undefined);
+        client.unwatch(drop.slice(k, k + MAX_WATCH_PER_REQUEST)).catch(() => undefined);
       }
     }
-    watchIds(socket, watched.current, fresh);
+    watchIds(client, watched.current, fresh);
   }, []);
 
   return { incidents, statuses, watch, connected };
 }
 
-function watchIds(socket: RealtimeSocket, watched: Set<string>, ids: readonly string[]): void {
+function watchIds(client: RealtimeClient, watched: Set<string>, ids: readonly string[]): void {
   for (let k = 0; k < ids.length; k += MAX_WATCH_PER_REQUEST) {
     const chunk = ids.slice(k, k + MAX_WATCH_PER_REQUEST);
     for (const id of chunk) watched.add(id);
-    socket.timeout(ACK_TIMEOUT_MS).emit('camera:watch', { cameraIds: chunk }, (err, res) => {
-      if (err || !res.ok) for (const id of chunk) watched.delete(id);
-      else for (const id of chunk) if (!res.data.accepted.includes(id)) watched.delete(id);
-    });
+    client.watch(chunk).then(
+      (accepted) => {
+        for (const id of chunk) if (!accepted.includes(id)) watched.delete(id);
+      },
+      () => {
+        for (const id of chunk) watched.delete(id);
+      },
+    );
   }
 }

@@ -5,7 +5,7 @@ import Link from 'next/link';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { errorBodyOfUnknown, GatewayClient, isGatewayError } from '../../lib/gateway';
 import type { Lang } from '../../lib/i18n';
-import { RealtimeClient } from '../../lib/realtime';
+import { acquireRealtime } from '../../lib/realtime';
 import styles from './emergency.module.css';
 import { formatTime } from './format';
 import { announceUse, onSeen, readSeen } from './notice-events';
@@ -35,8 +35,8 @@ export interface NoticesControlProps {
  * The top bar's notices control (R-ACC-4, for every signed-in user): a link to /notices with the
  * number of emergency uses of the organisation's cameras not seen there yet, and a toast for each
  * use announced over the realtime socket (`access:emergency`). Users whose organisation owns no
- * camera simply never get one. Opens its own realtime socket (the top bar sits outside the pages'
- * providers) and reads `GET /api/emergency-uses` at start, after a notice and after a reconnect.
+ * camera simply never get one. Uses the page's realtime socket (shared with the page's provider
+ * through acquireRealtime) and reads `GET /api/emergency-uses` at start, after a notice and after a reconnect.
  */
 export function NoticesControl({ userId, lang, gatewayUrl, current = false }: NoticesControlProps) {
   const t = emergencyStrings(lang);
@@ -83,7 +83,7 @@ export function NoticesControl({ userId, lang, gatewayUrl, current = false }: No
   }, [load]);
 
   useEffect(() => {
-    const rt = new RealtimeClient(gatewayUrl);
+    const { client: rt, release } = acquireRealtime(gatewayUrl);
     let connectedBefore = false;
     const offUse = rt.on('access:emergency', (raw) => {
       const notice = emergencyUseNoticeSchema.safeParse(raw);
@@ -108,7 +108,7 @@ export function NoticesControl({ userId, lang, gatewayUrl, current = false }: No
     return () => {
       offUse();
       offConn();
-      rt.close();
+      release();
     };
   }, [gatewayUrl, reloadSoon]);
 

@@ -1,18 +1,19 @@
 'use client';
 
 import { createContext, type ReactNode, useContext, useEffect, useState } from 'react';
-import { RealtimeClient, type RealtimeConnection } from './client';
+import type { RealtimeClient, RealtimeConnection } from './client';
+import { acquireRealtime } from './shared';
 
 const RealtimeContext = createContext<RealtimeClient | null>(null);
 
-/** One realtime socket to the gateway for the page below it (opened in the browser only). */
+/** The page's realtime socket to the gateway for what is below it (opened in the browser only; shared, see acquireRealtime). */
 export function RealtimeProvider({ gatewayUrl, children }: { gatewayUrl: string; children: ReactNode }) {
   const [client, setClient] = useState<RealtimeClient | null>(null);
   useEffect(() => {
-    const c = new RealtimeClient(gatewayUrl);
+    const { client: c, release } = acquireRealtime(gatewayUrl);
     setClient(c);
     return () => {
-      c.close();
+      release();
       setClient(null);
     };
   }, [gatewayUrl]);
