@@ -134,6 +134,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   registerIncidentRoutes(app, {
     db: deps.db,
+    grantMaxMs: decisions.emergencyGrantMaxMs,
     onChange: async (e) => {
       await decisions.invalidate({ kind: 'incident', id: e.incident.id });
     },

@@ -233,6 +233,8 @@ describe('live access: policy → audit → placement → ingest → stream toke
       });
       expect(major.statusCode).toBe(201);
       const incidentId = major.json().id as string;
+      // The grant ends EMERGENCY_GRANT_MAX_H (default 72) after the opening unless closed before.
+      expect(Date.parse(major.json().grantEndsAt) - Date.parse(major.json().openedAt)).toBe(72 * 3_600_000);
       const granted = await live(command, cam.id, 'main');
       expect([granted.statusCode, granted.json().emergency]).toEqual([200, true]);
       const token = await db.query<{ seq: string; at: Date; detail: Record<string, unknown> }>(
@@ -367,6 +369,7 @@ describe('live access: policy → audit → placement → ingest → stream toke
         headers: { origin: ORIGIN, 'x-csrf-token': command.csrf },
       });
       expect(closed.statusCode).toBe(200);
+      expect(closed.json().grantEndsAt).toBe(closed.json().closedAt);
       expect((await live(command, cam.id)).json().code).toBe('forbidden:private');
       // A plain (non-emergency) allow tells nobody.
       heard.length = 0;

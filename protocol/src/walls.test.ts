@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   createWallSchema,
+  grantEndsAt,
   layoutTiles,
   WALL_LAYOUTS,
   type WallLayout,
@@ -161,5 +162,33 @@ describe('wall state and creation', () => {
     expect(createWallSchema.safeParse({ name: '墙' }).success).toBe(false);
     expect(createWallSchema.safeParse({ name: '   ', layout: '9' }).success).toBe(false);
     expect(createWallSchema.safeParse({ name: 'x'.repeat(101), layout: '9' }).success).toBe(false);
+  });
+});
+
+describe('grantEndsAt (R-ACC-4: the grant ends with the incident or at the set maximum)', () => {
+  const H = 3_600_000;
+  const opened = '2026-11-29T00:00:00.000Z';
+  it.each([
+    ['level Ⅲ: no grant', 3, null, 72 * H, null],
+    ['level Ⅳ closed: no grant', 4, '2026-11-29T01:00:00.000Z', 72 * H, null],
+    ['level Ⅱ open, no maximum: only closing ends it', 2, null, 0, null],
+    ['level Ⅱ open: the maximum', 2, null, 72 * H, '2026-12-02T00:00:00.000Z'],
+    [
+      'level Ⅰ closed before the maximum: the closing',
+      1,
+      '2026-11-29T05:30:00.000Z',
+      72 * H,
+      '2026-11-29T05:30:00.000Z',
+    ],
+    [
+      'level Ⅰ closed after the maximum: the maximum',
+      1,
+      '2026-12-05T00:00:00.000Z',
+      72 * H,
+      '2026-12-02T00:00:00.000Z',
+    ],
+    ['level Ⅰ closed, no maximum: the closing', 1, '2026-12-05T00:00:00.000Z', 0, '2026-12-05T00:00:00.000Z'],
+  ] as const)('%s', (_name, level, closedAt, max, expected) => {
+    expect(grantEndsAt({ level, openedAt: opened, closedAt }, max)).toBe(expected);
   });
 });

@@ -167,8 +167,26 @@ export const incidentSchema = z.object({
   districtCode: z.string().nullable(),
   openedAt: z.iso.datetime({ offset: true }),
   closedAt: z.iso.datetime({ offset: true }).nullable(),
+  /**
+   * When the emergency grant of a major (Ⅰ/Ⅱ) incident ends (R-ACC-4): its closing or the set
+   * maximum after its opening, whichever comes first. null when there is no grant (level Ⅲ/Ⅳ) or
+   * when only closing the incident will end it.
+   */
+  grantEndsAt: z.iso.datetime({ offset: true }).nullable(),
 });
 export type Incident = z.infer<typeof incidentSchema>;
+
+/** `grantEndsAt` of an incident (see `incidentSchema`); `grantMaxMs` 0: no maximum. */
+export function grantEndsAt(
+  i: { level: number; openedAt: string; closedAt: string | null },
+  grantMaxMs: number,
+): string | null {
+  if (i.level > 2) return null;
+  const max = grantMaxMs > 0 ? Date.parse(i.openedAt) + grantMaxMs : Number.POSITIVE_INFINITY;
+  const closed = i.closedAt === null ? Number.POSITIVE_INFINITY : Date.parse(i.closedAt);
+  const end = Math.min(max, closed);
+  return Number.isFinite(end) ? new Date(end).toISOString() : null;
+}
 
 // ——— Realtime (socket.io namespace `/realtime` on the gateway) ———
 

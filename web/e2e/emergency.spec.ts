@@ -87,7 +87,9 @@ const incidentSchema = z.object({
   id: z.guid(),
   title: z.string(),
   level: z.number(),
+  openedAt: z.string(),
   closedAt: z.string().nullable(),
+  grantEndsAt: z.string().nullable(),
 });
 
 test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its owner and listed in the review', async ({
@@ -191,6 +193,8 @@ test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its ow
     expect(opened.status(), await opened.text()).toBe(201);
     const incident = incidentSchema.parse(await opened.json());
     incidentId = incident.id;
+    // The grant lasts until the incident closes, at most EMERGENCY_GRANT_MAX_H (72) after opening.
+    expect(Date.parse(incident.grantEndsAt ?? '') - Date.parse(incident.openedAt)).toBe(72 * 3_600_000);
 
     const sub = await live(eoc, cameraId, 'sub');
     expect(sub.status, JSON.stringify(sub.body)).toBe(200);
@@ -305,6 +309,12 @@ test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its ow
     await commander.page.goto('/map');
     const listed = commander.page.getByTestId('incident-list').locator(`[data-incident-id="${incidentId}"]`);
     await expect(listed).toContainText(incidentTitle, { timeout: 30_000 });
+    // The list says until when the grant runs.
+    await expect(listed.getByTestId('incident-grant')).toHaveAttribute(
+      'data-ends-at',
+      incident.grantEndsAt ?? '',
+    );
+    await expect(listed.getByTestId('incident-grant')).toContainText('应急授权至 ');
     await expect(commander.page.getByTestId('notices-badge')).toBeVisible();
     await commander.page.waitForTimeout(1000); // a second socket, if any, would be open by now
     expect(openSockets).toBe(1);

@@ -204,9 +204,14 @@ export class DecisionService {
     return value;
   }
 
+  /** The set maximum of an emergency grant after its incident's opening (ms); 0: none. */
+  get emergencyGrantMaxMs(): number {
+    return this.#opts.emergencyGrantMaxMs ?? 0;
+  }
+
   /** The open incidents read now, not cached, each grant cut at the set maximum. */
   freshIncidents(): Promise<IncidentFacts[]> {
-    return openIncidents(this.#db, this.#opts.emergencyGrantMaxMs ?? 0);
+    return openIncidents(this.#db, this.emergencyGrantMaxMs);
   }
 
   /** The open incidents; concurrent misses share one read (unless an invalidation came between). */

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { AuditEntryInput } from '../audit/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { type CurrentUser, requireAuth } from '../identity/index.ts';
+import type { IncidentRow } from '../incidents/index.ts';
 import { AppError } from '../lib/app-error.ts';
 import { incidentAudience, incidentRoomsOf } from '../realtime/incident-audience.ts';
 
@@ -118,18 +119,6 @@ export async function listEmergencyUses(
   const more = rows.length > page.limit;
   const uses = rows.slice(0, page.limit).map(toUse);
   return { uses, nextBefore: more ? (uses[uses.length - 1]?.seq ?? null) : null };
-}
-
-interface IncidentRow {
-  id: string;
-  title: string;
-  level: number;
-  lon: number;
-  lat: number;
-  radius_m: number;
-  district_code: string | null;
-  opened_at: Date | string;
-  closed_at: Date | string | null;
 }
 
 /** Every use under one incident's grant, oldest first (withheld ones marked), with counts. */

@@ -1,3 +1,4 @@
+import { grantEndsAt, type Incident } from '@wall/protocol';
 import { districtAt } from '@wall/protocol/districts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -15,7 +16,7 @@ export const incidentOpenSchema = z.object({
   radiusM: z.number().int().min(1).max(100_000),
 });
 
-interface IncidentRow {
+export interface IncidentRow {
   id: string;
   title: string;
   level: number;
@@ -23,21 +24,27 @@ interface IncidentRow {
   lat: number;
   radius_m: number;
   district_code: string | null;
-  opened_at: Date;
-  closed_at: Date | null;
+  opened_at: Date | string;
+  closed_at: Date | string | null;
 }
 
-const toJson = (r: IncidentRow) => ({
-  id: r.id,
-  title: r.title,
-  level: r.level,
-  lon: r.lon,
-  lat: r.lat,
-  radiusM: r.radius_m,
-  districtCode: r.district_code,
-  openedAt: new Date(r.opened_at).toISOString(),
-  closedAt: r.closed_at ? new Date(r.closed_at).toISOString() : null,
-});
+/** An incident as the API and the realtime pushes give it; `grantMaxMs` 0: no maximum grant. */
+export function incidentJson(r: IncidentRow, grantMaxMs: number): Incident {
+  const openedAt = new Date(r.opened_at).toISOString();
+  const closedAt = r.closed_at ? new Date(r.closed_at).toISOString() : null;
+  return {
+    id: r.id,
+    title: r.title,
+    level: r.level,
+    lon: r.lon,
+    lat: r.lat,
+    radiusM: r.radius_m,
+    districtCode: r.district_code,
+    openedAt,
+    closedAt,
+    grantEndsAt: grantEndsAt({ level: r.level, openedAt, closedAt }, grantMaxMs),
+  };
+}
 
 /**
  * Who declares and closes incidents: police and emergency-management users with the `operator`
@@ -50,33 +57,19 @@ function mayCommand(u: CurrentUser, districtCode: string | undefined): boolean {
   return u.tier === 'district' && districtCode !== undefined && u.districtCode === districtCode;
 }
 
-/** POST /api/incidents, POST /api/incidents/:id/close, GET /api/incidents — audited in the same transaction. */
-export type IncidentJson = ReturnType<typeof toJson>;
-
-/** An incident as the API returns it. */
-export const incidentSchema = z.object({
-  id: z.uuid(),
-  title: z.string(),
-  level: z.number().int().min(1).max(4),
-  lon: z.number(),
-  lat: z.number(),
-  radiusM: z.number().int(),
-  districtCode: z.string().nullable(),
-  openedAt: z.iso.datetime(),
-  closedAt: z.iso.datetime().nullable(),
-});
-
 export interface IncidentRoutesDeps {
   db: Db;
+  /** The set maximum of an emergency grant after the incident's opening (ms); 0: none. */
+  grantMaxMs: number;
   /**
    * Called after an incident opened or closed is committed (emergency grants change: the policy
    * cache and realtime listeners follow). A failure here is logged, not reported to the caller.
    */
-  onChange?: (e: { kind: 'opened' | 'closed'; incident: IncidentJson }) => Promise<void>;
+  onChange?: (e: { kind: 'opened' | 'closed'; incident: Incident }) => Promise<void>;
 }
 
 export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoutesDeps): void {
-  const changed = async (kind: 'opened' | 'closed', incident: IncidentJson) => {
+  const changed = async (kind: 'opened' | 'closed', incident: Incident) => {
     await deps.onChange?.({ kind, incident }).catch((err: unknown) => {
       app.log.error({ err, incidentId: incident.id }, 'incident change listener failed');
     });
@@ -121,7 +114,7 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
       });
       return r;
     });
-    const json = toJson(row);
+    const json = incidentJson(row, deps.grantMaxMs);
     await changed('opened', json);
     return reply.code(201).send(json);
   });
@@ -154,7 +147,7 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
         reason: 'closed',
         address: req.ip,
       });
-      return toJson(rows[0] as IncidentRow);
+      return incidentJson(rows[0] as IncidentRow, deps.grantMaxMs);
     });
     await changed('closed', closed);
     return closed;
@@ -173,6 +166,6 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     const { rows } = await deps.db.query<IncidentRow>(
       `SELECT * FROM incidents ${where} ORDER BY opened_at DESC LIMIT 200`,
     );
-    return { incidents: rows.map(toJson) };
+    return { incidents: rows.map((r) => incidentJson(r, deps.grantMaxMs)) };
   });
 }

@@ -12,6 +12,7 @@ import {
   emergencyUseQuerySchema,
   healthSchema,
   incidentReviewSchema,
+  incidentSchema,
   loginRequestSchema,
   sessionInfoSchema,
   sourceCreateSchema,
@@ -23,7 +24,7 @@ import {
 } from '@wall/protocol';
 import { z } from 'zod';
 import { AUDIT_RESULTS, auditQuerySchema } from '../audit/index.ts';
-import { incidentOpenSchema, incidentSchema } from '../incidents/index.ts';
+import { incidentOpenSchema } from '../incidents/index.ts';
 import { COMMON_ERRORS, errorSchema, type Operation, WRITE_ERRORS } from './document.ts';
 
 const auditRowSchema = z.object({

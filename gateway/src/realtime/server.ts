@@ -339,7 +339,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       const inv = invalidationSchema.safeParse(json);
       if (!inv.success) return void log.warn({ channel }, 'invalid policy invalidation');
       if (inv.data.kind === 'incident' && inv.data.id) {
-        loadIncident(deps.db, inv.data.id).then(
+        loadIncident(deps.db, inv.data.id, deps.decisions.emergencyGrantMaxMs).then(
           (incident) => {
             if (!incident) return;
             const event = incident.closedAt === null ? 'incident:opened' : 'incident:closed';

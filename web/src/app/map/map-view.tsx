@@ -2,7 +2,7 @@
 
 import Link from 'next/link';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { emergencyStrings, NoticesControl } from '../../components/emergency';
+import { emergencyStrings, formatTime, NoticesControl } from '../../components/emergency';
 import {
   CameraMap,
   CameraSearch,
@@ -88,6 +88,11 @@ export function MapView({ user }: { user: MapViewUser }) {
                 <span className={styles.muted}>
                   {t.radius} {i.radiusM >= 1000 ? `${(i.radiusM / 1000).toFixed(1)} km` : `${i.radiusM} m`}
                 </span>
+                {i.grantEndsAt && (
+                  <span className={styles.muted} data-testid="incident-grant" data-ends-at={i.grantEndsAt}>
+                    {t.grantUntil} {formatTime(i.grantEndsAt, settings.lang)}
+                  </span>
+                )}
                 {user.mayReadReviews && (
                   <Link
                     href={`/incidents/${i.id}/review${q}`}
