@@ -11,11 +11,13 @@ import { seedDemo } from '../src/demo/index.ts';
 import { EMERGENCY_USE_CHANNEL } from '../src/emergency/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import {
+  injectAs,
   isolatedRedisUrl,
   openReferenceDatabase,
   signInTo,
   startMediaNode,
   type TestMediaNode,
+  type TestSession,
   until,
 } from './services.ts';
 
@@ -71,14 +73,10 @@ describe('live access: policy → audit → placement → ingest → stream toke
   });
 
   const signIn = (username: string) => signInTo(app, ORIGIN, username, PASSWORD);
-  const live = (s: { sid: string; csrf: string }, cameraId: string, profile = 'sub') =>
-    app.inject({
-      method: 'POST',
-      url: `/api/cameras/${cameraId}/live`,
-      cookies: { wall_sid: s.sid },
-      headers: { origin: ORIGIN, 'x-csrf-token': s.csrf },
-      payload: { profile },
-    });
+  const post = (s: TestSession, url: string, payload?: unknown) =>
+    injectAs(app, ORIGIN, s, 'POST', url, payload);
+  const live = (s: TestSession, cameraId: string, profile = 'sub') =>
+    post(s, `/api/cameras/${cameraId}/live`, { profile });
   const simCamera = async (n: number) =>
     (await db.query<{ id: string }>(`SELECT id FROM cameras WHERE external_id = $1`, [`cam0${n}`])).rows[0]
       ?.id ?? '';
@@ -151,13 +149,7 @@ describe('live access: policy → audit → placement → ingest → stream toke
     if (!cam) return;
     expect((await live(s, cam.id)).json().code).toBe('forbidden:private');
     const open = (level: number) =>
-      app.inject({
-        method: 'POST',
-        url: '/api/incidents',
-        cookies: { wall_sid: s.sid },
-        headers: { origin: ORIGIN, 'x-csrf-token': s.csrf },
-        payload: { title: `演练 ${level}`, level, lon: cam.lon, lat: cam.lat, radiusM: 500 },
-      });
+      post(s, '/api/incidents', { title: `演练 ${level}`, level, lon: cam.lon, lat: cam.lat, radiusM: 500 });
     // A level Ⅲ incident is not a major one: still closed.
     const minor = await open(3);
     expect(minor.statusCode).toBe(201);
@@ -181,23 +173,18 @@ describe('live access: policy → audit → placement → ingest → stream toke
       },
     ]);
     // Closing the incident ends the grant.
-    const closed = await app.inject({
-      method: 'POST',
-      url: `/api/incidents/${major.json().id}/close`,
-      cookies: { wall_sid: s.sid },
-      headers: { origin: ORIGIN, 'x-csrf-token': s.csrf },
-    });
+    const closed = await post(s, `/api/incidents/${major.json().id}/close`);
     expect(closed.statusCode).toBe(200);
     expect(closed.json().closedAt).not.toBeNull();
     expect((await live(s, cam.id)).json().code).toBe('forbidden:private');
     // Someone without a command role cannot declare one.
     const other = await signIn('urban.admin');
-    const refused = await app.inject({
-      method: 'POST',
-      url: '/api/incidents',
-      cookies: { wall_sid: other.sid },
-      headers: { origin: ORIGIN, 'x-csrf-token': other.csrf },
-      payload: { title: 'x', level: 1, lon: cam.lon, lat: cam.lat, radiusM: 500 },
+    const refused = await post(other, '/api/incidents', {
+      title: 'x',
+      level: 1,
+      lon: cam.lon,
+      lat: cam.lat,
+      radiusM: 500,
     });
     expect(refused.statusCode).toBe(403);
   });
@@ -224,12 +211,12 @@ describe('live access: policy → audit → placement → ingest → stream toke
     listener.on('message', (_channel: string, message: string) => heard.push(JSON.parse(message)));
     await listener.subscribe(EMERGENCY_USE_CHANNEL);
     try {
-      const major = await app.inject({
-        method: 'POST',
-        url: '/api/incidents',
-        cookies: { wall_sid: command.sid },
-        headers: { origin: ORIGIN, 'x-csrf-token': command.csrf },
-        payload: { title: '银行周边重大险情', level: 1, lon: cam.lon, lat: cam.lat, radiusM: 300 },
+      const major = await post(command, '/api/incidents', {
+        title: '银行周边重大险情',
+        level: 1,
+        lon: cam.lon,
+        lat: cam.lat,
+        radiusM: 300,
       });
       expect(major.statusCode).toBe(201);
       const incidentId = major.json().id as string;
@@ -362,12 +349,7 @@ describe('live access: policy → audit → placement → ingest → stream toke
         { actor_name: 'bank.owner', result: 'deny', reason: 'forbidden:role' },
       ]);
 
-      const closed = await app.inject({
-        method: 'POST',
-        url: `/api/incidents/${incidentId}/close`,
-        cookies: { wall_sid: command.sid },
-        headers: { origin: ORIGIN, 'x-csrf-token': command.csrf },
-      });
+      const closed = await post(command, `/api/incidents/${incidentId}/close`);
       expect(closed.statusCode).toBe(200);
       expect(closed.json().grantEndsAt).toBe(closed.json().closedAt);
       expect((await live(command, cam.id)).json().code).toBe('forbidden:private');
