@@ -1,7 +1,7 @@
 import { MAX_EMERGENCY_USE_PAGE } from '@wall/protocol';
 import type { Metadata } from 'next';
 import { z } from 'zod';
-import { emergencyStrings, NoticesList, reasonWords } from '../../components/emergency';
+import { emergencyStrings, GatewayUnavailablePage, NoticesList } from '../../components/emergency';
 import styles from '../../components/emergency/emergency.module.css';
 import { TopBar } from '../../components/shell';
 import { langOf } from '../../lib/i18n';
@@ -27,12 +27,12 @@ export default async function NoticesPage({
   const page = await sessionOrUnavailable(lang);
   if ('unavailable' in page) {
     return (
-      <main className={styles.page}>
-        <h1>{t.noticesTitle}</h1>
-        <p className={styles.bad} role="alert" data-testid="notices-error" data-code={page.unavailable.code}>
-          {t.unavailable}: {reasonWords(lang, page.unavailable.code)}
-        </p>
-      </main>
+      <GatewayUnavailablePage
+        title={t.noticesTitle}
+        code={page.unavailable.code}
+        lang={lang}
+        testId="notices-error"
+      />
     );
   }
   const { session, publicGatewayUrl } = page;

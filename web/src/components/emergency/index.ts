@@ -4,6 +4,7 @@
  * (zh default, en).
  */
 export { DISPLAY_TIME_ZONE, formatTime, mayReadReviews } from './format';
+export { GatewayUnavailablePage } from './gateway-unavailable';
 export { NoticesControl, type NoticesControlProps } from './notices-control';
 export { NoticesList, type NoticesListProps } from './notices-list';
 export { ReviewView } from './review-view';

@@ -3,7 +3,12 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound, redirect } from 'next/navigation';
 import { z } from 'zod';
-import { emergencyStrings, ReviewView, reasonWords } from '../../../../components/emergency';
+import {
+  emergencyStrings,
+  GatewayUnavailablePage,
+  ReviewView,
+  reasonWords,
+} from '../../../../components/emergency';
 import styles from '../../../../components/emergency/emergency.module.css';
 import { TopBar } from '../../../../components/shell';
 import { isGatewayError } from '../../../../lib/gateway';
@@ -36,12 +41,12 @@ export default async function IncidentReviewPage({
   const page = await sessionOrUnavailable(lang);
   if ('unavailable' in page) {
     return (
-      <main className={styles.page}>
-        <h1>{t.reviewTitle}</h1>
-        <p className={styles.bad} role="alert" data-testid="review-refused" data-code={page.unavailable.code}>
-          {t.unavailable}: {reasonWords(lang, page.unavailable.code)}
-        </p>
-      </main>
+      <GatewayUnavailablePage
+        title={t.reviewTitle}
+        code={page.unavailable.code}
+        lang={lang}
+        testId="review-refused"
+      />
     );
   }
   const { session, gateway, publicGatewayUrl } = page;
