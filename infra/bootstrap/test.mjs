@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { DEBIAN_PACKAGES, ensureDebianPackages, ROOT } from './steps.mjs';
 import { ensureTestServices } from './test-services.mjs';
 
@@ -25,6 +26,48 @@ function record(stage, p, f, note = '') {
   passed += p;
   failed += f;
   stages.push({ stage, p, f, note });
+}
+
+// The failing tests by name with the first lines of their message, printed again under the summary
+// so that the tail of a long log (all a CI report may keep) still says what failed and why.
+const failures = [];
+function firstLines(text, n = 4) {
+  return stripVTControlCharacters(String(text ?? ''))
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(0, n)
+    .map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+}
+function vitestFailures(r) {
+  for (const file of r.testResults ?? []) {
+    const where = file.name.startsWith(ROOT) ? file.name.slice(ROOT.length + 1) : file.name;
+    const failedTests = file.assertionResults.filter((a) => a.status === 'failed');
+    for (const a of failedTests) {
+      failures.push({
+        title: `vitest ${where} › ${a.fullName}`,
+        lines: firstLines((a.failureMessages ?? []).join('\n')),
+      });
+    }
+    if (file.status === 'failed' && failedTests.length === 0) {
+      failures.push({ title: `vitest ${where} (suite)`, lines: firstLines(file.message) });
+    }
+  }
+}
+function playwrightFailures(report) {
+  const walk = (suite, path) => {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status !== 'unexpected') continue;
+        const last = t.results?.at(-1);
+        failures.push({
+          title: `playwright ${spec.file}:${spec.line} › ${[...path, spec.title].join(' › ')}`,
+          lines: firstLines(last?.error?.message ?? last?.status),
+        });
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child, [...path, child.title].filter(Boolean));
+  };
+  for (const s of report.suites ?? []) walk(s, []);
 }
 
 function header(title) {
@@ -75,6 +118,7 @@ try {
         (t) => t.status === 'failed' && t.assertionResults.length === 0,
       ).length;
       record('vitest', r.numPassedTests, r.numFailedTests + broken);
+      vitestFailures(r);
     } else {
       record('vitest', 0, 1, `vitest exited ${code} without results`);
     }
@@ -88,7 +132,9 @@ try {
       env: { ...testEnv, PLAYWRIGHT_JSON_OUTPUT_NAME: pwOut },
     });
     if (existsSync(pwOut)) {
-      const s = JSON.parse(readFileSync(pwOut, 'utf8')).stats ?? {};
+      const report = JSON.parse(readFileSync(pwOut, 'utf8'));
+      const s = report.stats ?? {};
+      playwrightFailures(report);
       record('playwright', (s.expected ?? 0) + (s.flaky ?? 0), s.unexpected ?? 0);
       if (pwCode !== 0 && !s.unexpected) record('playwright exit', 0, 1, `playwright exited ${pwCode}`);
     } else {
@@ -104,6 +150,13 @@ for (const s of stages) {
   process.stdout.write(
     `  ${s.stage.padEnd(24)} ${String(s.p).padStart(4)} passed ${String(s.f).padStart(3)} failed ${s.note}\n`,
   );
+}
+if (failures.length > 0) {
+  header('failed');
+  for (const f of failures) {
+    process.stdout.write(`  ✗ ${f.title}\n`);
+    for (const l of f.lines) process.stdout.write(`      ${l}\n`);
+  }
 }
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);
