@@ -187,6 +187,53 @@ describe('live access: policy → audit → placement → ingest → stream toke
       radiusM: 500,
     });
     expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('forbidden:role');
+    // … nor close one; closing twice and closing an unknown incident are refused too, and each
+    // refusal is audited with its reason.
+    const opened = await open(4);
+    expect((await post(other, `/api/incidents/${opened.json().id}/close`)).json().code).toBe(
+      'forbidden:role',
+    );
+    expect((await post(s, `/api/incidents/${opened.json().id}/close`)).statusCode).toBe(200);
+    const again = await post(s, `/api/incidents/${opened.json().id}/close`);
+    expect([again.statusCode, again.json().code]).toEqual([400, 'invalid:request']);
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const missing = await post(s, `/api/incidents/${unknown}/close`);
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'not_found:incident']);
+    const refusals = await db.query(
+      `SELECT actor_name, action, target_id, reason, detail->>'level' AS level FROM audit_log
+        WHERE action LIKE 'incident.%' AND result = 'deny' ORDER BY seq`,
+    );
+    expect(refusals.rows).toEqual([
+      {
+        actor_name: 'urban.admin',
+        action: 'incident.open',
+        target_id: null,
+        reason: 'forbidden:role',
+        level: '1',
+      },
+      {
+        actor_name: 'urban.admin',
+        action: 'incident.close',
+        target_id: opened.json().id,
+        reason: 'forbidden:role',
+        level: null,
+      },
+      {
+        actor_name: 'eoc.operator',
+        action: 'incident.close',
+        target_id: opened.json().id,
+        reason: 'invalid:request',
+        level: null,
+      },
+      {
+        actor_name: 'eoc.operator',
+        action: 'incident.close',
+        target_id: unknown,
+        reason: 'not_found:incident',
+        level: null,
+      },
+    ]);
   });
 
   it('tells the owner of each emergency use and lists every use in the incident’s review (R-ACC-4)', async () => {

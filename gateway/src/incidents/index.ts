@@ -75,6 +75,31 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     });
   };
 
+  /** Audits a refused declaration or closing (result `deny`, reason = the code), then refuses it. */
+  const refuse = async (
+    req: { ip: string },
+    user: CurrentUser,
+    action: 'incident.open' | 'incident.close',
+    targetId: string | null,
+    err: AppError,
+    detail?: Record<string, unknown>,
+  ): Promise<never> => {
+    await deps.db.transaction((tx) =>
+      appendAudit(tx, {
+        actorId: user.id,
+        actorName: user.username,
+        action,
+        targetKind: 'incident',
+        targetId,
+        result: 'deny',
+        reason: err.code,
+        address: req.ip,
+        detail,
+      }),
+    );
+    throw err;
+  };
+
   app.post('/api/incidents', async (req, reply) => {
     const { user } = requireAuth(req);
     const body = incidentOpenSchema.safeParse(req.body);
@@ -84,8 +109,17 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
         body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       );
     const district = districtAt(body.data.lon, body.data.lat);
-    if (!mayCommand(user, district))
-      throw new AppError('forbidden:role', 'only command-centre operators in scope declare incidents');
+    if (!mayCommand(user, district)) {
+      const { title, level, lon, lat, radiusM } = body.data;
+      await refuse(
+        req,
+        user,
+        'incident.open',
+        null,
+        new AppError('forbidden:role', 'only command-centre operators in scope declare incidents'),
+        { title, level, lon, lat, radiusM },
+      );
+    }
     const row = await deps.db.transaction(async (tx) => {
       const { rows } = await tx.query<IncidentRow>(
         `INSERT INTO incidents (title, level, lon, lat, radius_m, district_code, opened_by)
@@ -122,17 +156,17 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
   app.post('/api/incidents/:id/close', async (req) => {
     const { user } = requireAuth(req);
     const id = z.uuid().safeParse((req.params as { id?: string }).id);
-    if (!id.success) throw new AppError('not_found:route', 'no such incident');
-    const closed = await deps.db.transaction(async (tx) => {
+    if (!id.success) throw new AppError('not_found:incident', 'no such incident');
+    const outcome = await deps.db.transaction(async (tx) => {
       const found = await tx.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [
         id.data,
       ]);
       const current = found.rows[0];
-      if (!current) throw new AppError('not_found:route', 'no such incident');
+      if (!current) return new AppError('not_found:incident', 'no such incident');
       if (!mayCommand(user, current.district_code ?? undefined)) {
-        throw new AppError('forbidden:role', 'only command-centre operators in scope close incidents');
+        return new AppError('forbidden:role', 'only command-centre operators in scope close incidents');
       }
-      if (current.closed_at) throw new AppError('invalid:request', 'the incident is already closed');
+      if (current.closed_at) return new AppError('invalid:request', 'the incident is already closed');
       const { rows } = await tx.query<IncidentRow>(
         'UPDATE incidents SET closed_at = now(), closed_by = $2 WHERE id = $1 RETURNING *',
         [id.data, user.id],
@@ -149,6 +183,8 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
       });
       return incidentJson(rows[0] as IncidentRow, deps.grantMaxMs);
     });
+    if (outcome instanceof AppError) return refuse(req, user, 'incident.close', id.data, outcome);
+    const closed = outcome;
     await changed('closed', closed);
     return closed;
   });

@@ -156,7 +156,7 @@ export const CORE_OPERATIONS: Operation[] = [
     summary: 'Declare an incident (level Ⅳ–Ⅰ, centre, radius)',
     tag: 'incidents',
     access: 'session+csrf',
-    rule: 'Police and emergency users with the operator role; district users inside their district. Audited. A level Ⅰ/Ⅱ incident opens live view inside its radius to police and emergency users in scope (R-ACC-4), until it is closed or EMERGENCY_GRANT_MAX_H after its opening, whichever comes first.',
+    rule: 'Police and emergency users with the operator role; district users inside their district. Audited, refusals included. A level Ⅰ/Ⅱ incident opens live view inside its radius to police and emergency users in scope (R-ACC-4), until it is closed or EMERGENCY_GRANT_MAX_H after its opening, whichever comes first.',
     body: incidentOpenSchema,
     responses: { 201: { description: 'opened', schema: incidentSchema }, ...WRITE_ERRORS },
   },
@@ -166,10 +166,11 @@ export const CORE_OPERATIONS: Operation[] = [
     summary: 'Close an incident (its emergency grants end)',
     tag: 'incidents',
     access: 'session+csrf',
+    rule: 'Who may declare it may close it. Audited, refusals included (forbidden:role, already closed, no such incident).',
     responses: {
       200: { description: 'closed', schema: incidentSchema },
       ...WRITE_ERRORS,
-      404: { description: 'not_found:route — no such incident', schema: errorSchema },
+      404: { description: 'not_found:incident', schema: errorSchema },
     },
   },
   {
