@@ -192,6 +192,39 @@ describe('access decisions: cached, and dropped on every gateway when something 
     }
   });
 
+  it('a cached emergency allow is not kept past its grant’s end, however long the cache TTL', async () => {
+    const HOUR = 3_600_000;
+    const capped = new DecisionService(
+      { db, redis, logger },
+      { ttlMs: 60_000, maxEntries: 100, emergencyGrantMaxMs: 72 * HOUR },
+    );
+    // Opened 72 h less 30 s ago: the grant has 30 s left, the cache would keep an entry 60 s.
+    const { rows } = await db.query<{ id: string; opened: Date }>(
+      `INSERT INTO incidents (title, level, lon, lat, radius_m, opened_by, opened_at)
+       VALUES ('ending', 1, $1, $2, 500, $3, now() - interval '72 hours' + interval '30 seconds')
+       RETURNING id, opened_at AS opened`,
+      [privateCamera.lon, privateCamera.lat, operator.userId],
+    );
+    const id = rows[0]?.id ?? '';
+    const end = new Date(rows[0]?.opened ?? 0).getTime() + 72 * HOUR;
+    try {
+      const now = Date.now();
+      const first = await capped.decide(operator, privateCamera.id, 'live:view', new Date(now));
+      expect(first?.decision).toEqual({
+        allow: true,
+        reason: 'allowed:emergency',
+        emergency: { incidentId: id },
+      });
+      const before = await capped.decide(operator, privateCamera.id, 'live:view', new Date(end - 1));
+      expect([before?.cached, before?.decision.allow]).toEqual([true, true]);
+      const after = await capped.decide(operator, privateCamera.id, 'live:view', new Date(end));
+      expect([after?.cached, after?.decision.reason]).toEqual([false, 'forbidden:private']);
+    } finally {
+      await db.query(`UPDATE incidents SET closed_at = now(), closed_by = opened_by WHERE id = $1`, [id]);
+      await capped.close();
+    }
+  });
+
   it('a changed user never matches an entry made for the old facts', async () => {
     const cam = govCamera;
     expect((await a.decide(operator, cam, 'ptz:control'))?.decision.allow).toBe(true);

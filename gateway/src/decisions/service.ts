@@ -254,9 +254,15 @@ export class DecisionService {
     }
     this.#misses += 1;
     const epoch = this.#epoch;
-    const decision = decide(subject, camera.facts, action, { now, openIncidents: await this.incidents() });
-    if (epoch === this.#epoch)
-      this.#remember(cameraId, key, { value: decision, expires: t + this.#opts.ttlMs });
+    const openIncidents = await this.incidents();
+    const decision = decide(subject, camera.facts, action, { now, openIncidents });
+    if (epoch === this.#epoch) {
+      // An emergency allow is kept no longer than its grant: not past the incident's end.
+      const grant = decision.allow ? decision.emergency : undefined;
+      const grantEnd = grant && openIncidents.find((i) => i.id === grant.incidentId)?.closedAt?.getTime();
+      const expires = Math.min(t + this.#opts.ttlMs, grantEnd ?? Number.POSITIVE_INFINITY);
+      this.#remember(cameraId, key, { value: decision, expires });
+    }
     return { camera, decision, cached: false };
   }
 
