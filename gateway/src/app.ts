@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
+import { channelsOf } from '@wall/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AuditBatcher, registerAuditRoutes, verifyAuditInWorkers } from './audit/index.ts';
@@ -7,7 +8,7 @@ import { AuditBatcher, registerAuditRoutes, verifyAuditInWorkers } from './audit
 import type { GatewayConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { DecisionService } from './decisions/index.ts';
-import { EMERGENCY_USE_CHANNEL, registerEmergencyRoutes } from './emergency/index.ts';
+import { registerEmergencyRoutes } from './emergency/index.ts';
 import { GB_OPERATIONS, registerGb28181 } from './gb28181/index.ts';
 import { registerHealthRoutes } from './health/index.ts';
 import { RateLimiter, registerIdentity, requireAuth, SessionStore } from './identity/index.ts';
@@ -161,7 +162,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     audit: (e) => audit.append(e),
     // Every gateway tells the owner's connected users (realtime); the log keeps the use itself.
     onEmergencyUse: (use) => {
-      deps.redis.publish(EMERGENCY_USE_CHANNEL, JSON.stringify(use)).catch((err: unknown) => {
+      // On `CHANNELS.emergencyUse`, where every gateway tells its own sockets.
+      deps.redis.publish(channelsOf(deps.redis).emergencyUse, JSON.stringify(use)).catch((err: unknown) => {
         deps.logger.error({ err, cameraId: use.notice.cameraId }, 'emergency use not announced');
       });
     },

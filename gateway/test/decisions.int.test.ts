@@ -1,14 +1,15 @@
+import { channelsOf } from '@wall/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCamera } from '../src/cameras/facts.ts';
 import type { Db, Queryable } from '../src/db/index.ts';
-import { DecisionService, POLICY_INVALIDATE_CHANNEL } from '../src/decisions/index.ts';
+import { DecisionService } from '../src/decisions/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { findUserById } from '../src/identity/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { subjectOf } from '../src/live/index.ts';
 import type { Subject } from '../src/policy/index.ts';
-import { openReferenceDatabase, TEST_REDIS_URL } from './services.ts';
+import { isolatedRedisUrl, openReferenceDatabase, REDIS_DB } from './services.ts';
 
 /** Resolves when `redis` sees the next message on the invalidation channel. */
 function nextInvalidation(redis: Redis): Promise<string> {
@@ -18,14 +19,16 @@ function nextInvalidation(redis: Redis): Promise<string> {
       resolve(m);
       sub.disconnect();
     });
-    void sub.subscribe(POLICY_INVALIDATE_CHANNEL);
+    void sub.subscribe(channelsOf(redis).policyInvalidate);
   });
 }
 
 describe('access decisions: cached, and dropped on every gateway when something changes (real PostgreSQL + Redis)', () => {
   let db: Db;
   let drop: () => Promise<void>;
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  // A database of its own: other test files' announcements (pub/sub is scoped by database) must not
+  // empty these caches while a test asserts what they hold.
+  const redis = new Redis(isolatedRedisUrl(REDIS_DB.decisions), { lazyConnect: true });
   const logger = createLogger('silent', 'test');
   let a: DecisionService;
   let b: DecisionService;
@@ -235,11 +238,15 @@ describe('access decisions: cached, and dropped on every gateway when something 
   });
 
   it('expires by TTL even without announcements', async () => {
+    // Decided at t0 (whatever the reads cost on a loaded machine), asked again at t0 + 99 ms and
+    // t0 + 100 ms: kept for the TTL, not an instant longer.
     const short = new DecisionService({ db, redis, logger }, { ttlMs: 100, maxEntries: 1000 });
-    expect((await short.decide(operator, govCamera, 'live:view'))?.cached).toBe(false);
-    expect((await short.decide(operator, govCamera, 'live:view'))?.cached).toBe(true);
-    await new Promise((r) => setTimeout(r, 150));
-    expect((await short.decide(operator, govCamera, 'live:view'))?.cached).toBe(false);
+    const t0 = Date.now();
+    const at = (ms: number) => short.decide(operator, govCamera, 'live:view', new Date(t0 + ms));
+    expect((await at(0))?.cached).toBe(false);
+    expect((await at(99))?.cached).toBe(true);
+    expect((await at(100))?.cached).toBe(false);
+    expect((await at(150))?.cached).toBe(true);
     await short.close();
   });
 
@@ -330,8 +337,8 @@ describe('access decisions: cached, and dropped on every gateway when something 
 
   it('ignores a malformed announcement', async () => {
     await a.decide(operator, govCamera, 'live:view');
-    await redis.publish(POLICY_INVALIDATE_CHANNEL, '{"kind":"everything"}');
-    await redis.publish(POLICY_INVALIDATE_CHANNEL, 'not json');
+    await redis.publish(channelsOf(redis).policyInvalidate, '{"kind":"everything"}');
+    await redis.publish(channelsOf(redis).policyInvalidate, 'not json');
     await new Promise((r) => setTimeout(r, 100)); // delivery; nothing observable to await
     expect((await a.decide(operator, govCamera, 'live:view'))?.cached).toBe(true);
   });

@@ -13,10 +13,11 @@ import { createLogger } from '../src/lib/logger.ts';
 import { digestRegister, freeSipPort, GbSim, RawUa } from './gb28181-sim.ts';
 import {
   injectAs,
+  isolatedRedisUrl,
   openReferenceDatabase,
+  REDIS_DB,
   signInTo,
   startMediaNode,
-  TEST_REDIS_URL,
   type TestMediaNode,
   type TestSession,
   until as untilTrue,
@@ -56,12 +57,8 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
   const secret = randomBytes(32).toString('base64url');
   const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
   // A Redis database of our own: placement must see this test's media node only (others' nodes
-  // heartbeat into database 0). Pub/sub is not per database; the gateway filters by node.
-  const redisUrl = (() => {
-    const u = new URL(TEST_REDIS_URL);
-    u.pathname = `/${1 + Math.floor(Math.random() * 15)}`;
-    return u.toString();
-  })();
+  // heartbeat into database 0), and the stream status it hears is its node's only.
+  const redisUrl = isolatedRedisUrl(REDIS_DB.gbLive);
   const redis = new Redis(redisUrl, { lazyConnect: true });
   const sessions: Record<string, Session> = {};
   const sources: Record<string, string> = {};

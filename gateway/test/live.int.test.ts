@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { channelsOf } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,12 +9,12 @@ import { appendAudit } from '../src/audit/index.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
-import { EMERGENCY_USE_CHANNEL } from '../src/emergency/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import {
   injectAs,
   isolatedRedisUrl,
   openReferenceDatabase,
+  REDIS_DB,
   signInTo,
   startMediaNode,
   type TestMediaNode,
@@ -22,7 +23,7 @@ import {
 } from './services.ts';
 
 // Redis database 7: placement reads every media node in `media:nodes`; only this file's node may be there.
-const REDIS_URL = isolatedRedisUrl(7);
+const REDIS_URL = isolatedRedisUrl(REDIS_DB.live);
 
 const PASSWORD = 'demo-password-live-1';
 const ORIGIN = 'http://127.0.0.1:3000';
@@ -256,7 +257,7 @@ describe('live access: policy → audit → placement → ingest → stream toke
     const listener = redis.duplicate();
     const heard: unknown[] = [];
     listener.on('message', (_channel: string, message: string) => heard.push(JSON.parse(message)));
-    await listener.subscribe(EMERGENCY_USE_CHANNEL);
+    await listener.subscribe(channelsOf(listener).emergencyUse);
     try {
       const major = await post(command, '/api/incidents', {
         title: '银行周边重大险情',

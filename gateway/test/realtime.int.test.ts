@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hash } from '@node-rs/argon2';
-import type {
-  Incident,
-  RealtimeClientToServerEvents,
-  RealtimeServerToClientEvents,
-  StreamStatus,
-  WallState,
+import {
+  channelsOf,
+  type Incident,
+  type RealtimeClientToServerEvents,
+  type RealtimeServerToClientEvents,
+  type StreamStatus,
+  type WallState,
 } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -15,9 +16,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
-import { EMERGENCY_USE_CHANNEL } from '../src/emergency/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { attachRealtime, type Realtime, STREAM_STATUS_CHANNEL } from '../src/realtime/index.ts';
+import { attachRealtime, type Realtime } from '../src/realtime/index.ts';
 import { LIYANG, openReferenceDatabase, rowWriters, TEST_REDIS_URL, TIANNING } from './services.ts';
 
 type Client = Socket<RealtimeServerToClientEvents, RealtimeClientToServerEvents>;
@@ -414,7 +414,7 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
 
       const toDistrict = next(district, 'camera:status', (s) => s.cameraId === fx.cams.a);
       const toCity = next(city, 'camera:status', (s) => s.cameraId === fx.cams.a);
-      await redis.publish(STREAM_STATUS_CHANNEL, JSON.stringify(status(fx.cams.a)));
+      await redis.publish(channelsOf(redis).streamStatus, JSON.stringify(status(fx.cams.a)));
       expect(await toDistrict).toEqual(status(fx.cams.a));
       expect(await toCity).toEqual(status(fx.cams.a));
       // Sentinels, published after: when they arrive, anything sent before them has arrived too.
@@ -423,8 +423,8 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
         next(city, 'camera:status', (s) => s.state === 'stalled'),
         next(district, 'camera:status', (s) => s.state === 'stalled'),
       ];
-      await redis.publish(STREAM_STATUS_CHANNEL, JSON.stringify(status(fx.cams.d, 'offline')));
-      await redis.publish(STREAM_STATUS_CHANNEL, JSON.stringify(status(fx.cams.a, 'stalled')));
+      await redis.publish(channelsOf(redis).streamStatus, JSON.stringify(status(fx.cams.d, 'offline')));
+      await redis.publish(channelsOf(redis).streamStatus, JSON.stringify(status(fx.cams.a, 'stalled')));
       await Promise.all(sentinels);
       expect(unitSeen.map((s) => [s.cameraId, s.state])).toEqual([[fx.cams.d, 'offline']]);
       expect(citySeen.map((s) => [s.cameraId, s.state])).toEqual([
@@ -461,7 +461,7 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
         data: { watching: [] },
       });
       const last = next(district, 'camera:status', (s) => s.state === 'offline');
-      await redis.publish(STREAM_STATUS_CHANNEL, JSON.stringify(status(fx.cams.a, 'offline')));
+      await redis.publish(channelsOf(redis).streamStatus, JSON.stringify(status(fx.cams.a, 'offline')));
       await last;
       await city.timeout(2000).emitWithAck('camera:unwatch', { cameraIds: [fx.cams.a] }); // round trip
       expect(citySeen).toHaveLength(2);
@@ -489,12 +489,12 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
         actorDepartment: 'emergency' as const,
       });
       // Not a use: ignored (and logged), nothing emitted.
-      await redis.publish(EMERGENCY_USE_CHANNEL, JSON.stringify({ notice: notice(fx.cams.d, 1) }));
-      await redis.publish(EMERGENCY_USE_CHANNEL, 'not json');
+      await redis.publish(channelsOf(redis).emergencyUse, JSON.stringify({ notice: notice(fx.cams.d, 1) }));
+      await redis.publish(channelsOf(redis).emergencyUse, 'not json');
       const toOwner = next(owner, 'access:emergency', (n) => n.seq === 2);
       const toGuard = next(guard, 'access:emergency', (n) => n.seq === 2);
       await redis.publish(
-        EMERGENCY_USE_CHANNEL,
+        channelsOf(redis).emergencyUse,
         JSON.stringify({ ownerOrgId: fx.orgs.bank, notice: notice(fx.cams.d, 2) }),
       );
       expect(await toOwner).toEqual(notice(fx.cams.d, 2));
@@ -502,7 +502,7 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
       // A sentinel for the police organisation, published after: once it arrived, so had the rest.
       const sentinel = next(police, 'access:emergency', (n) => n.seq === 3);
       await redis.publish(
-        EMERGENCY_USE_CHANNEL,
+        channelsOf(redis).emergencyUse,
         JSON.stringify({ ownerOrgId: fx.orgs.cityPolice.toUpperCase(), notice: notice(fx.cams.a, 3) }),
       );
       await sentinel;
@@ -553,8 +553,8 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
         next(farDistrict, 'camera:status', (x) => x.cameraId === fx.cams.c),
         next(unit, 'camera:status', (x) => x.cameraId === fx.cams.d),
       ];
-      await redis.publish(STREAM_STATUS_CHANNEL, JSON.stringify(status(fx.cams.c)));
-      await redis.publish(STREAM_STATUS_CHANNEL, JSON.stringify(status(fx.cams.d)));
+      await redis.publish(channelsOf(redis).streamStatus, JSON.stringify(status(fx.cams.c)));
+      await redis.publish(channelsOf(redis).streamStatus, JSON.stringify(status(fx.cams.d)));
       await Promise.all(sentinels);
       expect(farSeen.filter((i) => i.id === incident.id)).toEqual([]);
       expect(unitSeen).toEqual([]);

@@ -35,9 +35,12 @@ export async function createTempDatabase(): Promise<{ url: string; drop: () => P
 /**
  * The test Redis on a database of its own: for tests whose keys are global by design (the media
  * nodes' registry `media:nodes`), so a node started by another test file running at the same time
- * is never placed on.
+ * is never placed on, and for tests that must not hear other files' announcements (the services
+ * scope their pub/sub channels to the database, see `channelsOf`). One database a file:
+ * {@link REDIS_DB}.
  */
-export function isolatedRedisUrl(db: number): string {
+export const REDIS_DB = { live: 7, gbLive: 8, decisions: 9 } as const;
+export function isolatedRedisUrl(db: (typeof REDIS_DB)[keyof typeof REDIS_DB]): string {
   const url = new URL(TEST_REDIS_URL);
   url.pathname = `/${db}`;
   return url.toString();

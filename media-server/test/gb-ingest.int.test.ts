@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KEYFRAME_REQUEST_CHANNEL, type StreamStatus } from '@wall/protocol';
+import { CHANNELS, type StreamStatus } from '@wall/protocol';
 import * as gb from '@wall/protocol/gb28181';
 import { Redis } from 'ioredis';
 import type { types } from 'mediasoup';
@@ -400,7 +400,7 @@ describe('GB/T 28181 ingest: PS over RTP from a device into the relay/producer p
   });
 
   it('a viewer consuming over /viewer makes one key frame request on Redis, at most one a second', async () => {
-    const sub = await subscribe(KEYFRAME_REQUEST_CHANNEL);
+    const sub = await subscribe(CHANNELS.keyframeRequest);
     const isMine = (m: unknown) => (m as { node?: string }).node === t.nodeId;
     const mine = () => sub.messages.filter(isMine);
     const times = () => sub.arrivals.filter((_, i) => isMine(sub.messages[i]));
@@ -641,7 +641,7 @@ describe('GB/T 28181 ingest: no media, idle stop', () => {
 
   it('stops after the idle timeout: final status offline/stopped on media:stream-status, entry removed, port closed', async () => {
     const t = await startTestNode({ workers: 1, idleTimeoutMs: 1500, webRtcPort: 47680 });
-    const sub = await subscribe('media:stream-status');
+    const sub = await subscribe(CHANNELS.streamStatus);
     let device: GbDeviceSim | undefined;
     try {
       const s = (await (

@@ -1,3 +1,4 @@
+export * from './channels.ts';
 export * from './domain.ts';
 export * from './emergency.ts';
 export * from './env.ts';

@@ -87,10 +87,9 @@ export const ingestStepsSchema = z.object({
 });
 
 /**
- * Redis channel on which a node asks the gateway for a key frame of a camera (a new viewer joined
- * a GB stream: the gateway sends DeviceControl IFameCmd). Payload: {@link keyFrameRequestSchema}.
+ * What a node asks the gateway on `CHANNELS.keyframeRequest`: a key frame of a camera (a new viewer
+ * joined a GB stream: the gateway sends DeviceControl IFameCmd).
  */
-export const KEYFRAME_REQUEST_CHANNEL = 'media:keyframe-request';
 export const keyFrameRequestSchema = z.object({
   cameraId: z.string(),
   profile: streamProfileSchema,

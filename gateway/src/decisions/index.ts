@@ -4,5 +4,4 @@ export {
   type DecisionServiceOptions,
   type Invalidation,
   invalidationSchema,
-  POLICY_INVALIDATE_CHANNEL,
 } from './service.ts';

@@ -1,3 +1,4 @@
+import { channelsOf } from '@wall/protocol';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type CameraRecord, loadCameras, openIncidents } from '../cameras/facts.ts';
@@ -5,9 +6,6 @@ import type { Queryable } from '../db/index.ts';
 import { type CurrentUser, findUserById } from '../identity/users.ts';
 import type { Logger } from '../lib/logger.ts';
 import { type Action, type Decision, decide, type IncidentFacts, type Subject } from '../policy/index.ts';
-
-/** Every gateway listens here; whoever changes a camera, source, user or incident publishes. */
-export const POLICY_INVALIDATE_CHANNEL = 'policy:invalidate';
 
 export const invalidationSchema = z.object({
   kind: z.enum(['camera', 'source', 'user', 'incident', 'all']),
@@ -47,7 +45,7 @@ export interface DecisionOutcome {
 /**
  * Decisions for one subject, camera and action (R-ACC-1), with what they are made of cached
  * briefly: the camera's facts, the open incidents and the decision itself. Nothing cached outlives
- * `ttlMs`, and every change is announced on {@link POLICY_INVALIDATE_CHANNEL} so that all gateways
+ * `ttlMs`, and every change is announced on `CHANNELS.policyInvalidate` so that all gateways
  * drop what it touches at once — a closed incident ends its emergency grants everywhere, not
  * `ttlMs` later. A load that raced an invalidation is used for its request but not kept. A lost
  * subscription (Redis reconnect) drops everything, since announcements may have been missed.
@@ -105,7 +103,7 @@ export class DecisionService {
     // Anything announced while disconnected is lost: start from nothing after a reconnect.
     sub.on('ready', () => this.#drop({ kind: 'all' }));
     sub.on('error', (err: Error) => this.#log.warn({ err: err.message }, 'policy invalidation subscriber'));
-    this.#subscribed = sub.subscribe(POLICY_INVALIDATE_CHANNEL).then(
+    this.#subscribed = sub.subscribe(channelsOf(this.#redis).policyInvalidate).then(
       () => undefined,
       (err: unknown) => this.#log.warn({ err }, 'policy invalidation subscribe failed'),
     );
@@ -125,7 +123,7 @@ export class DecisionService {
   /** Drops what the change touches here, then tells every other gateway. */
   async invalidate(inv: Invalidation): Promise<void> {
     this.#drop(inv);
-    await this.#redis.publish(POLICY_INVALIDATE_CHANNEL, JSON.stringify(inv));
+    await this.#redis.publish(channelsOf(this.#redis).policyInvalidate, JSON.stringify(inv));
   }
 
   stats(): { hits: number; misses: number; decisions: number; cameras: number } {

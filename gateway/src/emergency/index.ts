@@ -29,9 +29,6 @@ import { incidentAudience, incidentRoomsOf } from '../realtime/incident-audience
  * result `error` and the same `jti`) gave no video: owners are not told of it, the review marks it.
  */
 
-/** Redis channel on which a gateway announces a use; every gateway tells its own sockets. */
-export const EMERGENCY_USE_CHANNEL = 'access:emergency';
-
 /** What the live route records in the detail of an emergency entry (besides profile, node, jti). */
 export interface EmergencyDetail {
   incidentId: string;

@@ -1,8 +1,9 @@
+import { channelsOf } from '@wall/protocol';
 import * as gb from '@wall/protocol/gb28181';
 import type { Redis } from 'ioredis';
 import type { AuditEntryInput } from '../audit/index.ts';
 import type { Db } from '../db/index.ts';
-import { invalidationSchema, POLICY_INVALIDATE_CHANNEL } from '../decisions/index.ts';
+import { invalidationSchema } from '../decisions/index.ts';
 import { AppError } from '../lib/app-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SourceSecretBox } from '../registry/index.ts';
@@ -181,7 +182,7 @@ export class GbSipServer {
       const inv = invalidationSchema.safeParse(safeJson(message));
       if (inv.success && (inv.data.kind === 'source' || inv.data.kind === 'all')) this.#store.forget();
     });
-    await sub.subscribe(POLICY_INVALIDATE_CHANNEL);
+    await sub.subscribe(channelsOf(this.#redis).policyInvalidate);
     this.#log.info(
       { host: this.#opts.host, port: this.me.port, id: this.me.id, domain: this.me.domain },
       'gb sip server listening (udp+tcp)',

@@ -1,7 +1,7 @@
 import {
   AppError,
+  channelsOf,
   type GbMedia,
-  KEYFRAME_REQUEST_CHANNEL,
   keyFrameRequestSchema,
   type MediaNodeInfo,
   type StreamProfile,
@@ -21,8 +21,6 @@ import { buildRequest, deviceUri, randomToken, respond, type SipIdentity } from 
 import { SipTimeoutError } from './transactions.ts';
 import type { SipFlow } from './transport.ts';
 
-/** Redis channel of the media nodes' stream status (media-server/src/registry). */
-export const STREAM_STATUS_CHANNEL = 'media:stream-status';
 const STREAMS_KEY = 'media:streams';
 
 export interface StreamsSignalling {
@@ -119,12 +117,13 @@ export class GbStreams {
     if (this.#sub) return;
     const sub = this.#d.redis.duplicate({ lazyConnect: false, enableOfflineQueue: true });
     this.#sub = sub;
+    const channels = channelsOf(this.#d.redis);
     sub.on('error', (err: Error) => this.#log.warn({ err: err.message }, 'gb stream status subscriber'));
     sub.on('message', (channel: string, message: string) => {
-      if (channel === STREAM_STATUS_CHANNEL) this.#onStatus(message);
-      else if (channel === KEYFRAME_REQUEST_CHANNEL) this.#onKeyframe(message);
+      if (channel === channels.streamStatus) this.#onStatus(message);
+      else if (channel === channels.keyframeRequest) this.#onKeyframe(message);
     });
-    await sub.subscribe(STREAM_STATUS_CHANNEL, KEYFRAME_REQUEST_CHANNEL);
+    await sub.subscribe(channels.streamStatus, channels.keyframeRequest);
     this.#timer = setInterval(() => void this.#checkStreams(), CHECK_EVERY_MS);
     this.#timer.unref();
   }

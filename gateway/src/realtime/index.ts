@@ -7,4 +7,4 @@ export {
   incidentRoomsOf,
   incidentsDistrictRoom,
 } from './incident-audience.ts';
-export { attachRealtime, type Realtime, type RealtimeDeps, STREAM_STATUS_CHANNEL } from './server.ts';
+export { attachRealtime, type Realtime, type RealtimeDeps } from './server.ts';

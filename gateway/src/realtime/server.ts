@@ -3,6 +3,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import {
   AppError,
   cameraWatchSchema,
+  channelsOf,
   type ErrorBody,
   emergencyUseNoticeSchema,
   MAX_WATCHED_CAMERAS,
@@ -23,8 +24,7 @@ import { AuditBatcher } from '../audit/index.ts';
 import { type CameraRecord, loadCamera } from '../cameras/facts.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Db } from '../db/index.ts';
-import { type DecisionService, invalidationSchema, POLICY_INVALIDATE_CHANNEL } from '../decisions/index.ts';
-import { EMERGENCY_USE_CHANNEL } from '../emergency/index.ts';
+import { type DecisionService, invalidationSchema } from '../decisions/index.ts';
 import { type CurrentUser, findUserById, SessionStore } from '../identity/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { subjectOf } from '../live/index.ts';
@@ -33,9 +33,6 @@ import { loadWall, mayUseWall, type WallService, WallVersionConflict } from '../
 import { cookieValue, originAllowed, refusal } from './handshake.ts';
 import { incidentAudience, incidentRoomsOf } from './incident-audience.ts';
 import { loadIncident } from './incidents.ts';
-
-/** Channel on which media nodes publish `StreamStatus` (media-server/src/registry). */
-export const STREAM_STATUS_CHANNEL = 'media:stream-status';
 
 export interface RealtimeDeps {
   config: Pick<GatewayConfig, 'WEB_ORIGINS' | 'SESSION_IDLE_TIMEOUT_S' | 'SESSION_ABSOLUTE_TIMEOUT_S'>;
@@ -147,13 +144,14 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   const pub = duplicate('adapter-pub');
   const sub = duplicate('adapter-sub');
   const events = duplicate('events');
+  const channels = channelsOf(deps.redis);
 
   const io: RealtimeServer = new Server(httpServer, {
     path: REALTIME_PATH,
     serveClient: false,
     cors: { origin: [...origins], credentials: true },
     maxHttpBufferSize: 256 * 1024,
-    adapter: createAdapter(pub, sub),
+    adapter: createAdapter(pub, sub, { key: channels.socketIo }),
   });
   // Only /realtime exists.
   io.use((_socket, next) => next(refusal('not_found:route', `connect to ${REALTIME_NAMESPACE}`)));
@@ -327,15 +325,15 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       log.warn({ channel }, 'message is not JSON');
       return;
     }
-    if (channel === STREAM_STATUS_CHANNEL) {
+    if (channel === channels.streamStatus) {
       const status = streamStatusSchema.safeParse(json);
       if (!status.success) return void log.warn({ channel }, 'invalid stream status');
       nsp.local.to(cameraRoom(status.data.cameraId.toLowerCase())).emit('camera:status', status.data);
-    } else if (channel === EMERGENCY_USE_CHANNEL) {
+    } else if (channel === channels.emergencyUse) {
       const use = emergencyUseMessageSchema.safeParse(json);
       if (!use.success) return void log.warn({ channel }, 'invalid emergency use');
       nsp.local.to(orgRoom(use.data.ownerOrgId)).emit('access:emergency', use.data.notice);
-    } else if (channel === POLICY_INVALIDATE_CHANNEL) {
+    } else if (channel === channels.policyInvalidate) {
       const inv = invalidationSchema.safeParse(json);
       if (!inv.success) return void log.warn({ channel }, 'invalid policy invalidation');
       if (inv.data.kind === 'incident' && inv.data.id) {
@@ -354,7 +352,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   });
 
   const ready = (async () => {
-    await events.subscribe(STREAM_STATUS_CHANNEL, POLICY_INVALIDATE_CHANNEL, EMERGENCY_USE_CHANNEL);
+    await events.subscribe(channels.streamStatus, channels.policyInvalidate, channels.emergencyUse);
     // The adapter subscribed when the namespaces were made; a PING after it answers once it did.
     await sub.ping();
   })();

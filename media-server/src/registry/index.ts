@@ -1,5 +1,5 @@
 import {
-  KEYFRAME_REQUEST_CHANNEL,
+  channelsOf,
   type keyFrameRequestSchema,
   type MediaNodeInfo,
   type StreamStatus,
@@ -11,7 +11,6 @@ import type { Logger } from '../lib/logger.ts';
 export const NODES_KEY = 'media:nodes';
 export const nodeKey = (id: string) => `media:node:${id}`;
 export const STREAMS_KEY = 'media:streams';
-export const STREAM_STATUS_CHANNEL = 'media:stream-status';
 
 const HEARTBEAT_MS = 5000;
 const STATUS_MIN_INTERVAL_MS = 2000;
@@ -59,7 +58,7 @@ export class NodeRegistry {
     this.#redis
       .multi()
       .hset(STREAMS_KEY, key, json)
-      .publish(STREAM_STATUS_CHANNEL, json)
+      .publish(channelsOf(this.#redis).streamStatus, json)
       .exec()
       .catch((err: Error) => this.#log.warn({ err: err.message }, 'stream status not published'));
   }
@@ -75,7 +74,7 @@ export class NodeRegistry {
     this.#redis
       .multi()
       .hdel(STREAMS_KEY, key)
-      .publish(STREAM_STATUS_CHANNEL, JSON.stringify(final))
+      .publish(channelsOf(this.#redis).streamStatus, JSON.stringify(final))
       .exec()
       .catch((err: Error) => this.#log.warn({ err: err.message }, 'stream stop not published'));
   }
@@ -83,7 +82,7 @@ export class NodeRegistry {
   /** Asks the gateway for a key frame of a GB/T 28181 stream (it sends IFameCmd to the device). */
   requestKeyFrame(req: z.infer<typeof keyFrameRequestSchema>): void {
     this.#redis
-      .publish(KEYFRAME_REQUEST_CHANNEL, JSON.stringify(req))
+      .publish(channelsOf(this.#redis).keyframeRequest, JSON.stringify(req))
       .catch((err: Error) => this.#log.warn({ err: err.message }, 'key frame request not published'));
   }
 
