@@ -1,5 +1,6 @@
 import { channelsOf } from '@wall/protocol';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCamera } from '../src/cameras/facts.ts';
 import type { Db, Queryable } from '../src/db/index.ts';
@@ -11,16 +12,17 @@ import { subjectOf } from '../src/live/index.ts';
 import type { Subject } from '../src/policy/index.ts';
 import { isolatedRedisUrl, openReferenceDatabase, REDIS_DB } from './services.ts';
 
-/** Resolves when `redis` sees the next message on the invalidation channel. */
-function nextInvalidation(redis: Redis): Promise<string> {
-  return new Promise((resolve) => {
-    const sub = redis.duplicate();
+/** Subscribes a spy; its promise resolves with the next message on the invalidation channel. */
+async function nextInvalidation(redis: Redis): Promise<{ message: Promise<string> }> {
+  const sub = redis.duplicate();
+  const message = new Promise<string>((resolve) => {
     sub.on('message', (_c: string, m: string) => {
       resolve(m);
       sub.disconnect();
     });
-    void sub.subscribe(channelsOf(redis).policyInvalidate);
   });
+  await sub.subscribe(channelsOf(redis).policyInvalidate);
+  return { message };
 }
 
 describe('access decisions: cached, and dropped on every gateway when something changes (real PostgreSQL + Redis)', () => {
@@ -100,10 +102,9 @@ describe('access decisions: cached, and dropped on every gateway when something 
     await db.query('UPDATE cameras SET grade = 4 WHERE id = $1', [govCamera]);
     expect((await b.decide(operator, govCamera, 'live:view'))?.decision.allow).toBe(true);
     // … and the registry announces it on gateway a.
-    const seen = nextInvalidation(redis);
-    await new Promise((r) => setTimeout(r, 50)); // the spy's subscription
+    const seen = await nextInvalidation(redis);
     await a.invalidate({ kind: 'camera', id: govCamera });
-    expect(JSON.parse(await seen)).toEqual({ kind: 'camera', id: govCamera });
+    expect(JSON.parse(await seen.message)).toEqual({ kind: 'camera', id: govCamera });
     expect((await a.decide(operator, govCamera, 'live:view'))?.decision).toEqual({
       allow: false,
       reason: 'forbidden:grade',
@@ -336,10 +337,28 @@ describe('access decisions: cached, and dropped on every gateway when something 
   });
 
   it('ignores a malformed announcement', async () => {
-    await a.decide(operator, govCamera, 'live:view');
-    await redis.publish(channelsOf(redis).policyInvalidate, '{"kind":"everything"}');
-    await redis.publish(channelsOf(redis).policyInvalidate, 'not json');
-    await new Promise((r) => setTimeout(r, 100)); // delivery; nothing observable to await
-    expect((await a.decide(operator, govCamera, 'live:view'))?.cached).toBe(true);
+    // A gateway whose warnings are read: each malformed message is logged and changes nothing.
+    const warnings: string[] = [];
+    const seeing = pino(
+      { level: 'warn' },
+      { write: (line: string) => void warnings.push(JSON.parse(line).msg) },
+    );
+    const c = new DecisionService({ db, redis, logger: seeing }, { ttlMs: 60_000, maxEntries: 1000 });
+    c.start();
+    await c.subscribed();
+    try {
+      await c.decide(operator, govCamera, 'live:view');
+      await redis.publish(channelsOf(redis).policyInvalidate, '{"kind":"everything"}');
+      await redis.publish(channelsOf(redis).policyInvalidate, 'not json');
+      await expect
+        .poll(() => warnings.filter((w) => w === 'ignored a malformed policy invalidation').length)
+        .toBe(2);
+      expect((await c.decide(operator, govCamera, 'live:view'))?.cached).toBe(true);
+      // A well-formed one, by contrast, empties it.
+      await redis.publish(channelsOf(redis).policyInvalidate, JSON.stringify({ kind: 'all' }));
+      await expect.poll(async () => (await c.decide(operator, govCamera, 'live:view'))?.cached).toBe(false);
+    } finally {
+      await c.close();
+    }
   });
 });
