@@ -83,20 +83,23 @@ export async function runStorm(
 
     const registering = cpuMeter(pid);
     const drops0 = udpReceiveBufferErrors();
-    sim = new SimProcess([
-      ...[
-        '--server',
-        `127.0.0.1:${sipPort}`,
-        '--domain',
-        DOMAIN,
-        '--device-id',
-        base,
-        '--password',
-        password,
+    sim = new SimProcess(
+      [
+        ...['--server', `127.0.0.1:${sipPort}`, '--domain', DOMAIN, '--device-id', base],
+        ...[
+          '--devices',
+          String(o.devices),
+          '--channels',
+          '0',
+          '--transport',
+          o.transport,
+          '--keepalive',
+          '60',
+        ],
+        ...['--quiet', '--concurrency', String(o.devices)],
       ],
-      ...['--devices', String(o.devices), '--channels', '0', '--transport', o.transport, '--keepalive', '60'],
-      ...['--quiet', '--concurrency', String(o.devices)],
-    ]);
+      { password },
+    );
     const simCpu = cpuMeter(sim.pid as number);
     const storm = await sim.waitFor((e) => e.event === 'storm-registered', 300_000);
     const simStormCpu = simCpu.stop();

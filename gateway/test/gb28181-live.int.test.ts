@@ -165,11 +165,14 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
       return rows[0];
     });
   const startSim = (deviceId: string, password: string, transport: 'udp' | 'tcp') => {
-    const s = new GbSim([
-      ...['--server', `127.0.0.1:${sipPort}`, '--domain', DOMAIN, '--device-id', deviceId],
-      ...['--password', password, '--channels', '2', '--civil-code', '320402', '--transport', transport],
-      ...['--keepalive', '5'],
-    ]);
+    const s = new GbSim(
+      [
+        ...['--server', `127.0.0.1:${sipPort}`, '--domain', DOMAIN, '--device-id', deviceId],
+        ...['--channels', '2', '--civil-code', '320402', '--transport', transport],
+        ...['--keepalive', '5'],
+      ],
+      { password },
+    );
     sims.push(s);
     return s;
   };

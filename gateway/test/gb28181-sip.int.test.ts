@@ -27,6 +27,7 @@ const SERVER_ID = '32040000002000000001';
 const PLATFORM = '32040200002000000001';
 const PLATFORM_PASSWORD = 'Gb-平台-Secret-1';
 const TCP_DEVICE = '32040200001180000007';
+const TCP_DEVICE_PASSWORD = '-tcp-device-pass';
 const RAW_DEVICE = '32040200001320000042';
 const RAW_PASSWORD = 'raw-device-pass';
 const KEEPALIVE_TIMEOUT_S = 3;
@@ -84,7 +85,7 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
       return (res.json() as { id: string }).id;
     };
     sources.platform = await file('天宁区 GB 模拟平台', PLATFORM, PLATFORM_PASSWORD);
-    sources.tcp = await file('天宁区 GB TCP 设备', TCP_DEVICE, 'tcp-device-pass');
+    sources.tcp = await file('天宁区 GB TCP 设备', TCP_DEVICE, TCP_DEVICE_PASSWORD);
     sources.raw = await file('天宁区 GB 原始设备', RAW_DEVICE, RAW_PASSWORD);
     // Catalogue defaults of a trusted government platform (see settings.ts: not yet accepted by the
     // registry's connection schema, so set in the row).
@@ -357,11 +358,14 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
 
   describe('the simulated platform (UDP)', () => {
     it('registers with digest and its paged GB2312 catalogue lands in the registry with districts, grades and the source’s defaults', async () => {
-      sim = new GbSim([
-        ...['--server', `127.0.0.1:${sipPort}`, '--domain', DOMAIN, '--device-id', PLATFORM],
-        ...['--password', PLATFORM_PASSWORD, '--channels', '4', '--civil-code', '320402'],
-        ...['--transport', 'udp', '--keepalive', '1', '--expires', '3600'],
-      ]);
+      sim = new GbSim(
+        [
+          ...['--server', `127.0.0.1:${sipPort}`, '--domain', DOMAIN, '--device-id', PLATFORM],
+          ...['--channels', '4', '--civil-code', '320402'],
+          ...['--transport', 'udp', '--keepalive', '1', '--expires', '3600'],
+        ],
+        { password: PLATFORM_PASSWORD },
+      );
       const reg = await sim.waitFor((e) => e.event === 'register', 30_000);
       expect(reg.status).toBe(200);
       expect(reg.date).toMatch(/^\d{4}-\d\d-\d\dT/);
@@ -625,11 +629,15 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
     });
 
     it('a device on TCP registers and is steered over its connection; SIGTERM unregisters it', async () => {
-      tcpSim = new GbSim([
-        ...['--server', `127.0.0.1:${sipPort}`, '--domain', DOMAIN, '--device-id', TCP_DEVICE],
-        ...['--password', 'tcp-device-pass', '--channels', '1', '--civil-code', '320402'],
-        ...['--transport', 'tcp', '--keepalive', '1'],
-      ]);
+      // A password starting with '-' (random ones may): the simulator takes it from its environment.
+      tcpSim = new GbSim(
+        [
+          ...['--server', `127.0.0.1:${sipPort}`, '--domain', DOMAIN, '--device-id', TCP_DEVICE],
+          ...['--channels', '1', '--civil-code', '320402'],
+          ...['--transport', 'tcp', '--keepalive', '1'],
+        ],
+        { password: TCP_DEVICE_PASSWORD },
+      );
       expect((await tcpSim.waitFor((e) => e.event === 'register', 30_000)).status).toBe(200);
       await tcpSim.waitFor((e) => e.event === 'catalog');
       expect(await device(TCP_DEVICE)).toMatchObject({ online: true, transport: 'tcp' });

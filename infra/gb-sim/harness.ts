@@ -38,9 +38,11 @@ export class GbSim {
   readonly exited: Promise<number | null>;
   stderr = '';
 
-  constructor(args: string[]) {
+  /** `password`: the device's SIP password, given as GB_SIM_PASSWORD (argv is public). */
+  constructor(args: string[], { password }: { password: string }) {
     this.#child = spawn(process.execPath, ['--import', 'tsx', 'gb-sim/main.ts', ...args], {
       cwd: infraDir,
+      env: { ...process.env, GB_SIM_PASSWORD: password },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let buf = '';

@@ -1,9 +1,12 @@
 // GB/T 28181 device simulator (issue 6 §5): one device/platform, or `--devices N` for a
 // registration storm. Prints one JSON line per event on stdout; reads JSON commands on stdin.
 //
-//   node --import tsx infra/gb-sim/main.ts --server 127.0.0.1:5060 --domain 3204000000 \
-//     --device-id 32040200002000000001 --password secret --channels 4 --civil-code 320402 \
+//   GB_SIM_PASSWORD=secret node --import tsx infra/gb-sim/main.ts --server 127.0.0.1:5060 \
+//     --domain 3204000000 --device-id 32040200002000000001 --channels 4 --civil-code 320402 \
 //     --transport udp|tcp [--clip file.h264] [--keepalive 60] [--expires 3600] [--devices N]
+//
+// The SIP password comes from GB_SIM_PASSWORD (not on the command line, where `ps` shows it to
+// every user and a value starting with '-' reads as an option); `--password=…` still works.
 //
 // stdin commands (one JSON object per line):
 //   {"cmd":"notify","event":"DEL","channel":"<channel id or 1-based index>"}
@@ -52,7 +55,7 @@ const args = z
       .regex(/^\d{20}$/)
       .optional(),
     'device-id': z.string().regex(/^\d{20}$/, '20 digits'),
-    password: z.string().min(1),
+    password: z.string('set GB_SIM_PASSWORD (or --password=…)').min(1),
     channels: int(0, 10_000),
     'civil-code': z.string().regex(/^\d{6,8}$/),
     transport: z.enum(['udp', 'tcp']),
@@ -66,7 +69,7 @@ const args = z
     quiet: z.boolean(),
     concurrency: int(1, 10_000),
   })
-  .safeParse(values);
+  .safeParse({ ...values, password: values.password ?? process.env.GB_SIM_PASSWORD });
 if (!args.success) {
   process.stderr.write(
     `gb-sim: ${args.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n`,

@@ -197,12 +197,13 @@ async function main(): Promise<void> {
         'tsx',
         'gb-sim/main.ts',
         ...['--server', `${host}:${config.GB_SIP_PORT}`, '--domain', DEMO_GB.domain],
-        ...['--server-id', DEMO_GB.serverId, '--device-id', DEMO_GB.deviceId, '--password', gbPassword],
+        ...['--server-id', DEMO_GB.serverId, '--device-id', DEMO_GB.deviceId],
         ...['--channels', String(config.GB_SIM_CHANNELS), '--civil-code', DEMO_GB.civilCode],
         ...['--transport', config.GB_SIM_TRANSPORT, '--bind', host, '--keepalive', '60'],
       ],
       cwd: join(ROOT, 'infra'),
-      env: baseEnv,
+      // In the environment, not argv: a random password may start with '-', and argv is public.
+      env: { ...baseEnv, GB_SIM_PASSWORD: gbPassword },
       ready: async (svc) => void (await waitForLine(svc, /"event":"ready"/)),
       // The first start encodes the simulator's clip (10 s of 640×360) with ffmpeg.
       readyTimeoutMs: 90_000,
