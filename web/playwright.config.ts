@@ -66,7 +66,7 @@ export default defineConfig({
       MEDIASOUP_WORKERS: '1',
       RTC_MIN_PORT: '41000',
       RTC_MAX_PORT: '41499',
-      WEBRTC_PORT: '45444',
+      WEBRTC_PORT: '21544',
       LOG_LEVEL: 'warn',
       // The wall tests (e2e/wall.spec.ts) fill a 16-tile wall with 16 different simulated cameras
       // (looping pre-encoded clips, so that 16 of them fit on 2 cores) and sign in as demo users

@@ -54,7 +54,7 @@ class GbPlatform {
       MEDIASOUP_WORKERS: '1',
       RTC_MIN_PORT: String(base),
       RTC_MAX_PORT: String(base + 49),
-      WEBRTC_PORT: String(base + 60),
+      WEBRTC_PORT: '21960', // below the ephemeral range: media-server/test/media-node.ts
       MEDIA_GB_PORT_MIN: String(base + 70),
       MEDIA_GB_PORT_MAX: String(base + 99),
       INGEST_IDLE_TIMEOUT_MS: '300000',

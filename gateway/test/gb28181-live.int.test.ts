@@ -79,7 +79,7 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
       env: {
         RTC_MIN_PORT: String(base),
         RTC_MAX_PORT: String(base + 49),
-        WEBRTC_PORT: String(base + 60),
+        WEBRTC_PORT: '21860', // below the ephemeral range: media-server/test/media-node.ts
         MEDIA_GB_PORT_MIN: String(base + 70),
         MEDIA_GB_PORT_MAX: String(base + 99),
         INGEST_IDLE_TIMEOUT_MS: String(IDLE_MS),

@@ -53,7 +53,7 @@ describe('live access: policy → audit → placement → ingest → stream toke
       port: await freePort(),
       tokenPublicKey: jwk.x ?? '',
       controlSecret: secret,
-      env: { RTC_MIN_PORT: '47900', RTC_MAX_PORT: '47999', WEBRTC_PORT: '47890' },
+      env: { RTC_MIN_PORT: '47900', RTC_MAX_PORT: '47999', WEBRTC_PORT: '21890' },
     });
     mediaUrl = media.url;
     const config = gatewayEnvSchema.parse({

@@ -91,7 +91,7 @@ describe('the launcher (npm start) with embedded defaults', () => {
       MEDIASOUP_WORKERS: '1',
       RTC_MIN_PORT: '42000',
       RTC_MAX_PORT: '42499',
-      WEBRTC_PORT: '46444',
+      WEBRTC_PORT: '21444',
       LOG_LEVEL: 'warn',
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     };

@@ -271,7 +271,7 @@ describe('GB/T 28181 ingest: PS over RTP from a device into the relay/producer p
     expect(process.env.MEDIASOUP_WORKER_BIN, 'the bootstrap sets MEDIASOUP_WORKER_BIN').toBeTruthy();
     h264 = accessUnits('h264', clip('h264'));
     expect(h264).toHaveLength(100);
-    t = await startTestNode({ workers: 1, idleTimeoutMs: 60_000, webRtcPort: 47660 });
+    t = await startTestNode({ workers: 1, idleTimeoutMs: 60_000, webRtcPort: 21660 });
   });
 
   afterAll(async () => {
@@ -640,7 +640,7 @@ describe('GB/T 28181 ingest: no media, idle stop', () => {
   });
 
   it('stops after the idle timeout: final status offline/stopped on media:stream-status, entry removed, port closed', async () => {
-    const t = await startTestNode({ workers: 1, idleTimeoutMs: 1500, webRtcPort: 47680 });
+    const t = await startTestNode({ workers: 1, idleTimeoutMs: 1500, webRtcPort: 21680 });
     const sub = await subscribe(CHANNELS.streamStatus);
     let device: GbDeviceSim | undefined;
     try {

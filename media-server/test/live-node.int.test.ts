@@ -32,7 +32,7 @@ describe('media node: on-demand ingest, tokens, control API, snapshots', () => {
 
   beforeAll(async () => {
     sim = await startRtspSim({ count: 2, gop: 25 });
-    t = await startTestNode({ workers: 2, idleTimeoutMs: 60_000, webRtcPort: 47600 });
+    t = await startTestNode({ workers: 2, idleTimeoutMs: 60_000, webRtcPort: 21600 });
   });
 
   afterAll(async () => {
@@ -247,7 +247,7 @@ describe('media node: on-demand ingest, tokens, control API, snapshots', () => {
   });
 
   it('stops an ingest after the idle timeout when nobody watches', async () => {
-    const idle = await startTestNode({ workers: 1, idleTimeoutMs: 1500, webRtcPort: 47700 });
+    const idle = await startTestNode({ workers: 1, idleTimeoutMs: 1500, webRtcPort: 21700 });
     try {
       const res = await idle.control('POST', '/control/ingest', {
         cameraId: 'cam-idle',

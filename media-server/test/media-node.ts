@@ -25,6 +25,13 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
+/**
+ * WebRtcServer ports of the tests: fixed (worker i on port + i), distinct per file, and below the
+ * kernel's ephemeral range (32768–60999), where any outgoing connection (PostgreSQL, Redis, HTTP)
+ * may hold the same port for a while and make the listen fail with EADDRINUSE. Taken: 21444
+ * launcher test, 21544 Playwright, 21600–21601 live-node, 21660/21680 gb-ingest, 21700 live-node
+ * idle, 21860 gateway gb live, 21890 gateway live, 21960 bench gb28181.
+ */
 /** A real media node (workers, ingest, signalling) on free ports, with a fresh token key pair. */
 export async function startTestNode(
   options: { workers?: number; idleTimeoutMs?: number; webRtcPort?: number } = {},
@@ -45,7 +52,7 @@ export async function startTestNode(
     MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN,
     RTC_MIN_PORT: '47000',
     RTC_MAX_PORT: '47499',
-    WEBRTC_PORT: String(options.webRtcPort ?? 47600),
+    WEBRTC_PORT: String(options.webRtcPort ?? 21600),
     INGEST_IDLE_TIMEOUT_MS: String(options.idleTimeoutMs ?? 30_000),
   });
   const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
