@@ -176,6 +176,9 @@ export const incidentSchema = z.object({
 });
 export type Incident = z.infer<typeof incidentSchema>;
 
+/** `GET /api/incidents`: newest first, at most 200. */
+export const incidentListSchema = z.object({ incidents: z.array(incidentSchema) });
+
 /** `grantEndsAt` of an incident (see `incidentSchema`); `grantMaxMs` 0: no maximum. */
 export function grantEndsAt(
   i: { level: number; openedAt: string; closedAt: string | null },

@@ -381,6 +381,33 @@ test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its ow
       z.string().parse(incidentSchema.parse(await closed.json()).closedAt),
     );
     await expect(commander.page.getByTestId('summary-uses')).toHaveText('2');
+
+    // ——— /incidents: the closed incident with its end and its grant's end, and its review ———
+    const closedAt = z.string().parse(incidentSchema.parse(await closed.json()).closedAt);
+    const row = (p: Page) => p.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`);
+    await commander.page.goto('/incidents?show=open&lang=en');
+    await expect(commander.page.getByTestId('incident-filters')).toBeVisible();
+    await expect(row(commander.page)).toHaveCount(0);
+    await commander.page.getByTestId('incident-filters').getByText('Closed').click();
+    await expect(commander.page).toHaveURL(/\/incidents\?show=closed&lang=en$/);
+    await expect(row(commander.page).getByTestId('incident-closed-at').locator('time')).toHaveAttribute(
+      'datetime',
+      closedAt,
+    );
+    await expect(row(commander.page).getByTestId('incident-grant-ends')).toHaveAttribute(
+      'datetime',
+      closedAt,
+    );
+    await commander.page.screenshot({ path: join(SHOTS, 'incidents.png') });
+    await row(commander.page).getByTestId('incident-review-link').click();
+    await expect(commander.page).toHaveURL(new RegExp(`/incidents/${incidentId}/review\\?lang=en$`));
+    await expect(commander.page.getByTestId('review-title')).toHaveText(
+      `After-action review: ${incidentTitle}`,
+    );
+    // The district administration sees the incident, but no way to a review it may not read.
+    await staff.page.goto('/incidents?show=closed');
+    await expect(row(staff.page)).toHaveCount(1);
+    await expect(staff.page.getByTestId('incident-review-link')).toHaveCount(0);
   } finally {
     if (incidentId && !incidentClosed)
       await eoc.api.post(`/api/incidents/${incidentId}/close`, { headers: eoc.write });

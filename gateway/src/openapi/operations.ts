@@ -11,6 +11,7 @@ import {
   emergencyUsePageSchema,
   emergencyUseQuerySchema,
   healthSchema,
+  incidentListSchema,
   incidentReviewSchema,
   incidentSchema,
   loginRequestSchema,
@@ -181,7 +182,7 @@ export const CORE_OPERATIONS: Operation[] = [
     access: 'session',
     query: z.object({ open: z.enum(['true', 'false']).optional() }),
     responses: {
-      200: { description: 'incidents', schema: z.object({ incidents: z.array(incidentSchema) }) },
+      200: { description: 'incidents', schema: incidentListSchema },
       ...COMMON_ERRORS,
     },
   },

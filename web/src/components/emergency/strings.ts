@@ -66,6 +66,20 @@ const zh = {
   refused: '无法查看复盘',
   unavailable: '网关暂不可用',
   backToMap: '返回地图',
+  // incidents
+  incidentsTitle: '突发事件',
+  incidentsIntro:
+    'Ⅱ级、Ⅰ级事件期间,公安和应急管理用户可调阅事件区域内的摄像机(含社会资源),直至事件结束或达到设定的最长期限。每个事件的事后复盘列出全部调阅。',
+  filterAll: '全部',
+  filterOpen: '进行中',
+  filterClosed: '已结束',
+  title: '名称',
+  districtCol: '所在区',
+  grantEnds: '应急授权截止',
+  noGrant: '无应急授权',
+  untilClosed: '至事件结束',
+  noIncidents: '没有事件。',
+  incidentsLimit: (n: number) => `仅显示最近的 ${n} 个事件。`,
 };
 
 export type EmergencyStrings = typeof zh;
@@ -130,6 +144,19 @@ const en: EmergencyStrings = {
   refused: 'Cannot show the review',
   unavailable: 'The gateway is unavailable',
   backToMap: 'Back to the map',
+  incidentsTitle: 'Incidents',
+  incidentsIntro:
+    'During a level Ⅱ or Ⅰ incident, police and emergency-management users may watch the cameras inside its area, private ones included, until it is closed or the set maximum runs out. Each incident’s after-action review lists every use.',
+  filterAll: 'All',
+  filterOpen: 'Open',
+  filterClosed: 'Closed',
+  title: 'Title',
+  districtCol: 'District',
+  grantEnds: 'Emergency grant ends',
+  noGrant: 'no emergency grant',
+  untilClosed: 'when closed',
+  noIncidents: 'No incidents.',
+  incidentsLimit: (n) => `Only the latest ${n} incidents are shown.`,
 };
 
 export function emergencyStrings(lang: Lang): EmergencyStrings {

@@ -8,7 +8,7 @@ import {
   type DistrictCode,
   errorBodySchema,
   type Incident,
-  incidentSchema,
+  incidentListSchema,
   MAP_CATEGORIES,
   MAP_STATES,
   type SessionInfo,
@@ -37,8 +37,6 @@ const liveGrantSchema = z.object({
   emergency: z.boolean(),
 });
 export type LiveGrant = z.infer<typeof liveGrantSchema>;
-
-const incidentListSchema = z.object({ incidents: z.array(incidentSchema) });
 
 /**
  * The map's calls to the gateway, from the browser with the session cookie (`credentials:

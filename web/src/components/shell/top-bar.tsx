@@ -13,13 +13,13 @@ export interface TopBarProps {
   /** This page's path (the language switch links to it). */
   path: string;
   /** Which section is open. */
-  active?: 'walls' | 'map' | 'notices';
+  active?: 'walls' | 'map' | 'incidents' | 'notices';
   /** The gateway as the browser reaches it (sign-out, notices). */
   gatewayUrl: string;
 }
 
 /**
- * The top bar of the signed-in pages: sections (视频墙 /walls, 地图 /map), the emergency-access
+ * The top bar of the signed-in pages: sections (视频墙 /walls, 地图 /map, 事件 /incidents), the emergency-access
  * notices (badge and toasts, /notices), the user with org, tier and clearance, the language switch
  * and sign-out. No hooks: usable from server and client pages.
  */
@@ -44,6 +44,13 @@ export function TopBar({ user, lang, path, active, gatewayUrl }: TopBarProps) {
         </Link>
         <Link href={`/map${q}`} aria-current={active === 'map' ? 'page' : undefined} data-testid="nav-map">
           {t.map}
+        </Link>
+        <Link
+          href={`/incidents${q}`}
+          aria-current={active === 'incidents' ? 'page' : undefined}
+          data-testid="nav-incidents"
+        >
+          {t.incidents}
         </Link>
       </nav>
       <span className={styles.spacer} />

@@ -8,7 +8,9 @@ import {
   cameraPageSchema,
   type EmergencyUsePage,
   emergencyUsePageSchema,
+  type Incident,
   type IncidentReview,
+  incidentListSchema,
   incidentReviewSchema,
   type SessionInfo,
   type StreamProfile,
@@ -178,6 +180,12 @@ export class GatewayClient {
     if (page.limit !== undefined) p.set('limit', String(page.limit));
     const qs = p.size > 0 ? `?${p.toString()}` : '';
     return this.#send('GET', `/api/emergency-uses${qs}`, emergencyUsePageSchema);
+  }
+
+  /** Incidents, newest first (at most 200); `open` true: open ones only, false: closed ones only. */
+  incidents(open?: boolean): Promise<Incident[]> {
+    const qs = open === undefined ? '' : `?open=${open}`;
+    return this.#send('GET', `/api/incidents${qs}`, incidentListSchema).then((r) => r.incidents);
   }
 
   /** An incident's after-action review; `forbidden:role` outside its audience, `not_found:incident`. */
