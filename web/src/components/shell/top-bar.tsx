@@ -7,13 +7,16 @@ import { LogoutButton } from './logout-button';
 import styles from './shell.module.css';
 import { shellStrings } from './strings';
 
+/** The sections of the top bar, each at `/<section>`. */
+const SECTIONS = ['walls', 'map', 'incidents'] as const;
+
 export interface TopBarProps {
   user: Me;
   lang: Lang;
   /** This page's path (the language switch links to it). */
   path: string;
   /** Which section is open. */
-  active?: 'walls' | 'map' | 'incidents' | 'notices';
+  active?: (typeof SECTIONS)[number] | 'notices';
   /** The gateway as the browser reaches it (sign-out, notices). */
   gatewayUrl: string;
 }
@@ -35,23 +38,16 @@ export function TopBar({ user, lang, path, active, gatewayUrl }: TopBarProps) {
         {t.title}
       </Link>
       <nav className={styles.nav}>
-        <Link
-          href={`/walls${q}`}
-          aria-current={active === 'walls' ? 'page' : undefined}
-          data-testid="nav-walls"
-        >
-          {t.walls}
-        </Link>
-        <Link href={`/map${q}`} aria-current={active === 'map' ? 'page' : undefined} data-testid="nav-map">
-          {t.map}
-        </Link>
-        <Link
-          href={`/incidents${q}`}
-          aria-current={active === 'incidents' ? 'page' : undefined}
-          data-testid="nav-incidents"
-        >
-          {t.incidents}
-        </Link>
+        {SECTIONS.map((section) => (
+          <Link
+            key={section}
+            href={`/${section}${q}`}
+            aria-current={active === section ? 'page' : undefined}
+            data-testid={`nav-${section}`}
+          >
+            {t[section]}
+          </Link>
+        ))}
       </nav>
       <span className={styles.spacer} />
       <NoticesControl userId={user.id} lang={lang} gatewayUrl={gatewayUrl} current={active === 'notices'} />
