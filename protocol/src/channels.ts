@@ -33,11 +33,7 @@ export function channelIn(name: ChannelName, db: number | undefined): string {
 /** The channels of a connection (an ioredis client: its `options.db`). */
 export function channelsOf(redis: { options: { db?: number } }): Record<keyof typeof CHANNELS, string> {
   const db = redis.options.db;
-  return {
-    policyInvalidate: channelIn(CHANNELS.policyInvalidate, db),
-    streamStatus: channelIn(CHANNELS.streamStatus, db),
-    keyframeRequest: channelIn(CHANNELS.keyframeRequest, db),
-    emergencyUse: channelIn(CHANNELS.emergencyUse, db),
-    socketIo: channelIn(CHANNELS.socketIo, db),
-  };
+  return Object.fromEntries(
+    Object.entries(CHANNELS).map(([key, name]) => [key, channelIn(name, db)]),
+  ) as Record<keyof typeof CHANNELS, string>;
 }

@@ -184,9 +184,8 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
       return incidentJson(rows[0] as IncidentRow, deps.grantMaxMs);
     });
     if (outcome instanceof AppError) return refuse(req, user, 'incident.close', id.data, outcome);
-    const closed = outcome;
-    await changed('closed', closed);
-    return closed;
+    await changed('closed', outcome);
+    return outcome;
   });
 
   app.get('/api/incidents', async (req) => {

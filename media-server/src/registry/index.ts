@@ -21,6 +21,7 @@ const STATUS_MIN_INTERVAL_MS = 2000;
  */
 export class NodeRegistry {
   readonly #redis: Redis;
+  readonly #channels: ReturnType<typeof channelsOf>;
   readonly #info: () => MediaNodeInfo;
   readonly #log: Logger;
   readonly #lastSent = new Map<string, { at: number; state: string }>();
@@ -28,6 +29,7 @@ export class NodeRegistry {
 
   constructor(redis: Redis, info: () => MediaNodeInfo, log: Logger) {
     this.#redis = redis;
+    this.#channels = channelsOf(redis);
     this.#info = info;
     this.#log = log;
   }
@@ -58,7 +60,7 @@ export class NodeRegistry {
     this.#redis
       .multi()
       .hset(STREAMS_KEY, key, json)
-      .publish(channelsOf(this.#redis).streamStatus, json)
+      .publish(this.#channels.streamStatus, json)
       .exec()
       .catch((err: Error) => this.#log.warn({ err: err.message }, 'stream status not published'));
   }
@@ -74,7 +76,7 @@ export class NodeRegistry {
     this.#redis
       .multi()
       .hdel(STREAMS_KEY, key)
-      .publish(channelsOf(this.#redis).streamStatus, JSON.stringify(final))
+      .publish(this.#channels.streamStatus, JSON.stringify(final))
       .exec()
       .catch((err: Error) => this.#log.warn({ err: err.message }, 'stream stop not published'));
   }
@@ -82,7 +84,7 @@ export class NodeRegistry {
   /** Asks the gateway for a key frame of a GB/T 28181 stream (it sends IFameCmd to the device). */
   requestKeyFrame(req: z.infer<typeof keyFrameRequestSchema>): void {
     this.#redis
-      .publish(channelsOf(this.#redis).keyframeRequest, JSON.stringify(req))
+      .publish(this.#channels.keyframeRequest, JSON.stringify(req))
       .catch((err: Error) => this.#log.warn({ err: err.message }, 'key frame request not published'));
   }
 
