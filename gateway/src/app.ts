@@ -136,6 +136,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerIncidentRoutes(app, {
     db: deps.db,
     grantMaxMs: decisions.emergencyGrantMaxMs,
+    confirmWindowMs: c.INCIDENT_CONFIRM_S * 1000,
+    radiusLimits: c.INCIDENT_MAX_RADIUS_M,
     onChange: async (e) => {
       await decisions.invalidate({ kind: 'incident', id: e.incident.id });
     },
@@ -170,6 +172,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   registerEmergencyRoutes(app, {
     db: deps.db,
+    grantMaxMs: decisions.emergencyGrantMaxMs,
     audit: async (e) => {
       await audit.append(e);
     },

@@ -1,5 +1,6 @@
 import { envVar, parseEnv } from '@wall/protocol';
 import { z } from 'zod';
+import { parseRadiusLimits } from './policy/incidents.ts';
 
 export const gatewayEnvSchema = z.object({
   GATEWAY_HOST: envVar.host('127.0.0.1'),
@@ -68,6 +69,23 @@ export const gatewayEnvSchema = z.object({
    * longer declares the incident again (audited).
    */
   EMERGENCY_GRANT_MAX_H: envVar.int(72, 0, 8760),
+  /**
+   * Seconds a level Ⅰ/Ⅱ incident's emergency grant waits for a second command user's (or a
+   * superior's) confirmation; unconfirmed by then, the grant lapses and every stream it allowed ends.
+   */
+  INCIDENT_CONFIRM_S: envVar.int(900, 5, 86_400),
+  /** Largest incident radius per level, metres: `1:…,2:…,3:…,4:…` (Ⅰ … Ⅳ). */
+  INCIDENT_MAX_RADIUS_M: z
+    .string()
+    .default('1:30000,2:15000,3:5000,4:2000')
+    .transform((text, ctx) => {
+      try {
+        return parseRadiusLimits(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** Most cached access decisions per gateway process. */
   POLICY_CACHE_MAX: envVar.int(100_000, 100, 10_000_000),
   /** Load the Changzhou demo data set on start (once; kept afterwards). */

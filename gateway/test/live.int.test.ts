@@ -268,8 +268,13 @@ describe('live access: policy → audit → placement → ingest → stream toke
       });
       expect(major.statusCode).toBe(201);
       const incidentId = major.json().id as string;
-      // The grant ends EMERGENCY_GRANT_MAX_H (default 72) after the opening unless closed before.
-      expect(Date.parse(major.json().grantEndsAt) - Date.parse(major.json().openedAt)).toBe(72 * 3_600_000);
+      // Until a second command user confirms it, the grant lapses INCIDENT_CONFIRM_S (default 900)
+      // after the opening; confirmed, it ends EMERGENCY_GRANT_MAX_H (default 72) after it.
+      expect(Date.parse(major.json().grantEndsAt) - Date.parse(major.json().openedAt)).toBe(900_000);
+      const confirmed = await post(await signIn('police.dispatcher'), `/api/incidents/${incidentId}/confirm`);
+      expect(Date.parse(confirmed.json().grantEndsAt) - Date.parse(major.json().openedAt)).toBe(
+        72 * 3_600_000,
+      );
       const granted = await live(command, cam.id, 'main');
       expect([granted.statusCode, granted.json().emergency]).toEqual([200, true]);
       const token = await db.query<{ seq: string; at: Date; detail: Record<string, unknown> }>(

@@ -1,7 +1,8 @@
 import districts from '../data/changzhou-320400-districts.json' with { type: 'json' };
 import type { DistrictCode } from './domain.ts';
+import { circlePoints, circleWithin, inMultiPolygon, type Ring } from './geo.ts';
 
-export type Ring = [number, number][];
+export { circleReaches, circleWithin, inMultiPolygon, type Ring } from './geo.ts';
 export interface DistrictFeature {
   type: 'Feature';
   properties: { adcode: number; name: string; center: [number, number]; centroid: [number, number] };
@@ -13,27 +14,6 @@ export const CHANGZHOU_DISTRICTS = districts as unknown as {
   type: 'FeatureCollection';
   features: DistrictFeature[];
 };
-
-function inRing(ring: Ring, lon: number, lat: number): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const a = ring[i];
-    const b = ring[j];
-    if (!a || !b) continue;
-    if (a[1] > lat !== b[1] > lat && lon < ((b[0] - a[0]) * (lat - a[1])) / (b[1] - a[1]) + a[0]) {
-      inside = !inside;
-    }
-  }
-  return inside;
-}
-
-/** Even-odd point-in-polygon over a MultiPolygon (outer rings with holes). */
-export function inMultiPolygon(polygons: Ring[][], lon: number, lat: number): boolean {
-  return polygons.some((rings) => {
-    const [outer, ...holes] = rings;
-    return outer !== undefined && inRing(outer, lon, lat) && !holes.some((h) => inRing(h, lon, lat));
-  });
-}
 
 export function districtAt(lon: number, lat: number): DistrictCode | undefined {
   const f = CHANGZHOU_DISTRICTS.features.find((d) => inMultiPolygon(d.geometry.coordinates, lon, lat));
@@ -53,4 +33,27 @@ export function districtBounds(code: DistrictCode): [number, number, number, num
         maxY = Math.max(maxY, y);
       }
   return [minX, minY, maxX, maxY];
+}
+
+function featureOf(code: DistrictCode): DistrictFeature | undefined {
+  return CHANGZHOU_DISTRICTS.features.find((d) => String(d.properties.adcode) === code);
+}
+
+/** True when the whole circle lies inside the district (exact: centre inside, no edge nearer than r). */
+export function circleWithinDistrict(code: DistrictCode, lon: number, lat: number, radiusM: number): boolean {
+  const f = featureOf(code);
+  return f !== undefined && circleWithin(f.geometry.coordinates, lon, lat, radiusM);
+}
+
+/**
+ * True when the whole circle lies inside the city (the union of its districts). The districts'
+ * shared edges are not known to match exactly, so the circle is tested at its centre and at 256
+ * points of its rim (spacing ≤ 500 m for a 20 km radius), each in some district.
+ */
+export function circleWithinCity(lon: number, lat: number, radiusM: number): boolean {
+  if (!(radiusM >= 0) || !Number.isFinite(lon) || !Number.isFinite(lat)) return false;
+  const points: [number, number][] = [[lon, lat], ...circlePoints(lon, lat, radiusM, 256)];
+  return points.every(([x, y]) =>
+    CHANGZHOU_DISTRICTS.features.some((d) => inMultiPolygon(d.geometry.coordinates as Ring[][], x, y)),
+  );
 }

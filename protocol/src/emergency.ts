@@ -70,6 +70,12 @@ export const incidentReviewSchema = z.object({
   level: z.number().int().min(1).max(4),
   openedAt: z.iso.datetime({ offset: true }),
   closedAt: z.iso.datetime({ offset: true }).nullable(),
+  /** A major incident's confirmation: its deadline (null: none needed), when and by whom it came. */
+  confirmBy: z.iso.datetime({ offset: true }).nullable(),
+  confirmedAt: z.iso.datetime({ offset: true }).nullable(),
+  confirmedBy: z.string().nullable(),
+  /** When the grant ended (or will end): closing, the set maximum, or the lapse of an unconfirmed one. */
+  grantEndsAt: z.iso.datetime({ offset: true }).nullable(),
   uses: z.array(reviewUseSchema),
   truncated: z.boolean(),
   summary: z.object({

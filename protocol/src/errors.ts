@@ -51,6 +51,11 @@ export const ERROR_CODES = {
   'conflict:version': 409,
   // Incidents.
   'not_found:incident': 404,
+  'forbidden:area': 403,
+  'forbidden:same_person': 403,
+  'invalid:incident_radius': 422,
+  'conflict:confirmed': 409,
+  'conflict:lapsed': 409,
   // GB/T 28181.
   'ptz:unsupported': 422,
   internal: 500,

@@ -173,21 +173,41 @@ export const incidentSchema = z.object({
    * when only closing the incident will end it.
    */
   grantEndsAt: z.iso.datetime({ offset: true }).nullable(),
+  /**
+   * A major incident's grant needs a second command user's confirmation by this instant, else it
+   * lapses; null when none is needed (level Ⅲ/Ⅳ).
+   */
+  confirmBy: z.iso.datetime({ offset: true }).nullable(),
+  confirmedAt: z.iso.datetime({ offset: true }).nullable(),
+  /** Who confirmed (username); null until confirmed. */
+  confirmedBy: z.string().nullable(),
 });
 export type Incident = z.infer<typeof incidentSchema>;
 
 /** `GET /api/incidents`: newest first, at most 200. */
 export const incidentListSchema = z.object({ incidents: z.array(incidentSchema) });
 
-/** `grantEndsAt` of an incident (see `incidentSchema`); `grantMaxMs` 0: no maximum. */
+/**
+ * `grantEndsAt` of an incident (see `incidentSchema`); `grantMaxMs` 0: no maximum. A major
+ * incident that waits for its confirmation (`confirmBy` set, `confirmedAt` null) has a grant that
+ * lapses at `confirmBy` unless confirmed before.
+ */
 export function grantEndsAt(
-  i: { level: number; openedAt: string; closedAt: string | null },
+  i: {
+    level: number;
+    openedAt: string;
+    closedAt: string | null;
+    confirmBy?: string | null;
+    confirmedAt?: string | null;
+  },
   grantMaxMs: number,
 ): string | null {
   if (i.level > 2) return null;
   const max = grantMaxMs > 0 ? Date.parse(i.openedAt) + grantMaxMs : Number.POSITIVE_INFINITY;
   const closed = i.closedAt === null ? Number.POSITIVE_INFINITY : Date.parse(i.closedAt);
-  const end = Math.min(max, closed);
+  const lapse =
+    i.confirmBy != null && i.confirmedAt == null ? Date.parse(i.confirmBy) : Number.POSITIVE_INFINITY;
+  const end = Math.min(max, closed, lapse);
   return Number.isFinite(end) ? new Date(end).toISOString() : null;
 }
 

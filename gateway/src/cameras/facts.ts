@@ -1,4 +1,12 @@
-import type { CameraState, DistrictCode, Funding, Grade, StreamProfile, StreamRef } from '@wall/protocol';
+import {
+  type CameraState,
+  type DistrictCode,
+  type Funding,
+  type Grade,
+  grantEndsAt,
+  type StreamProfile,
+  type StreamRef,
+} from '@wall/protocol';
 import type { Queryable } from '../db/index.ts';
 import type { CameraFacts, IncidentFacts } from '../policy/index.ts';
 import type { SourceStreamRow } from '../registry/source-url.ts';
@@ -82,11 +90,10 @@ function toRecord(r: Row): CameraRecord {
   };
 }
 
-/** Incidents open now (for the policy's emergency rule, R-ACC-4). */
 /**
- * The open incidents as the policy sees them. With `grantMaxMs` > 0 an incident's emergency grant
- * ends that long after its opening even while it stays open (R-ACC-4 "or a set maximum"): its
- * `closedAt` — the end of the grant, exclusive — is set there.
+ * The open incidents as the policy sees them: `closedAt` is the end of the emergency grant
+ * (exclusive) when it ends while the incident stays open — `grantMaxMs` (> 0) after its opening
+ * (R-ACC-4 "or a set maximum"), or its confirmation deadline while a major incident waits for one.
  */
 export async function openIncidents(db: Queryable, grantMaxMs = 0): Promise<IncidentFacts[]> {
   const { rows } = await db.query<{
@@ -97,15 +104,32 @@ export async function openIncidents(db: Queryable, grantMaxMs = 0): Promise<Inci
     radius_m: number;
     district_code: DistrictCode | null;
     opened_at: Date;
-  }>('SELECT id, level, lon, lat, radius_m, district_code, opened_at FROM incidents WHERE closed_at IS NULL');
-  return rows.map((r) => ({
-    id: r.id,
-    level: r.level as IncidentFacts['level'],
-    lon: r.lon,
-    lat: r.lat,
-    radiusM: r.radius_m,
-    ...(r.district_code ? { districtCode: r.district_code } : {}),
-    openedAt: new Date(r.opened_at),
-    closedAt: grantMaxMs > 0 ? new Date(new Date(r.opened_at).getTime() + grantMaxMs) : null,
-  }));
+    confirm_by: Date | null;
+    confirmed_at: Date | null;
+  }>(
+    `SELECT id, level, lon, lat, radius_m, district_code, opened_at, confirm_by, confirmed_at
+       FROM incidents WHERE closed_at IS NULL`,
+  );
+  return rows.map((r) => {
+    const end = grantEndsAt(
+      {
+        level: r.level,
+        openedAt: new Date(r.opened_at).toISOString(),
+        closedAt: null,
+        confirmBy: r.confirm_by ? new Date(r.confirm_by).toISOString() : null,
+        confirmedAt: r.confirmed_at ? new Date(r.confirmed_at).toISOString() : null,
+      },
+      grantMaxMs,
+    );
+    return {
+      id: r.id,
+      level: r.level as IncidentFacts['level'],
+      lon: r.lon,
+      lat: r.lat,
+      radiusM: r.radius_m,
+      ...(r.district_code ? { districtCode: r.district_code } : {}),
+      openedAt: new Date(r.opened_at),
+      closedAt: end === null ? null : new Date(end),
+    };
+  });
 }

@@ -15,9 +15,9 @@ import { z } from 'zod';
 import type { AuditEntryInput } from '../audit/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { type CurrentUser, requireAuth } from '../identity/index.ts';
-import type { IncidentRow } from '../incidents/index.ts';
+import { INCIDENT_SELECT, type IncidentRow, incidentJson } from '../incidents/index.ts';
 import { AppError } from '../lib/app-error.ts';
-import { incidentAudience, incidentRoomsOf } from '../realtime/incident-audience.ts';
+import { mayReadIncident } from '../policy/index.ts';
 
 /**
  * Emergency uses (R-ACC-4: "owners are notified, and every use is listed in an after-action
@@ -119,7 +119,11 @@ export async function listEmergencyUses(
 }
 
 /** Every use under one incident's grant, oldest first (withheld ones marked), with counts. */
-export async function incidentReview(db: Queryable, incident: IncidentRow): Promise<IncidentReview> {
+export async function incidentReview(
+  db: Queryable,
+  incident: IncidentRow,
+  grantMaxMs: number,
+): Promise<IncidentReview> {
   const { rows } = await db.query<UseRow>(
     `${USE_SELECT} AND a.detail ->> 'incidentId' = $1 ORDER BY a.seq LIMIT $2`,
     [incident.id, 2 * MAX_REVIEW_USES + 1],
@@ -137,13 +141,18 @@ export async function incidentReview(db: Queryable, incident: IncidentRow): Prom
     withheld: r.jti !== null && withheldJti.has(r.jti),
   }));
   const seen = uses.filter((u) => !u.withheld);
+  const json = incidentJson(incident, grantMaxMs);
   const count = (f: (u: ReviewUse) => string, of = seen) => new Set(of.map(f)).size;
   return {
     incidentId: incident.id,
     title: incident.title,
     level: incident.level,
     openedAt: iso(incident.opened_at),
-    closedAt: incident.closed_at ? iso(incident.closed_at) : null,
+    closedAt: json.closedAt,
+    confirmBy: json.confirmBy,
+    confirmedAt: json.confirmedAt,
+    confirmedBy: json.confirmedBy,
+    grantEndsAt: json.grantEndsAt,
     uses,
     truncated,
     summary: {
@@ -160,24 +169,10 @@ export async function incidentReview(db: Queryable, incident: IncidentRow): Prom
   };
 }
 
-/**
- * Who reads an incident's review: auditors, and the command users (police, emergency management)
- * to whom the incident is shown — city tier every incident, district tier those reaching their
- * district (the audience of `incident:opened`).
- */
-export function mayReview(user: CurrentUser, incident: IncidentRow): boolean {
-  if (user.roles.includes('auditor')) return true;
-  const mine = new Set(incidentRoomsOf(user));
-  return incidentAudience({
-    lon: incident.lon,
-    lat: incident.lat,
-    radiusM: incident.radius_m,
-    districtCode: incident.district_code,
-  }).some((room) => mine.has(room));
-}
-
 export interface EmergencyRoutesDeps {
   db: Db;
+  /** The set maximum of an emergency grant after the incident's opening (ms); 0: none. */
+  grantMaxMs: number;
   /** Resolves once the entry is committed; reviews are audited (`incident.review`), refusals too. */
   audit: (entry: AuditEntryInput) => Promise<void>;
 }
@@ -203,7 +198,7 @@ export function registerEmergencyRoutes(app: FastifyInstance, deps: EmergencyRou
     const { user } = requireAuth(req);
     const id = z.uuid().safeParse((req.params as { id?: string }).id);
     if (!id.success) throw new AppError('not_found:incident', 'no such incident');
-    const { rows } = await deps.db.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id.data]);
+    const { rows } = await deps.db.query<IncidentRow>(`${INCIDENT_SELECT} WHERE i.id = $1`, [id.data]);
     const incident = rows[0];
     if (!incident) throw new AppError('not_found:incident', 'no such incident');
     const entry = {
@@ -214,14 +209,20 @@ export function registerEmergencyRoutes(app: FastifyInstance, deps: EmergencyRou
       targetId: incident.id,
       address: req.ip,
     } as const;
-    if (!mayReview(user, incident)) {
+    const area = {
+      lon: incident.lon,
+      lat: incident.lat,
+      radiusM: incident.radius_m,
+      districtCode: incident.district_code,
+    };
+    if (!mayReadIncident(user, area)) {
       await deps.audit({ ...entry, result: 'deny', reason: 'forbidden:role' });
       throw new AppError(
         'forbidden:role',
         'only auditors and the command users the incident concerns read its review',
       );
     }
-    const review = await incidentReview(deps.db, incident);
+    const review = await incidentReview(deps.db, incident, deps.grantMaxMs);
     await deps.audit({
       ...entry,
       result: 'ok',

@@ -3,9 +3,17 @@ import { districtAt } from '@wall/protocol/districts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
-import type { Db } from '../db/index.ts';
+import type { Db, Queryable } from '../db/index.ts';
 import { type CurrentUser, requireAuth } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
+import {
+  confirmationRefusal,
+  declarationRefusal,
+  isMajor,
+  mayCommand,
+  mayReadIncident,
+  type RadiusLimits,
+} from '../policy/index.ts';
 
 export const incidentOpenSchema = z.object({
   title: z.string().trim().min(1).max(200),
@@ -24,14 +32,27 @@ export interface IncidentRow {
   lat: number;
   radius_m: number;
   district_code: string | null;
+  opened_by?: string;
   opened_at: Date | string;
   closed_at: Date | string | null;
+  confirm_by?: Date | string | null;
+  confirmed_at?: Date | string | null;
+  /** The confirming user's username (joined), when selected with {@link INCIDENT_SELECT}. */
+  confirmed_by_name?: string | null;
 }
+
+/** The columns of an incident row as `incidentJson` reads them (`i` is the incidents table). */
+export const INCIDENT_SELECT = `SELECT i.*, cu.username AS confirmed_by_name
+  FROM incidents i LEFT JOIN users cu ON cu.id = i.confirmed_by`;
+
+const isoOrNull = (v: Date | string | null | undefined) => (v ? new Date(v).toISOString() : null);
 
 /** An incident as the API and the realtime pushes give it; `grantMaxMs` 0: no maximum grant. */
 export function incidentJson(r: IncidentRow, grantMaxMs: number): Incident {
   const openedAt = new Date(r.opened_at).toISOString();
-  const closedAt = r.closed_at ? new Date(r.closed_at).toISOString() : null;
+  const closedAt = isoOrNull(r.closed_at);
+  const confirmBy = isoOrNull(r.confirm_by);
+  const confirmedAt = isoOrNull(r.confirmed_at);
   return {
     id: r.id,
     title: r.title,
@@ -42,44 +63,49 @@ export function incidentJson(r: IncidentRow, grantMaxMs: number): Incident {
     districtCode: r.district_code,
     openedAt,
     closedAt,
-    grantEndsAt: grantEndsAt({ level: r.level, openedAt, closedAt }, grantMaxMs),
+    grantEndsAt: grantEndsAt({ level: r.level, openedAt, closedAt, confirmBy, confirmedAt }, grantMaxMs),
+    confirmBy,
+    confirmedAt,
+    confirmedBy: r.confirmed_by_name ?? null,
   };
-}
-
-/**
- * Who declares and closes incidents: police and emergency-management users with the `operator`
- * role (the command centres); district users only inside their district.
- */
-function mayCommand(u: CurrentUser, districtCode: string | undefined): boolean {
-  if (u.departmentKind !== 'police' && u.departmentKind !== 'emergency') return false;
-  if (!u.roles.includes('operator')) return false;
-  if (u.tier === 'city') return true;
-  return u.tier === 'district' && districtCode !== undefined && u.districtCode === districtCode;
 }
 
 export interface IncidentRoutesDeps {
   db: Db;
   /** The set maximum of an emergency grant after the incident's opening (ms); 0: none. */
   grantMaxMs: number;
+  /** How long a major incident's grant waits for its confirmation (ms). */
+  confirmWindowMs: number;
+  /** Largest radius per level. */
+  radiusLimits: RadiusLimits;
   /**
-   * Called after an incident opened or closed is committed (emergency grants change: the policy
-   * cache and realtime listeners follow). A failure here is logged, not reported to the caller.
+   * Called after an incident opened, confirmed or closed is committed (emergency grants change:
+   * the policy cache, realtime listeners and the media nodes follow). A failure here is logged,
+   * not reported to the caller.
    */
-  onChange?: (e: { kind: 'opened' | 'closed'; incident: Incident }) => Promise<void>;
+  onChange?: (e: { kind: 'opened' | 'confirmed' | 'closed'; incident: Incident }) => Promise<void>;
+  now?: () => Date;
 }
 
+type IncidentAction = 'incident.open' | 'incident.confirm' | 'incident.close';
+
+/** Incidents listed at most; the newest this many are looked at to find them. */
+const LIST_LIMIT = 200;
+const SCAN_LIMIT = 2000;
+
 export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoutesDeps): void {
-  const changed = async (kind: 'opened' | 'closed', incident: Incident) => {
+  const now = deps.now ?? (() => new Date());
+  const changed = async (kind: 'opened' | 'confirmed' | 'closed', incident: Incident) => {
     await deps.onChange?.({ kind, incident }).catch((err: unknown) => {
       app.log.error({ err, incidentId: incident.id }, 'incident change listener failed');
     });
   };
 
-  /** Audits a refused declaration or closing (result `deny`, reason = the code), then refuses it. */
+  /** Audits a refused declaration, confirmation or closing (result `deny`, reason = the code), then refuses it. */
   const refuse = async (
     req: { ip: string },
     user: CurrentUser,
-    action: 'incident.open' | 'incident.close',
+    action: IncidentAction,
     targetId: string | null,
     err: AppError,
     detail?: Record<string, unknown>,
@@ -100,6 +126,16 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     throw err;
   };
 
+  /** The incident locked for a change, or the error to refuse with. */
+  const lockIncident = async (tx: Queryable, id: string): Promise<IncidentRow | AppError> => {
+    const found = await tx.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [id]);
+    return found.rows[0] ?? new AppError('not_found:incident', 'no such incident');
+  };
+  const reread = async (tx: Queryable, id: string): Promise<IncidentRow> => {
+    const { rows } = await tx.query<IncidentRow>(`${INCIDENT_SELECT} WHERE i.id = $1`, [id]);
+    return rows[0] as IncidentRow;
+  };
+
   app.post('/api/incidents', async (req, reply) => {
     const { user } = requireAuth(req);
     const body = incidentOpenSchema.safeParse(req.body);
@@ -108,31 +144,29 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
         'invalid:request',
         body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       );
-    const district = districtAt(body.data.lon, body.data.lat);
-    if (!mayCommand(user, district)) {
-      const { title, level, lon, lat, radiusM } = body.data;
-      await refuse(
-        req,
-        user,
-        'incident.open',
-        null,
-        new AppError('forbidden:role', 'only command-centre operators in scope declare incidents'),
-        { title, level, lon, lat, radiusM },
-      );
+    const { title, level, lon, lat, radiusM } = body.data;
+    const district = districtAt(lon, lat) ?? null;
+    const refusal = declarationRefusal(
+      user,
+      { level, lon, lat, radiusM, districtCode: district },
+      deps.radiusLimits,
+    );
+    if (refusal) {
+      await refuse(req, user, 'incident.open', null, new AppError(refusal.code, refusal.message), {
+        title,
+        level,
+        lon,
+        lat,
+        radiusM,
+      });
     }
+    const openedAt = now();
+    const confirmBy = isMajor(level) ? new Date(openedAt.getTime() + deps.confirmWindowMs) : null;
     const row = await deps.db.transaction(async (tx) => {
       const { rows } = await tx.query<IncidentRow>(
-        `INSERT INTO incidents (title, level, lon, lat, radius_m, district_code, opened_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [
-          body.data.title,
-          body.data.level,
-          body.data.lon,
-          body.data.lat,
-          body.data.radiusM,
-          district ?? null,
-          user.id,
-        ],
+        `INSERT INTO incidents (title, level, lon, lat, radius_m, district_code, opened_by, opened_at, confirm_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+        [title, level, lon, lat, radiusM, district, user.id, openedAt, confirmBy],
       );
       const r = rows[0] as IncidentRow;
       await appendAudit(tx, {
@@ -144,7 +178,13 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
         result: 'ok',
         reason: `level ${r.level}`,
         address: req.ip,
-        detail: { level: r.level, lon: r.lon, lat: r.lat, radiusM: r.radius_m },
+        detail: {
+          level: r.level,
+          lon: r.lon,
+          lat: r.lat,
+          radiusM: r.radius_m,
+          ...(confirmBy ? { confirmBy: confirmBy.toISOString() } : {}),
+        },
       });
       return r;
     });
@@ -153,24 +193,70 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     return reply.code(201).send(json);
   });
 
+  app.post('/api/incidents/:id/confirm', async (req) => {
+    const { user } = requireAuth(req);
+    const id = z.uuid().safeParse((req.params as { id?: string }).id);
+    if (!id.success) throw new AppError('not_found:incident', 'no such incident');
+    const outcome = await deps.db.transaction(async (tx) => {
+      const current = await lockIncident(tx, id.data);
+      if (current instanceof AppError) return current;
+      const at = now();
+      const refusal = confirmationRefusal(
+        user,
+        {
+          level: current.level,
+          lon: current.lon,
+          lat: current.lat,
+          radiusM: current.radius_m,
+          districtCode: current.district_code,
+        },
+        {
+          openedBy: current.opened_by ?? '',
+          confirmBy: current.confirm_by ? new Date(current.confirm_by) : null,
+          confirmedAt: current.confirmed_at ? new Date(current.confirmed_at) : null,
+          closedAt: current.closed_at ? new Date(current.closed_at) : null,
+        },
+        at,
+      );
+      if (refusal) return new AppError(refusal.code, refusal.message);
+      await tx.query('UPDATE incidents SET confirmed_by = $2, confirmed_at = $3 WHERE id = $1', [
+        id.data,
+        user.id,
+        at,
+      ]);
+      await appendAudit(tx, {
+        actorId: user.id,
+        actorName: user.username,
+        action: 'incident.confirm',
+        targetKind: 'incident',
+        targetId: id.data,
+        result: 'ok',
+        reason: 'confirmed',
+        address: req.ip,
+      });
+      return incidentJson(await reread(tx, id.data), deps.grantMaxMs);
+    });
+    if (outcome instanceof AppError) return refuse(req, user, 'incident.confirm', id.data, outcome);
+    await changed('confirmed', outcome);
+    return outcome;
+  });
+
   app.post('/api/incidents/:id/close', async (req) => {
     const { user } = requireAuth(req);
     const id = z.uuid().safeParse((req.params as { id?: string }).id);
     if (!id.success) throw new AppError('not_found:incident', 'no such incident');
     const outcome = await deps.db.transaction(async (tx) => {
-      const found = await tx.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [
-        id.data,
-      ]);
-      const current = found.rows[0];
-      if (!current) return new AppError('not_found:incident', 'no such incident');
-      if (!mayCommand(user, current.district_code ?? undefined)) {
+      const current = await lockIncident(tx, id.data);
+      if (current instanceof AppError) return current;
+      if (!mayCommand(user, current.district_code)) {
         return new AppError('forbidden:role', 'only command-centre operators in scope close incidents');
       }
       if (current.closed_at) return new AppError('invalid:request', 'the incident is already closed');
-      const { rows } = await tx.query<IncidentRow>(
-        'UPDATE incidents SET closed_at = now(), closed_by = $2 WHERE id = $1 RETURNING *',
-        [id.data, user.id],
-      );
+      await tx.query('UPDATE incidents SET closed_at = $3, closed_by = $2 WHERE id = $1', [
+        id.data,
+        user.id,
+        now(),
+      ]);
       await appendAudit(tx, {
         actorId: user.id,
         actorName: user.username,
@@ -181,7 +267,7 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
         reason: 'closed',
         address: req.ip,
       });
-      return incidentJson(rows[0] as IncidentRow, deps.grantMaxMs);
+      return incidentJson(await reread(tx, id.data), deps.grantMaxMs);
     });
     if (outcome instanceof AppError) return refuse(req, user, 'incident.close', id.data, outcome);
     await changed('closed', outcome);
@@ -189,18 +275,37 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
   });
 
   app.get('/api/incidents', async (req) => {
-    requireAuth(req);
+    const { user } = requireAuth(req);
     const q = z.object({ open: z.enum(['true', 'false']).optional() }).safeParse(req.query);
     if (!q.success) throw new AppError('invalid:request', 'open must be true or false');
     const where =
       q.data.open === 'true'
-        ? 'WHERE closed_at IS NULL'
+        ? 'WHERE i.closed_at IS NULL'
         : q.data.open === 'false'
-          ? 'WHERE closed_at IS NOT NULL'
+          ? 'WHERE i.closed_at IS NOT NULL'
           : '';
     const { rows } = await deps.db.query<IncidentRow>(
-      `SELECT * FROM incidents ${where} ORDER BY opened_at DESC LIMIT 200`,
+      `${INCIDENT_SELECT} ${where} ORDER BY i.opened_at DESC LIMIT ${SCAN_LIMIT}`,
     );
-    return { incidents: rows.map((r) => incidentJson(r, deps.grantMaxMs)) };
+    // An owner sees the incidents whose grant opened its cameras (its notices); the command users
+    // and auditors those the rules let them read; nobody else any.
+    const opened = await incidentsThatOpened(deps.db, user.orgId);
+    const visible = rows.filter(
+      (r) =>
+        opened.has(r.id) ||
+        mayReadIncident(user, { lon: r.lon, lat: r.lat, radiusM: r.radius_m, districtCode: r.district_code }),
+    );
+    return { incidents: visible.slice(0, LIST_LIMIT).map((r) => incidentJson(r, deps.grantMaxMs)) };
   });
+}
+
+/** The incidents under whose grant a camera of this organisation was used (its emergency notices). */
+async function incidentsThatOpened(db: Queryable, orgId: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT DISTINCT a.detail ->> 'incidentId' AS id FROM audit_log a
+      WHERE a.emergency AND a.action = 'stream.token' AND a.result = 'ok'
+        AND a.detail ->> 'ownerOrgId' = $1`,
+    [orgId.toLowerCase()],
+  );
+  return new Set(rows.map((r) => r.id));
 }

@@ -157,9 +157,24 @@ export const CORE_OPERATIONS: Operation[] = [
     summary: 'Declare an incident (level Ⅳ–Ⅰ, centre, radius)',
     tag: 'incidents',
     access: 'session+csrf',
-    rule: 'Police and emergency users with the operator role; district users inside their district. Audited, refusals included. A level Ⅰ/Ⅱ incident opens live view inside its radius to police and emergency users in scope (R-ACC-4), until it is closed or EMERGENCY_GRANT_MAX_H after its opening, whichever comes first.',
+    rule: 'Police and emergency users with the operator role; the whole area must lie in the declarer’s scope (district users: their district, forbidden:area; city users: the city) and the radius within its level’s limit (INCIDENT_MAX_RADIUS_M, invalid:incident_radius). Audited, refusals included. A level Ⅰ/Ⅱ incident opens live view inside its radius to police and emergency users in scope (R-ACC-4) at once, until it is closed, EMERGENCY_GRANT_MAX_H after its opening, or — unless a second command user confirms it — INCIDENT_CONFIRM_S after its opening, whichever comes first.',
     body: incidentOpenSchema,
     responses: { 201: { description: 'opened', schema: incidentSchema }, ...WRITE_ERRORS },
+  },
+  {
+    method: 'post',
+    path: '/api/incidents/{id}/confirm',
+    summary:
+      'Confirm a level Ⅰ/Ⅱ incident (a second command user or a superior), so its emergency grant does not lapse',
+    tag: 'incidents',
+    access: 'session+csrf',
+    rule: 'Police and emergency users with the operator role in the incident’s scope (district users: their district; city users: anywhere), not the declarer, before INCIDENT_CONFIRM_S after its opening. Unconfirmed by then, the grant lapses and the media nodes end the streams it allowed. Audited, refusals included (forbidden:role, forbidden:same_person, conflict:confirmed, conflict:lapsed).',
+    responses: {
+      200: { description: 'confirmed', schema: incidentSchema },
+      ...WRITE_ERRORS,
+      404: { description: 'not_found:incident', schema: errorSchema },
+      409: { description: 'conflict:confirmed or conflict:lapsed', schema: errorSchema },
+    },
   },
   {
     method: 'post',
@@ -180,6 +195,7 @@ export const CORE_OPERATIONS: Operation[] = [
     summary: 'Incidents, newest first (at most 200)',
     tag: 'incidents',
     access: 'session',
+    rule: 'Auditors and the police and emergency users an incident concerns (city tier: all; district tier: incidents reaching their district); an owner organisation sees the incidents whose grant opened its cameras. Others get an empty list.',
     query: z.object({ open: z.enum(['true', 'false']).optional() }),
     responses: {
       200: { description: 'incidents', schema: incidentListSchema },

@@ -1,3 +1,4 @@
+import { EARTH_RADIUS_M, haversineMetres } from '@wall/protocol/geo';
 import {
   type Action,
   type CameraFacts,
@@ -9,8 +10,8 @@ import {
   type Subject,
 } from './types.ts';
 
-/** Mean Earth radius (IUGG), metres. */
-export const EARTH_RADIUS_M = 6_371_008.8;
+export { EARTH_RADIUS_M, haversineMetres };
+
 const RAD = Math.PI / 180;
 
 // Shared, frozen results: a search calls `decide` once per camera and must not allocate for them.
@@ -151,14 +152,6 @@ export function decide(
   // 7. allow
   if (incident === null) return ALLOWED;
   return { allow: true, reason: 'allowed:emergency', emergency: { incidentId: incident.id } };
-}
-
-/** Great-circle distance in metres between two WGS-84 points (haversine, spherical Earth). */
-export function haversineMetres(lon1: number, lat1: number, lon2: number, lat2: number): number {
-  const sinDLat = Math.sin(((lat2 - lat1) * RAD) / 2);
-  const sinDLon = Math.sin(((lon2 - lon1) * RAD) / 2);
-  const h = sinDLat * sinDLat + Math.cos(lat1 * RAD) * Math.cos(lat2 * RAD) * sinDLon * sinDLon;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
 function inScope(subject: Subject, camera: CameraFacts, own: boolean): boolean {

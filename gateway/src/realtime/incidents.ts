@@ -1,6 +1,6 @@
 import type { Incident } from '@wall/protocol';
 import type { Queryable } from '../db/index.ts';
-import { type IncidentRow, incidentJson } from '../incidents/index.ts';
+import { INCIDENT_SELECT, type IncidentRow, incidentJson } from '../incidents/index.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -11,11 +11,7 @@ export async function loadIncident(
   grantMaxMs: number,
 ): Promise<Incident | undefined> {
   if (!UUID.test(id)) return undefined;
-  const { rows } = await q.query<IncidentRow>(
-    `SELECT id, title, level, lon, lat, radius_m, district_code, opened_at, closed_at
-       FROM incidents WHERE id = $1`,
-    [id],
-  );
+  const { rows } = await q.query<IncidentRow>(`${INCIDENT_SELECT} WHERE i.id = $1`, [id]);
   const r = rows[0];
   return r ? incidentJson(r, grantMaxMs) : undefined;
 }

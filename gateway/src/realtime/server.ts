@@ -28,10 +28,9 @@ import { type DecisionService, invalidationSchema } from '../decisions/index.ts'
 import { type CurrentUser, findUserById, SessionStore } from '../identity/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { subjectOf } from '../live/index.ts';
-import { decide, type IncidentFacts } from '../policy/index.ts';
+import { decide, type IncidentFacts, incidentAudience, incidentRoomsOf } from '../policy/index.ts';
 import { loadWall, mayUseWall, type WallService, WallVersionConflict } from '../walls/index.ts';
 import { cookieValue, originAllowed, refusal } from './handshake.ts';
-import { incidentAudience, incidentRoomsOf } from './incident-audience.ts';
 import { loadIncident } from './incidents.ts';
 
 export interface RealtimeDeps {

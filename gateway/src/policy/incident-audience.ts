@@ -1,8 +1,7 @@
 import type { DistrictCode, Incident, Tier } from '@wall/protocol';
-import { CHANGZHOU_DISTRICTS, inMultiPolygon, type Ring } from '@wall/protocol/districts';
+import { CHANGZHOU_DISTRICTS, circleReaches } from '@wall/protocol/districts';
 
-const EARTH_RADIUS_M = 6_371_008.8;
-const RAD = Math.PI / 180;
+export { circleReaches };
 
 export const INCIDENTS_CITY_ROOM = 'incidents:city';
 export const incidentsDistrictRoom = (code: string) => `incidents:district:${code}`;
@@ -26,35 +25,6 @@ export function incidentRoomsOf(user: {
   if (user.tier === 'city') return [INCIDENTS_CITY_ROOM];
   if (user.tier === 'district' && user.districtCode) return [incidentsDistrictRoom(user.districtCode)];
   return [];
-}
-
-/** True when the circle (centre lon/lat, radius in metres) touches the polygons (inside or across an edge). */
-export function circleReaches(polygons: Ring[][], lon: number, lat: number, radiusM: number): boolean {
-  if (!(radiusM >= 0) || !Number.isFinite(lon) || !Number.isFinite(lat)) return false;
-  if (inMultiPolygon(polygons, lon, lat)) return true;
-  // Local equirectangular metres around the centre: exact enough for radii up to 100 km.
-  const kx = Math.cos(lat * RAD) * RAD * EARTH_RADIUS_M;
-  const ky = RAD * EARTH_RADIUS_M;
-  const r2 = radiusM * radiusM;
-  for (const rings of polygons) {
-    for (const ring of rings) {
-      for (let i = 1; i < ring.length; i++) {
-        const a = ring[i - 1];
-        const b = ring[i];
-        if (!a || !b) continue;
-        const ax = (a[0] - lon) * kx;
-        const ay = (a[1] - lat) * ky;
-        const dx = (b[0] - lon) * kx - ax;
-        const dy = (b[1] - lat) * ky - ay;
-        const len2 = dx * dx + dy * dy;
-        const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len2));
-        const px = ax + t * dx;
-        const py = ay + t * dy;
-        if (px * px + py * py <= r2) return true;
-      }
-    }
-  }
-  return false;
 }
 
 /** The districts an incident concerns: the one recorded for it, and every one its circle reaches. */
