@@ -17,7 +17,8 @@ import { AppError } from './lib/app-error.ts';
 import type { Logger } from './lib/logger.ts';
 import { registerLiveRoutes } from './live/index.ts';
 import { MediaDirectory } from './media/directory.ts';
-import { streamTokenKey } from './media/tokens.ts';
+import { GrantWatch, StreamRevoker } from './media/revocations.ts';
+import { sessionHandle, streamTokenKey } from './media/tokens.ts';
 import {
   CORE_OPERATIONS,
   REGISTRY_OPERATIONS,
@@ -88,7 +89,20 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   );
   decisions.start();
   app.decorate('decisions', decisions);
+  // Streams whose right ended are closed on the media nodes (signing out, an emergency grant
+  // ending — by a closing or by time —, a camera leaving service).
+  const revoker = new StreamRevoker(deps.redis, deps.logger.child({ feature: 'revocations' }));
+  const grants = new GrantWatch({
+    incidents: () => decisions.freshIncidents(),
+    onGrantEnded: async (incidentId) => {
+      await decisions.invalidate({ kind: 'incident', id: incidentId });
+      await revoker.revoke({ scope: 'incident', id: incidentId, reason: 'grant_ended' });
+    },
+    logger: deps.logger.child({ feature: 'grant-watch' }),
+  });
+  void grants.refresh();
   app.addHook('onClose', async () => {
+    grants.close();
     await decisions.close();
     await audit.close();
   });
@@ -105,6 +119,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     absoluteTimeoutS: c.SESSION_ABSOLUTE_TIMEOUT_S,
     loginPerUser: { max: c.LOGIN_MAX_PER_USER, windowS: c.LOGIN_WINDOW_S },
     loginPerAddress: { max: c.LOGIN_MAX_PER_ADDRESS, windowS: c.LOGIN_WINDOW_S },
+    onLogout: (sessionId) =>
+      revoker.revoke({ scope: 'session', id: sessionHandle(sessionId), reason: 'signed_out' }),
     onLogin: async (e) => {
       await audit.append({
         actorId: e.userId ?? null,
@@ -140,13 +156,22 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     radiusLimits: c.INCIDENT_MAX_RADIUS_M,
     onChange: async (e) => {
       await decisions.invalidate({ kind: 'incident', id: e.incident.id });
+      if (e.kind === 'closed') {
+        await revoker.revoke({ scope: 'incident', id: e.incident.id, reason: 'grant_ended' });
+      }
+      await grants.refresh();
     },
   });
   const registry = registerRegistryRoutes(app, {
     db: deps.db,
     secrets: sourceSecretBox(c),
     incidents: () => decisions.incidents(),
-    onChange: (e) => decisions.invalidate({ kind: e.kind, id: e.id }),
+    onChange: async (e) => {
+      await decisions.invalidate({ kind: e.kind, id: e.id });
+      if (e.kind === 'camera' && !(await cameraInService(deps.db, e.id))) {
+        await revoker.revoke({ scope: 'camera', id: e.id, reason: 'camera_out_of_service' });
+      }
+    },
   });
   registerWallRoutes(app, { db: deps.db, decisions, audit: (e) => audit.append(e), logger: deps.logger });
   registerLiveRoutes(app, {
@@ -191,4 +216,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerOpenApi(app, operations);
   routes.check(operations);
   return app;
+}
+
+/** True while the camera exists and is in service (a removed or suspended one serves no stream). */
+async function cameraInService(db: Db, id: string): Promise<boolean> {
+  const { rows } = await db.query<{ state: string }>('SELECT state FROM cameras WHERE id = $1', [id]);
+  return rows[0]?.state === 'in_service';
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { channelsOf } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
+import { sessionHandle } from '../src/media/tokens.ts';
 import {
   injectAs,
   openReferenceDatabase,
@@ -31,11 +33,17 @@ describe('incidents: declared in scope, confirmed by a second person, listed to 
   /** The same platform with a 5 s confirmation window, for the lapse. */
   let lapsing: FastifyInstance;
   const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  /** What the gateways announced to the media nodes (stream revocations). */
+  const revocations: { scope: string; id: string; reason: string }[] = [];
+  const listener = new Redis(TEST_REDIS_URL, { lazyConnect: true });
 
   beforeAll(async () => {
     ({ db, drop } = await openReferenceDatabase());
     await seedDemo(db, { rtspUrl: 'rtsp://127.0.0.1:8554', simulatedCameras: 0, password: PASSWORD });
     await redis.connect();
+    await listener.connect();
+    listener.on('message', (_c: string, m: string) => revocations.push(JSON.parse(m)));
+    await listener.subscribe(channelsOf(listener).streamRevoke);
     const logger = createLogger('silent', 'gateway');
     app = await buildApp({ config: gatewayEnvSchema.parse({ POLICY_CACHE_TTL_MS: '0' }), db, redis, logger });
     lapsing = await buildApp({
@@ -50,6 +58,7 @@ describe('incidents: declared in scope, confirmed by a second person, listed to 
     await app?.close();
     await lapsing?.close();
     redis.disconnect();
+    listener.disconnect();
     await db?.close();
     await drop?.();
   });
@@ -162,6 +171,24 @@ describe('incidents: declared in scope, confirmed by a second person, listed to 
       grantEndsAt: confirmed.json().grantEndsAt,
     });
     await post(eoc, `/api/incidents/${incident.id}/close`);
+    await until(
+      'the closing announced',
+      async () => revocations.find((r) => r.scope === 'incident' && r.id === incident.id),
+      5000,
+    );
+  });
+
+  it('tells the media nodes when a session signs out, naming it by its handle only', async () => {
+    const s = await signIn('police.dispatcher');
+    const out = await post(s, '/api/auth/logout');
+    expect(out.statusCode).toBe(204);
+    const handle = sessionHandle(s.sid);
+    expect(handle).not.toContain(s.sid);
+    await until('the sign-out announced', async () => revocations.find((r) => r.id === handle), 5000);
+    expect(revocations.filter((r) => r.id === handle)).toEqual([
+      { scope: 'session', id: handle, reason: 'signed_out' },
+    ]);
+    expect(JSON.stringify(revocations)).not.toContain(s.sid);
   });
 
   it('lets an unconfirmed grant lapse at its deadline: the private cameras close again, confirming after is refused', async () => {
@@ -180,6 +207,16 @@ describe('incidents: declared in scope, confirmed by a second person, listed to 
 
     await until('the grant to lapse', async () => (await readable(eoc, near, lapsing)).length === 0, 15_000);
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(incident.confirmBy));
+    // The media nodes are told: every stream the grant allowed ends.
+    await until(
+      'the lapse announced',
+      async () => revocations.find((r) => r.scope === 'incident' && r.id === incident.id),
+      5000,
+    );
+    // (Every gateway watching the grant may announce it: the nodes apply it once.)
+    for (const r of revocations.filter((x) => x.id === incident.id)) {
+      expect(r).toEqual({ scope: 'incident', id: incident.id, reason: 'grant_ended' });
+    }
     const late = await post(
       await signIn('police.dispatcher', lapsing),
       `/api/incidents/${incident.id}/confirm`,

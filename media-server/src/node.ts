@@ -6,7 +6,7 @@ import { gbMediaAddress, type MediaConfig } from './config.ts';
 import { defaultSources, IngestManager } from './ingest/index.ts';
 import type { Logger } from './lib/logger.ts';
 import { NodeRegistry } from './registry/index.ts';
-import { attachSignalling, type Signalling } from './signalling/index.ts';
+import { attachSignalling, listenForRevocations, type Signalling } from './signalling/index.ts';
 import { verifyStreamToken } from './tokens/index.ts';
 import { WorkerPool } from './workers/pool.ts';
 
@@ -77,6 +77,7 @@ export async function createMediaNode(config: MediaConfig, redis: Redis, logger:
     logger,
   });
   const registry = new NodeRegistry(redis, info, logger.child({ feature: 'registry' }));
+  const revocations = await listenForRevocations(redis, signalling, logger.child({ feature: 'revocations' }));
   ingests.on('status', (s) => registry.publishStatus(s));
   ingests.on('ingest:closed', (i) => registry.streamStopped(i.status()));
   ingests.on('keyframe:request', (i) =>
@@ -94,6 +95,7 @@ export async function createMediaNode(config: MediaConfig, redis: Redis, logger:
     async close() {
       if (closed) return;
       closed = true;
+      revocations.close();
       await sig.close();
       await app.close();
       ingests.close();

@@ -19,7 +19,15 @@ export interface TestNode {
   token(
     cam: string,
     prof?: StreamProfile,
-    extra?: Partial<{ aud: string; iat: number; exp: number }>,
+    extra?: Partial<{
+      aud: string;
+      iat: number;
+      exp: number;
+      sub: string;
+      sid: string;
+      inc: string;
+      emg: boolean;
+    }>,
   ): string;
   control(method: string, path: string, body?: unknown, secret?: string): Promise<Response>;
   close(): Promise<void>;
@@ -30,11 +38,11 @@ export interface TestNode {
  * kernel's ephemeral range (32768–60999), where any outgoing connection (PostgreSQL, Redis, HTTP)
  * may hold the same port for a while and make the listen fail with EADDRINUSE. Taken: 21444
  * launcher test, 21544 Playwright, 21600–21601 live-node, 21660/21680 gb-ingest, 21700 live-node
- * idle, 21860 gateway gb live, 21890 gateway live, 21960 bench gb28181.
+ * idle, 21740 revocation, 21860 gateway gb live, 21890 gateway live, 21960 bench gb28181.
  */
 /** A real media node (workers, ingest, signalling) on free ports, with a fresh token key pair. */
 export async function startTestNode(
-  options: { workers?: number; idleTimeoutMs?: number; webRtcPort?: number } = {},
+  options: { workers?: number; idleTimeoutMs?: number; webRtcPort?: number; redisUrl?: string } = {},
 ): Promise<TestNode> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const x = publicKey.export({ format: 'jwk' }).x ?? '';
@@ -47,7 +55,7 @@ export async function startTestNode(
     MEDIA_PUBLIC_URL: `http://127.0.0.1:${port}`,
     MEDIA_TOKEN_PUBLIC_KEY: x,
     MEDIA_CONTROL_SECRET: secret,
-    REDIS_URL: TEST_REDIS_URL,
+    REDIS_URL: options.redisUrl ?? TEST_REDIS_URL,
     MEDIASOUP_WORKERS: String(options.workers ?? 1),
     MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN,
     RTC_MIN_PORT: '47000',
@@ -55,7 +63,7 @@ export async function startTestNode(
     WEBRTC_PORT: String(options.webRtcPort ?? 21600),
     INGEST_IDLE_TIMEOUT_MS: String(options.idleTimeoutMs ?? 30_000),
   });
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  const redis = new Redis(options.redisUrl ?? TEST_REDIS_URL, { lazyConnect: true });
   await redis.connect();
   const node = await createMediaNode(config, redis, createLogger('silent', 'media-test'));
   await node.app.listen({ host: '127.0.0.1', port });

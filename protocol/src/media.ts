@@ -22,6 +22,10 @@ export const streamTokenClaimsSchema = z.object({
   jti: z.string().min(8).max(64),
   /** Set when the policy allowed it as an emergency access (R-ACC-4). */
   emg: z.boolean().optional(),
+  /** The incident whose emergency grant allowed it (with `emg`): its end ends the stream. */
+  inc: z.string().min(1).max(64).optional(),
+  /** The viewer's session as a one-way handle (not the session id): signing out ends the stream. */
+  sid: z.string().min(1).max(64).optional(),
 });
 export type StreamTokenClaims = z.infer<typeof streamTokenClaimsSchema>;
 
@@ -166,6 +170,34 @@ export const consumeRequestSchema = z.object({
   rtpCapabilities: jsonObject,
 });
 export const consumerRefSchema = z.object({ consumerId: z.string().min(1).max(64) });
+/** A fresh token for a consumer's stream, presented before the current one expires. */
+export const streamRefreshSchema = z.object({
+  consumerId: z.string().min(1).max(64),
+  token: z.string().min(1).max(4096),
+});
+
+/**
+ * Why a stream was ended by its right ending (`stream:revoked`), never resumed by the client on
+ * its own: the viewer signed out, the emergency grant that allowed it ended (incident closed, not
+ * confirmed in time, or at its maximum), the user's rights changed, the camera left service, or
+ * no fresh token came before the last one expired.
+ */
+export const revocationReasonSchema = z.enum([
+  'signed_out',
+  'grant_ended',
+  'rights_changed',
+  'camera_out_of_service',
+  'token_expired',
+]);
+export type RevocationReason = z.infer<typeof revocationReasonSchema>;
+
+/** Gateway → media nodes on `CHANNELS.streamRevoke`: end every consumer whose token matches. */
+export const streamRevocationSchema = z.object({
+  scope: z.enum(['session', 'user', 'camera', 'incident']),
+  id: z.string().min(1).max(128),
+  reason: revocationReasonSchema,
+});
+export type StreamRevocation = z.infer<typeof streamRevocationSchema>;
 
 export interface TransportInfo {
   id: string;
@@ -193,6 +225,11 @@ export interface ViewerClientToServerEvents {
   ) => void;
   'stream:resume': (req: { consumerId: string }, ack: (res: Ack<null>) => void) => void;
   'stream:close': (req: { consumerId: string }, ack: (res: Ack<null>) => void) => void;
+  /** A fresh token for a consumer (same camera, profile and user); answers the new expiry (s). */
+  'stream:refresh': (
+    req: { consumerId: string; token: string },
+    ack: (res: Ack<{ expiresAt: number }>) => void,
+  ) => void;
 }
 
 export interface ViewerServerToClientEvents {
@@ -202,5 +239,12 @@ export interface ViewerServerToClientEvents {
     cameraId: string;
     profile: 'main' | 'sub';
     reason: string;
+  }) => void;
+  /** The right to the stream ended: the consumer is closed; do not consume it again on your own. */
+  'stream:revoked': (info: {
+    consumerId: string;
+    cameraId: string;
+    profile: 'main' | 'sub';
+    reason: RevocationReason;
   }) => void;
 }

@@ -22,6 +22,8 @@ export interface IdentityDeps {
    * request. The gateway passes the decision service's short-lived, invalidated copy.
    */
   loadUser?: (id: string) => Promise<CurrentUser | undefined>;
+  /** A session was signed out (its streams end on the media nodes). Must not throw. */
+  onLogout?: (sessionId: string, userId: string) => Promise<void>;
   /** Records a login attempt (audit); written whatever the outcome. */
   onLogin?: (e: {
     username: string;
@@ -157,6 +159,7 @@ export async function registerIdentity(app: FastifyInstance, deps: IdentityDeps)
   app.post('/api/auth/logout', async (req, reply) => {
     const auth = requireAuth(req);
     await deps.sessions.revoke(auth.session.id, auth.user.id);
+    await deps.onLogout?.(auth.session.id, auth.user.id);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send();
   });

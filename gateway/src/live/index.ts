@@ -16,7 +16,7 @@ import { requireAuth } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
 import { ensureIngest } from '../media/control.ts';
 import type { MediaDirectory } from '../media/directory.ts';
-import { issueStreamToken } from '../media/tokens.ts';
+import { issueStreamToken, sessionHandle } from '../media/tokens.ts';
 import type { Subject } from '../policy/index.ts';
 
 export interface AuditWrite {
@@ -69,7 +69,11 @@ declare module 'fastify' {
   }
 }
 
-const bodySchema = z.object({ profile: streamProfileSchema });
+export const liveRequestSchema = z.object({
+  profile: streamProfileSchema,
+  /** A page renewing the token of a stream it plays (before it expires): not a new use. */
+  refresh: z.boolean().optional(),
+});
 
 export function subjectOf(u: CurrentUser): Subject {
   return {
@@ -101,7 +105,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
   app.decorate('liveSources', new Map<SourceKind, LiveSourceAdapter>());
   app.post('/api/cameras/:id/live', async (req, reply) => {
     const auth = requireAuth(req);
-    const body = bodySchema.safeParse(req.body);
+    const body = liveRequestSchema.safeParse(req.body);
     if (!body.success) throw new AppError('invalid:request', 'profile must be "main" or "sub"');
     const cameraId = (req.params as { id: string }).id;
     const outcome = await deps.decisions.decide(subjectOf(auth.user), cameraId, 'live:view');
@@ -120,6 +124,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       detail: {
         policyAction: 'live:view',
         profile: body.data.profile,
+        ...(body.data.refresh ? { refresh: true } : {}),
         // An emergency use keeps who owned and funded the camera and who watched, as they were now
         // (the owners' notices and the after-action review read them from the log).
         ...(decision.allow && decision.emergency
@@ -168,10 +173,12 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       profile: body.data.profile,
       nodeId: node.id,
       emergency: entry.emergency === true,
+      incidentId: decision.emergency?.incidentId,
+      sessionHandle: sessionHandle(auth.session.id),
     });
     const tokenEntry: AuditWrite = {
       ...entry,
-      action: 'stream.token',
+      action: body.data.refresh ? 'stream.refresh' : 'stream.token',
       result: 'ok',
       reason: 'issued',
       detail: { ...entry.detail, node: node.id, jti: claims.jti, expiresAt: claims.exp },
@@ -197,7 +204,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       await deps.audit({ ...tokenEntry, result: 'error', reason: `withheld:${code}` });
       throw ingest.reason;
     }
-    if (decision.emergency) {
+    if (decision.emergency && !body.data.refresh) {
       deps.onEmergencyUse?.({
         ownerOrgId: camera.facts.ownerOrgId,
         notice: noticeOf({

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { STREAM_TOKEN_MAX_LIFETIME_S, type StreamTokenClaims } from '@wall/protocol';
 
 /** The stream-token signing key from its JWK parts (base64url `x` and `d`). */
@@ -6,10 +6,27 @@ export function streamTokenKey(x: string, d: string): KeyObject {
   return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x, d }, format: 'jwk' });
 }
 
+/**
+ * A session as stream tokens and revocations name it: a one-way handle of the session id, so the
+ * token (readable by the page) never carries the session cookie's value.
+ */
+export function sessionHandle(sessionId: string): string {
+  return createHash('sha256').update(`wall-session:${sessionId}`).digest('base64url').slice(0, 32);
+}
+
 /** Issues a stream token (EdDSA JWT) for one user, camera, profile and node; at most 60 s. */
 export function issueStreamToken(
   key: KeyObject,
-  c: { userId: string; cameraId: string; profile: 'main' | 'sub'; nodeId: string; emergency: boolean },
+  c: {
+    userId: string;
+    cameraId: string;
+    profile: 'main' | 'sub';
+    nodeId: string;
+    emergency: boolean;
+    /** The incident whose grant allowed it (emergency only). */
+    incidentId?: string | undefined;
+    sessionHandle?: string | undefined;
+  },
   lifetimeS = STREAM_TOKEN_MAX_LIFETIME_S,
   nowS = Math.floor(Date.now() / 1000),
 ): { token: string; claims: StreamTokenClaims } {
@@ -22,6 +39,8 @@ export function issueStreamToken(
     exp: nowS + Math.min(lifetimeS, STREAM_TOKEN_MAX_LIFETIME_S),
     jti: randomBytes(12).toString('base64url'),
     ...(c.emergency ? { emg: true } : {}),
+    ...(c.emergency && c.incidentId ? { inc: c.incidentId } : {}),
+    ...(c.sessionHandle ? { sid: c.sessionHandle } : {}),
   };
   const h = Buffer.from('{"alg":"EdDSA","typ":"JWT"}').toString('base64url');
   const p = Buffer.from(JSON.stringify(claims)).toString('base64url');

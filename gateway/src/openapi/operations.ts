@@ -19,13 +19,13 @@ import {
   sourceCreateSchema,
   sourceSchema,
   sourceUpdateSchema,
-  streamProfileSchema,
   wallCommandSchema,
   wallStateSchema,
 } from '@wall/protocol';
 import { z } from 'zod';
 import { AUDIT_RESULTS, auditQuerySchema } from '../audit/index.ts';
 import { incidentOpenSchema } from '../incidents/index.ts';
+import { liveRequestSchema } from '../live/index.ts';
 import { COMMON_ERRORS, errorSchema, type Operation, WRITE_ERRORS } from './document.ts';
 
 const auditRowSchema = z.object({
@@ -233,8 +233,8 @@ export const CORE_OPERATIONS: Operation[] = [
     summary: 'Live view: decide, audit, place on a media node, ensure ingest, issue a stream token',
     tag: 'live',
     access: 'session+csrf',
-    rule: 'Policy action live:view. Every decision is audited (camera.live), and the token issue (stream.token). A denial starts nothing and issues nothing.',
-    body: z.object({ profile: streamProfileSchema }),
+    rule: 'Policy action live:view. Every decision is audited (camera.live), and the token issue (stream.token). A denial starts nothing and issues nothing. A page playing the stream asks again with refresh: true before its token expires (decided and audited again, the issue as stream.refresh, not a new emergency use) and hands the token to the node (stream:refresh); a node closes a consumer whose token expired unrefreshed.',
+    body: liveRequestSchema,
     responses: {
       200: { description: 'the token and the node to present it to', schema: liveAnswerSchema },
       ...COMMON_ERRORS,

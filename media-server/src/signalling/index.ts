@@ -2,17 +2,23 @@ import type { Server as HttpServer } from 'node:http';
 import {
   type Ack,
   type ConsumeResult,
+  channelsOf,
   consumeRequestSchema,
   consumerRefSchema,
   type ErrorCode,
   MAX_CONSUMERS_PER_TRANSPORT,
+  type RevocationReason,
+  type StreamRevocation,
   type StreamTokenClaims,
+  streamRefreshSchema,
+  streamRevocationSchema,
   type TransportInfo,
   transportConnectSchema,
   VIEWER_NAMESPACE,
   type ViewerClientToServerEvents,
   type ViewerServerToClientEvents,
 } from '@wall/protocol';
+import type { Redis } from 'ioredis';
 import type { types } from 'mediasoup';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
@@ -29,18 +35,48 @@ export interface SignallingOptions {
   verifyToken: (token: string | undefined) => StreamTokenClaims;
   origins: readonly string[];
   logger: Logger;
+  /**
+   * A consumer whose token expired this long ago without a fresh one (`stream:refresh`) is closed
+   * with `token_expired`, so a node that missed a revocation still stops within one token lifetime.
+   */
+  expiryGraceMs?: number;
 }
 
 interface ConsumerEntry {
   consumer: types.Consumer;
   ingest: Ingest;
   released: boolean;
+  /** Whose stream, by which grant: what revocations match. */
+  claims: Pick<StreamTokenClaims, 'sub' | 'sid' | 'inc' | 'cam' | 'prof'>;
+  /** When the last token presented for it expires (ms since the epoch). */
+  expiresAtMs: number;
+}
+
+/** One viewer socket as revocations and the expiry sweep see it. */
+interface ViewerContext {
+  entries: Map<string, ConsumerEntry>;
+  revoke(id: string, entry: ConsumerEntry, reason: RevocationReason): void;
+}
+
+function matches(r: StreamRevocation, e: ConsumerEntry): boolean {
+  switch (r.scope) {
+    case 'session':
+      return e.claims.sid === r.id;
+    case 'user':
+      return e.claims.sub === r.id;
+    case 'camera':
+      return e.ingest.cameraId === r.id;
+    case 'incident':
+      return e.claims.inc === r.id;
+  }
 }
 
 type ViewerSocket = Socket<ViewerClientToServerEvents, ViewerServerToClientEvents>;
 
 export interface Signalling {
   consumerCount(): number;
+  /** Closes every consumer the revocation matches, telling its page why; answers how many. */
+  revoke(r: StreamRevocation): number;
   close(): Promise<void>;
 }
 
@@ -63,6 +99,23 @@ export function attachSignalling(o: SignallingOptions): Signalling {
   });
   const nsp = io.of(VIEWER_NAMESPACE);
   const log = o.logger.child({ feature: 'signalling' });
+  // Only the viewer namespace serves anyone: the root namespace refuses every connection.
+  io.of('/').use((_socket, next) => {
+    const out = new Error('forbidden:origin') as Error & { data: unknown };
+    out.data = { code: 'not_found:route', message: 'connect to the viewer namespace with a stream token' };
+    next(out);
+  });
+  const contexts = new Set<ViewerContext>();
+  const graceMs = o.expiryGraceMs ?? 2000;
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const ctx of contexts) {
+      for (const [id, entry] of [...ctx.entries]) {
+        if (entry.expiresAtMs + graceMs < now) ctx.revoke(id, entry, 'token_expired');
+      }
+    }
+  }, 500);
+  sweep.unref();
   /** Producers piped into other routers: `${producerId}>${routerId}`. */
   const piped = new Map<string, Promise<void>>();
   const transportsPerWorker = new Map<number, number>();
@@ -128,6 +181,22 @@ export function attachSignalling(o: SignallingOptions): Signalling {
         reason,
       });
     }
+
+    function revoke(id: string, entry: ConsumerEntry, reason: RevocationReason): void {
+      if (entries.get(id) !== entry) return;
+      entries.delete(id);
+      entry.consumer.close();
+      release(entry);
+      log.info({ cameraId: entry.ingest.cameraId, consumerId: id, reason }, 'stream revoked');
+      socket.emit('stream:revoked', {
+        consumerId: id,
+        cameraId: entry.ingest.cameraId,
+        profile: entry.ingest.profile,
+        reason,
+      });
+    }
+    const context: ViewerContext = { entries, revoke };
+    contexts.add(context);
 
     function dropTransport(): void {
       if (transport && slot)
@@ -221,7 +290,13 @@ export function attachSignalling(o: SignallingOptions): Signalling {
           rtpCapabilities: caps,
           paused: true,
         });
-        const entry: ConsumerEntry = { consumer, ingest, released: false };
+        const entry: ConsumerEntry = {
+          consumer,
+          ingest,
+          released: false,
+          claims: { sub: claims.sub, sid: claims.sid, inc: claims.inc, cam: claims.cam, prof: claims.prof },
+          expiresAtMs: claims.exp * 1000,
+        };
         entries.set(consumer.id, entry);
         consumers++;
         o.ingests.acquire(ingest);
@@ -257,6 +332,26 @@ export function attachSignalling(o: SignallingOptions): Signalling {
     );
 
     socket.on(
+      'stream:refresh',
+      handle(streamRefreshSchema, async (req) => {
+        const entry = entries.get(req.consumerId);
+        if (!entry) throw new AppError('not_found:consumer', 'no such consumer');
+        const claims = o.verifyToken(req.token);
+        const was = entry.claims;
+        if (claims.cam !== was.cam)
+          throw new AppError('token:camera', 'the stream token is for another camera');
+        if (claims.prof !== was.prof)
+          throw new AppError('token:profile', 'the stream token is for another profile');
+        if (claims.sub !== was.sub || claims.sid !== was.sid) {
+          throw new AppError('token:camera', 'the stream token is for another viewer');
+        }
+        entry.claims = { ...was, inc: claims.inc };
+        entry.expiresAtMs = Math.max(entry.expiresAtMs, claims.exp * 1000);
+        return { expiresAt: Math.floor(entry.expiresAtMs / 1000) };
+      }),
+    );
+
+    socket.on(
       'stream:close',
       handle(consumerRefSchema, async (req) => {
         const entry = entries.get(req.consumerId);
@@ -269,6 +364,7 @@ export function attachSignalling(o: SignallingOptions): Signalling {
     );
 
     socket.on('disconnect', () => {
+      contexts.delete(context);
       for (const entry of entries.values()) {
         entry.consumer.close();
         release(entry);
@@ -281,9 +377,56 @@ export function attachSignalling(o: SignallingOptions): Signalling {
 
   return {
     consumerCount: () => consumers,
+    revoke(r) {
+      let n = 0;
+      for (const ctx of contexts) {
+        for (const [id, entry] of [...ctx.entries]) {
+          if (!matches(r, entry)) continue;
+          ctx.revoke(id, entry, r.reason);
+          n++;
+        }
+      }
+      return n;
+    },
     async close() {
+      clearInterval(sweep);
       nsp.disconnectSockets(true);
       await new Promise<void>((r) => io.close(() => r()));
+    },
+  };
+}
+
+/**
+ * Listens for the gateways' revocations (`CHANNELS.streamRevoke`) on a connection of its own and
+ * closes the consumers they match. A malformed message is logged and dropped. `close()` stops it.
+ */
+export async function listenForRevocations(
+  redis: Redis,
+  signalling: Signalling,
+  log: Logger,
+): Promise<{ close(): void }> {
+  const sub = redis.duplicate();
+  const channel = channelsOf(redis).streamRevoke;
+  sub.on('error', (err) => log.warn({ err }, 'revocation listener: Redis error'));
+  sub.on('message', (ch: string, message: string) => {
+    if (ch !== channel) return;
+    let parsed: ReturnType<typeof streamRevocationSchema.safeParse>;
+    try {
+      parsed = streamRevocationSchema.safeParse(JSON.parse(message));
+    } catch {
+      parsed = streamRevocationSchema.safeParse(undefined);
+    }
+    if (!parsed.success) {
+      log.warn('revocation listener: malformed message dropped');
+      return;
+    }
+    const closed = signalling.revoke(parsed.data);
+    log.info({ scope: parsed.data.scope, reason: parsed.data.reason, closed }, 'revocation applied');
+  });
+  await sub.subscribe(channel);
+  return {
+    close() {
+      sub.disconnect();
     },
   };
 }

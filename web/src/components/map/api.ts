@@ -150,12 +150,16 @@ export class MapClient {
   }
 
   /** `POST /api/cameras/:id/live`: a stream token for the media node, or the policy's refusal. */
-  async live(cameraId: string, profile: StreamProfile): Promise<LiveGrant> {
+  async live(
+    cameraId: string,
+    profile: StreamProfile,
+    options: { refresh?: boolean } = {},
+  ): Promise<LiveGrant> {
     const csrf = await this.#csrfToken();
     return this.#request(`/api/cameras/${encodeURIComponent(cameraId)}/live`, liveGrantSchema, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [CSRF_HEADER]: csrf },
-      body: JSON.stringify({ profile }),
+      body: JSON.stringify(options.refresh ? { profile, refresh: true } : { profile }),
     });
   }
 

@@ -146,7 +146,7 @@ export function CameraPreview({ camera, status, onClose, onSendToWall }: CameraP
       s.viewer = viewer;
       await viewer.connect(g.nodeUrl, g.token);
       const stream = await viewer.play(g.token, {
-        refreshToken: async () => (await client.live(camera.id, 'sub')).token,
+        refreshToken: async () => (await client.live(camera.id, 'sub', { refresh: true })).token,
       });
       if (s.closed) {
         stream.close();

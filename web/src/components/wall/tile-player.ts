@@ -68,6 +68,7 @@ function permanent(code: string): boolean {
   return (
     code.startsWith('forbidden:') ||
     code.startsWith('not_found:') ||
+    code.startsWith('revoked:') ||
     code === 'unauthenticated' ||
     code === 'stream:unsupported_codec' ||
     code === 'invalid:request' ||
@@ -202,7 +203,7 @@ export class TilePlayer {
       await viewer.connect(grant.nodeUrl, grant.token);
       if (!alive()) return;
       const stream = await viewer.play(grant.token, {
-        refreshToken: async () => (await gateway.live(cameraId, slot.profile)).token,
+        refreshToken: async () => (await gateway.live(cameraId, slot.profile, { refresh: true })).token,
       });
       if (!alive()) {
         stream.close();
@@ -274,6 +275,17 @@ export class TilePlayer {
     if (this.#pending === slot) {
       this.#pending = null;
       this.#failed(slot, err ?? slot.stream?.error);
+    } else if (this.#front === slot && permanent(bodyOf(err ?? slot.stream?.error).code)) {
+      // The right to the stream ended (revoked, refused on renewal): the picture goes, the reason shows.
+      const body = bodyOf(err ?? slot.stream?.error);
+      this.#front = null;
+      this.#drop(slot);
+      this.#set({
+        state: body.code.startsWith('forbidden:') || body.code.startsWith('revoked:') ? 'denied' : 'error',
+        error: body,
+        stalled: false,
+        snapshotUrl: null,
+      });
     } else if (this.#front === slot) {
       // The live client gave up resubscribing: keep the last picture and start over.
       this.#set({ stalled: true, error: bodyOf(err ?? slot.stream?.error) });

@@ -157,12 +157,13 @@ export class GatewayClient {
   }
 
   /** A stream token for the camera; 403 with `forbidden:*` when the policy denies live view. */
-  live(cameraId: string, profile: StreamProfile): Promise<LiveGrant> {
+  /** A stream token; `refresh` renews the token of a stream the page already plays. */
+  live(cameraId: string, profile: StreamProfile, options: { refresh?: boolean } = {}): Promise<LiveGrant> {
     return this.#send(
       'POST',
       `/api/cameras/${encodeURIComponent(cameraId)}/live`,
       liveGrantSchema,
-      { profile },
+      options.refresh ? { profile, refresh: true } : { profile },
       true,
       'high',
     );

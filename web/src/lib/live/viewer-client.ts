@@ -8,7 +8,7 @@ import {
 import { Device, type types as ms } from 'mediasoup-client';
 import { io, type Socket } from 'socket.io-client';
 import { errorBodyOf, type LiveErrorCode, LiveViewerError, toLiveViewerError } from './errors';
-import { tokenLooksExpired } from './token';
+import { peekStreamToken, tokenLooksExpired } from './token';
 
 export { LiveViewerError } from './errors';
 
@@ -133,8 +133,20 @@ function checkConsumeResult(value: unknown): ConsumeResult {
   return value as unknown as ConsumeResult;
 }
 
+/** A stream's token is renewed this long before it expires (tokens live ≤ 60 s). */
+const REFRESH_BEFORE_EXPIRY_MS = 20_000;
+
+/** The stable code of a thrown value: a gateway or node `{ code }`, else `internal`. */
+function codeOf(e: unknown): string {
+  return isRecord(e) && typeof e.code === 'string' ? e.code : 'internal';
+}
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 class Subscription implements LiveStream {
   token: string;
+  refreshTimer: ReturnType<typeof setTimeout> | undefined;
   readonly refreshToken: (() => Promise<string>) | undefined;
   consumer: ms.Consumer | undefined;
   transportId: string | undefined;
@@ -234,6 +246,7 @@ class Subscription implements LiveStream {
   closeLocal(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.refreshTimer);
     this.#lastConsumerId = this.detach();
     this.#viewer.forget(this);
     this.setState('closed');
@@ -313,6 +326,7 @@ export class LiveViewer {
     socket.on('connect', () => this.#onEvent({ type: 'connected' }));
     socket.on('disconnect', (reason) => this.#onDisconnect(reason));
     socket.on('stream:interrupted', (info) => this.#onInterrupted(info));
+    socket.on('stream:revoked', (info) => this.#onRevoked(info));
     this.#socket = socket;
     try {
       await this.#ensureConnected();
@@ -596,6 +610,60 @@ export class LiveViewer {
     this.#resubscribe(sub, `interrupted:${reason}`);
   }
 
+  /** The node ended a stream because its right ended: final, never resubscribed on our own. */
+  #onRevoked(info: unknown): void {
+    if (!isRecord(info) || typeof info.consumerId !== 'string') return;
+    const reason = typeof info.reason === 'string' ? info.reason : 'unknown';
+    const sub = this.#byConsumer.get(info.consumerId);
+    if (!sub) return;
+    this.#byConsumer.delete(info.consumerId);
+    this.#endSubscription(sub, new LiveViewerError(`revoked:${reason}`, `the stream was stopped: ${reason}`));
+  }
+
+  /** Ends a subscription for good with `err` (the node's consumer is gone or is closed here). */
+  #endSubscription(sub: Subscription, err: LiveViewerError): void {
+    clearTimeout(sub.refreshTimer);
+    const id = sub.detach();
+    if (id) this.#byConsumer.delete(id);
+    this.#onEvent({ type: 'failed', cameraId: sub.cameraId, code: err.code });
+    sub.setState('failed', err);
+  }
+
+  /**
+   * Renews the stream's token before it expires: a fresh one from the gateway (decided again),
+   * handed to the node (`stream:refresh`). A refusal ends the stream with its code; a node that
+   * gets no fresh token closes the consumer itself.
+   */
+  #scheduleRefresh(sub: Subscription): void {
+    clearTimeout(sub.refreshTimer);
+    const exp = peekStreamToken(sub.token)?.exp;
+    if (!sub.refreshToken || exp === undefined || sub.closed) return;
+    const delay = Math.max(1000, exp * 1000 - Date.now() - REFRESH_BEFORE_EXPIRY_MS);
+    sub.refreshTimer = setTimeout(() => void this.#refresh(sub), delay);
+  }
+
+  async #refresh(sub: Subscription): Promise<void> {
+    const consumerId = sub.consumer?.id;
+    if (sub.closed || this.#closed || !sub.refreshToken || !consumerId || sub.state !== 'live') return;
+    try {
+      const token = await sub.refreshToken();
+      if (sub.closed || sub.consumer?.id !== consumerId) return;
+      await this.#request('stream:refresh', { consumerId, token });
+      this.#adoptFreshToken(sub, token);
+      this.#scheduleRefresh(sub);
+    } catch (e) {
+      if (sub.closed || sub.consumer?.id !== consumerId) return;
+      const err = e instanceof LiveViewerError ? e : new LiveViewerError(codeOf(e), errorMessage(e));
+      if (err.transient) {
+        clearTimeout(sub.refreshTimer);
+        sub.refreshTimer = setTimeout(() => void this.#refresh(sub), 3000);
+        return;
+      }
+      this.#closeRemote(consumerId);
+      this.#endSubscription(sub, err);
+    }
+  }
+
   #resubscribe(sub: Subscription, _why: string): void {
     if (sub.closed || this.#closed) return;
     if (sub.busy) {
@@ -644,6 +712,7 @@ export class LiveViewer {
             attempt,
           });
           sub.setState('live');
+          this.#scheduleRefresh(sub);
           return;
         } catch (e) {
           if (sub.closed || this.#closed) return;
