@@ -77,7 +77,7 @@ export async function createMediaNode(config: MediaConfig, redis: Redis, logger:
     logger,
   });
   const registry = new NodeRegistry(redis, info, logger.child({ feature: 'registry' }));
-  const revocations = await listenForRevocations(redis, signalling, logger.child({ feature: 'revocations' }));
+  const revocations = listenForRevocations(redis, signalling, logger.child({ feature: 'revocations' }));
   ingests.on('status', (s) => registry.publishStatus(s));
   ingests.on('ingest:closed', (i) => registry.streamStopped(i.status()));
   ingests.on('keyframe:request', (i) =>

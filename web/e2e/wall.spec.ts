@@ -501,6 +501,47 @@ test('a stalled stream shows it and recovers by itself', async ({ browser, reque
   await a.close();
 });
 
+test('signing out ends the session’s running streams within 2 s, and the tile says why', async ({
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  const a = await apiAs('eoc.operator');
+  const sims = await cameras(a.api, `q=${encodeURIComponent('模拟路口')}&state=in_service&limit=100`);
+  const cam = sims[0];
+  expect(cam).toBeDefined();
+  const wall = await createWall(a, `e2e 退出 ${Date.now()}`, '4');
+  const r = await command(a, wall.id, { type: 'assign', version: 0, index: 0, cameraId: cam?.id });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+
+  const { context, page } = await signIn(browser, 'eoc.operator');
+  await page.goto(`/walls/${wall.id}`);
+  await expect(tile(page, 0)).toHaveAttribute('data-state', 'live', { timeout: 15_000 });
+  await expectPlaying(page, 0, SUB);
+
+  // The same session signs out in another tab: the media node closes the stream it allowed.
+  const other = await context.newPage();
+  await other.goto('/walls');
+  const signedOutAt = Date.now();
+  await other.getByTestId('logout').click();
+  await expect(other).toHaveURL(/\/login/, { timeout: 10_000 });
+  await expect(tile(page, 0)).toHaveAttribute('data-state', 'denied', { timeout: 5000 });
+  const cutMs = Date.now() - signedOutAt;
+  test.info().annotations.push({ type: 'sign-out → tile stopped (ms)', description: String(cutMs) });
+  expect(cutMs).toBeLessThan(2000 + 3000); // 2 s on the node, plus the click and navigation
+  await expect(tile(page, 0)).toHaveAttribute('data-error', 'revoked:signed_out');
+  await expect(tile(page, 0).getByTestId('tile-error')).toContainText('已退出登录');
+  // No picture is decoded any more.
+  const video = tile(page, 0).locator('video').first();
+  const frames = async () =>
+    video.evaluate((v) => (v as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames);
+  const before = await frames();
+  await page.waitForTimeout(1000);
+  expect(await frames()).toBe(before);
+
+  await context.close();
+  await a.close();
+});
+
 test('tianning.staff sees only 天宁区 cameras within clearance 2; a denied pull shows the reason in words', async ({
   browser,
 }) => {

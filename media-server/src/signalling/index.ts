@@ -400,12 +400,10 @@ export function attachSignalling(o: SignallingOptions): Signalling {
  * Listens for the gateways' revocations (`CHANNELS.streamRevoke`) on a connection of its own and
  * closes the consumers they match. A malformed message is logged and dropped. `close()` stops it.
  */
-export async function listenForRevocations(
-  redis: Redis,
-  signalling: Signalling,
-  log: Logger,
-): Promise<{ close(): void }> {
-  const sub = redis.duplicate();
+export function listenForRevocations(redis: Redis, signalling: Signalling, log: Logger): { close(): void } {
+  // Its own connection (a subscriber can do nothing else); queued until Redis answers, re-subscribed
+  // after a reconnection — Redis being away at start is logged, never fatal.
+  const sub = redis.duplicate({ enableOfflineQueue: true });
   const channel = channelsOf(redis).streamRevoke;
   sub.on('error', (err) => log.warn({ err }, 'revocation listener: Redis error'));
   sub.on('message', (ch: string, message: string) => {
@@ -423,7 +421,9 @@ export async function listenForRevocations(
     const closed = signalling.revoke(parsed.data);
     log.info({ scope: parsed.data.scope, reason: parsed.data.reason, closed }, 'revocation applied');
   });
-  await sub.subscribe(channel);
+  sub
+    .subscribe(channel)
+    .catch((err: unknown) => log.warn({ err }, 'revocation listener: not subscribed yet'));
   return {
     close() {
       sub.disconnect();
