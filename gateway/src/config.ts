@@ -120,6 +120,15 @@ export const gatewayEnvSchema = z.object({
   GB_KEEPALIVE_TIMEOUT_S: envVar.int(180, 1, 86_400),
   /** How devices send media unless their source says otherwise. */
   GB_MEDIA_TRANSPORT: z.enum(['tcp-passive', 'udp']).default('tcp-passive'),
+  /**
+   * SIP requests refused (forged or replayed: a request from outside a device's registration flow,
+   * wrong credentials, a replayed nonce) from one address in GB_SIP_REFUSALS_WINDOW_S after which
+   * that address is ignored — no answers — for GB_SIP_BACKOFF_S, except on flows of registered
+   * devices (ADR 0009).
+   */
+  GB_SIP_REFUSALS_MAX: envVar.int(20, 1, 100_000),
+  GB_SIP_REFUSALS_WINDOW_S: envVar.int(60, 1, 86_400),
+  GB_SIP_BACKOFF_S: envVar.int(60, 1, 86_400),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;

@@ -246,6 +246,27 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
     const invited = await audits('gb.invite', cam.id);
     expect(invited.map((a) => [a.result, a.reason])).toEqual([['ok', 'invited']]);
 
+    // A BYE with the dialog's Call-ID from another port of the device's address (not its
+    // registration flow): 403, audited, and the stream goes on (ADR 0009).
+    const [dialog] = app.gb.streams.dialogs();
+    const forger = new RawUa({ host: '127.0.0.1', port: sipPort });
+    await forger.open();
+    try {
+      const forged = await forger.request(deviceBye(forger, dialog?.callId ?? '', cam.external_id));
+      expect(forged.status).toBe(403);
+    } finally {
+      forger.close();
+    }
+    expect(app.gb.streams.dialogs().map((d) => d.callId)).toEqual([dialog?.callId]);
+    expect(
+      (await audits('gb.request', sources.platform as string)).map((a) => [
+        a.result,
+        a.reason,
+        a.detail.method,
+      ]),
+    ).toEqual([['deny', 'flow_mismatch', 'BYE']]);
+    expect((await status(cam.id))?.state).toBe('live');
+
     // A second viewer shares the dialog: no second INVITE.
     const again = await call('police.dispatcher', 'POST', `/api/cameras/${cam.id}/live`, { profile: 'main' });
     expect(again.statusCode).toBe(200);
@@ -350,3 +371,21 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
     expect(res.json()).toMatchObject({ message: 'the camera’s GB/T 28181 device is offline' });
   });
 });
+
+/** A BYE as a device ends a dialog with it (From: the channel, as the INVITE's To). */
+function deviceBye(ua: RawUa, callId: string, channelId: string): gb.SipRequest {
+  return {
+    kind: 'request',
+    method: 'BYE',
+    uri: `sip:${SERVER_ID}@127.0.0.1`,
+    headers: [
+      { name: 'Via', value: ua.via() },
+      { name: 'From', value: `<sip:${channelId}@${DOMAIN}>;tag=${randomBytes(4).toString('hex')}` },
+      { name: 'To', value: `<sip:${SERVER_ID}@${DOMAIN}>` },
+      { name: 'Call-ID', value: callId },
+      { name: 'CSeq', value: '2 BYE' },
+      { name: 'Max-Forwards', value: '70' },
+    ],
+    body: new Uint8Array(0),
+  };
+}

@@ -1,40 +1,84 @@
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect, type Socket as TcpSocket } from 'node:net';
 import * as gb from '@wall/protocol/gb28181';
 
 export { freeSipPort, GbSim, type SimEvent } from '../../infra/gb-sim/harness.ts';
 
 /**
  * Test helpers for GB/T 28181: the repository's device simulator as a child process (its JSON
- * event lines on stdout, commands on stdin), and a raw SIP user agent on a UDP socket for exact
- * protocol assertions.
+ * event lines on stdout, commands on stdin), and a raw SIP user agent for exact protocol
+ * assertions (UDP or TCP, from any loopback address).
  */
 
-/** A bare SIP UA on UDP: send what the test builds, read what comes back. */
+export interface RawUaOptions {
+  /** `udp` (default) or `tcp` (one connection, opened by `open()`). */
+  transport?: 'udp' | 'tcp';
+  /** Local address (default 127.0.0.1; any of 127.0.0.0/8 works on Linux without set-up). */
+  bind?: string;
+}
+
+/** A bare SIP UA on a UDP socket or a TCP connection: send what the test builds, read what comes back. */
 export class RawUa {
-  readonly #socket: Socket = createSocket('udp4');
+  readonly transport: 'udp' | 'tcp';
+  readonly address: string;
   readonly inbox: gb.SipMessage[] = [];
   readonly #waiters: { match: (m: gb.SipMessage) => boolean; resolve: (m: gb.SipMessage) => void }[] = [];
+  #udp: UdpSocket | undefined;
+  #tcp: TcpSocket | undefined;
   port = 0;
 
-  constructor(readonly server: { host: string; port: number }) {}
+  constructor(
+    readonly server: { host: string; port: number },
+    options: RawUaOptions = {},
+  ) {
+    this.transport = options.transport ?? 'udp';
+    this.address = options.bind ?? '127.0.0.1';
+  }
 
   async open(): Promise<void> {
-    this.#socket.on('message', (data) => {
-      const r = gb.parseSipMessage(data);
+    const received = (r: gb.SipParseResult) => {
       if (!r.ok) return;
       const w = this.#waiters.find((x) => x.match(r.message));
       if (w) {
         this.#waiters.splice(this.#waiters.indexOf(w), 1);
         w.resolve(r.message);
       } else this.inbox.push(r.message);
+    };
+    if (this.transport === 'udp') {
+      const udp = createSocket('udp4');
+      this.#udp = udp;
+      udp.on('message', (data) => received(gb.parseSipMessage(data)));
+      await new Promise<void>((r) => udp.bind(0, this.address, () => r()));
+      this.port = udp.address().port;
+      return;
+    }
+    const framer = new gb.SipStreamFramer();
+    const tcp = connect({ host: this.server.host, port: this.server.port, localAddress: this.address });
+    this.#tcp = tcp;
+    tcp.on('data', (chunk: Buffer) => {
+      for (const r of framer.push(chunk)) received(r);
     });
-    await new Promise<void>((r) => this.#socket.bind(0, '127.0.0.1', () => r()));
-    this.port = this.#socket.address().port;
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.once('connect', () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+    tcp.on('error', () => undefined);
+    this.port = tcp.localPort ?? 0;
+  }
+
+  /** A top Via for a request of ours (new branch, `rport`). */
+  via(): string {
+    return `SIP/2.0/${this.transport.toUpperCase()} ${this.address}:${this.port};rport;branch=z9hG4bK${rnd()}`;
   }
 
   send(msg: gb.SipMessage): void {
-    this.#socket.send(gb.serializeSipMessage(msg), this.server.port, this.server.host);
+    const bytes = gb.serializeSipMessage(msg);
+    if (this.#tcp) this.#tcp.write(bytes);
+    else this.#udp?.send(bytes, this.server.port, this.server.host);
   }
 
   next(match: (m: gb.SipMessage) => boolean, timeoutMs = 5000): Promise<gb.SipMessage> {
@@ -68,8 +112,14 @@ export class RawUa {
     )) as gb.SipResponse;
   }
 
+  /** Requests the server sent us so far (queries, INVITEs), taken out of the inbox or not. */
+  requestsReceived(method: string): gb.SipRequest[] {
+    return this.inbox.filter((m): m is gb.SipRequest => m.kind === 'request' && m.method === method);
+  }
+
   close(): void {
-    this.#socket.close();
+    this.#udp?.close();
+    this.#tcp?.destroy();
   }
 }
 
@@ -89,12 +139,12 @@ export function registerRequest(
   },
 ): gb.SipRequest {
   const headers: gb.SipHeader[] = [
-    { name: 'Via', value: `SIP/2.0/UDP 127.0.0.1:${ua.port};rport;branch=z9hG4bK${rnd()}` },
+    { name: 'Via', value: ua.via() },
     { name: 'From', value: `<sip:${o.deviceId}@${o.domain}>;tag=${rnd(4)}` },
     { name: 'To', value: `<sip:${o.deviceId}@${o.domain}>` },
     { name: 'Call-ID', value: o.callId },
     { name: 'CSeq', value: `${o.cseq} REGISTER` },
-    { name: 'Contact', value: `<sip:${o.deviceId}@127.0.0.1:${ua.port}>` },
+    { name: 'Contact', value: `<sip:${o.deviceId}@${ua.address}:${ua.port}>` },
     { name: 'Max-Forwards', value: '70' },
     { name: 'User-Agent', value: 'raw-test-ua' },
   ];
@@ -109,7 +159,43 @@ export function registerRequest(
   };
 }
 
-/** A full registration (401 → digest → final) over the raw UA; returns both responses. */
+/**
+ * The REGISTER answering `challenge` (a 401): digest over `digestUri` (default the Request-URI)
+ * with nonce count `nc` (default 1).
+ */
+export function authorizedRegister(
+  ua: RawUa,
+  challenge: gb.SipResponse,
+  o: {
+    deviceId: string;
+    password: string;
+    domain: string;
+    serverId: string;
+    callId: string;
+    cseq: number;
+    expires?: number;
+    nc?: number;
+    digestUri?: string;
+  },
+): gb.SipRequest {
+  const parsed = gb.parseDigestChallenge(gb.getHeader(challenge, 'WWW-Authenticate') ?? '');
+  if (!parsed.ok) throw new Error(`no digest challenge in the ${challenge.status}`);
+  const creds = gb.answerDigestChallenge({
+    challenge: parsed.value,
+    username: o.deviceId,
+    password: o.password,
+    method: 'REGISTER',
+    uri: o.digestUri ?? `sip:${o.serverId}@${o.domain}`,
+    cnonce: rnd(4),
+    ...(o.nc !== undefined ? { nc: o.nc } : {}),
+  });
+  return registerRequest(ua, { ...o, authorization: gb.formatDigestCredentials(creds) });
+}
+
+/**
+ * A full registration (401 → digest → final) over the raw UA; returns both responses and the
+ * REGISTER that carried the credentials.
+ */
 export async function digestRegister(
   ua: RawUa,
   o: {
@@ -120,21 +206,11 @@ export async function digestRegister(
     expires?: number;
     callId?: string;
   },
-): Promise<{ challenge: gb.SipResponse; final: gb.SipResponse }> {
+): Promise<{ challenge: gb.SipResponse; final: gb.SipResponse; authorized?: gb.SipRequest }> {
   const callId = o.callId ?? `${rnd()}@raw`;
   const challenge = await ua.request(registerRequest(ua, { ...o, callId, cseq: 1 }));
-  const parsed = gb.parseDigestChallenge(gb.getHeader(challenge, 'WWW-Authenticate') ?? '');
-  if (!parsed.ok) return { challenge, final: challenge };
-  const creds = gb.answerDigestChallenge({
-    challenge: parsed.value,
-    username: o.deviceId,
-    password: o.password,
-    method: 'REGISTER',
-    uri: `sip:${o.serverId}@${o.domain}`,
-    cnonce: rnd(4),
-  });
-  const final = await ua.request(
-    registerRequest(ua, { ...o, callId, cseq: 2, authorization: gb.formatDigestCredentials(creds) }),
-  );
-  return { challenge, final };
+  if (challenge.status !== 401) return { challenge, final: challenge };
+  const authorized = authorizedRegister(ua, challenge, { ...o, callId, cseq: 2 });
+  const final = await ua.request(authorized);
+  return { challenge, final, authorized };
 }

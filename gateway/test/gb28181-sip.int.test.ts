@@ -2,13 +2,22 @@ import { randomBytes } from 'node:crypto';
 import * as gb from '@wall/protocol/gb28181';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { digestRegister, freeSipPort, GbSim, RawUa, registerRequest, rnd } from './gb28181-sim.ts';
+import {
+  authorizedRegister,
+  digestRegister,
+  freeSipPort,
+  GbSim,
+  RawUa,
+  type RawUaOptions,
+  registerRequest,
+  rnd,
+} from './gb28181-sim.ts';
 import {
   injectAs,
   openReferenceDatabase,
@@ -30,7 +39,14 @@ const TCP_DEVICE = '32040200001180000007';
 const TCP_DEVICE_PASSWORD = '-tcp-device-pass';
 const RAW_DEVICE = '32040200001320000042';
 const RAW_PASSWORD = 'raw-device-pass';
+/** Devices of the spoofing and replay tests (a UDP one and a TCP one, each on a raw UA). */
+const REPLAY_DEVICE = '32040200001320000043';
+const REPLAY_PASSWORD = 'replay-device-pass';
+const TCP_RAW_DEVICE = '32040200001320000044';
+const TCP_RAW_PASSWORD = 'tcp-raw-device-pass';
 const KEEPALIVE_TIMEOUT_S = 3;
+/** Refused requests from one address before it is ignored (GB_SIP_REFUSALS_MAX). */
+const REFUSALS_MAX = 40;
 
 type Session = TestSession;
 
@@ -63,6 +79,7 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
       GB_DOMAIN: DOMAIN,
       GB_ID: SERVER_ID,
       GB_KEEPALIVE_TIMEOUT_S: String(KEEPALIVE_TIMEOUT_S),
+      GB_SIP_REFUSALS_MAX: String(REFUSALS_MAX),
     });
     app = await buildApp({ config, db, redis: appRedis, logger: createLogger('silent', 'gateway') });
     await app.gb.start();
@@ -87,6 +104,8 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
     sources.platform = await file('天宁区 GB 模拟平台', PLATFORM, PLATFORM_PASSWORD);
     sources.tcp = await file('天宁区 GB TCP 设备', TCP_DEVICE, TCP_DEVICE_PASSWORD);
     sources.raw = await file('天宁区 GB 原始设备', RAW_DEVICE, RAW_PASSWORD);
+    sources.replay = await file('天宁区 GB 重放测试设备', REPLAY_DEVICE, REPLAY_PASSWORD);
+    sources.tcpRaw = await file('天宁区 GB TCP 原始设备', TCP_RAW_DEVICE, TCP_RAW_PASSWORD);
     // Catalogue defaults of a trusted government platform (see settings.ts: not yet accepted by the
     // registry's connection schema, so set in the row).
     await db.query(
@@ -119,9 +138,10 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
         reason: string;
         actor_name: string;
         target_id: string | null;
+        address: string | null;
         detail: Record<string, unknown>;
       }>(
-        `SELECT result, reason, actor_name, target_id, detail FROM audit_log
+        `SELECT result, reason, actor_name, target_id, address, detail FROM audit_log
           WHERE action = $1 ${targetId ? 'AND target_id = $2' : ''} ORDER BY seq`,
         targetId ? [action, targetId] : [action],
       )
@@ -165,6 +185,53 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
 
   const server = () => ({ host: '127.0.0.1', port: sipPort });
   const ids = { domain: DOMAIN, serverId: SERVER_ID };
+  /** Raw UAs opened by a test, closed after it. */
+  const uas: RawUa[] = [];
+  const openUa = async (options: RawUaOptions = {}) => {
+    const ua = new RawUa(server(), options);
+    uas.push(ua);
+    await ua.open();
+    return ua;
+  };
+  afterEach(() => {
+    for (const ua of uas.splice(0)) ua.close();
+  });
+  /** The device's signalling flow as the server holds it, and as its database row has it. */
+  const flowOf = async (deviceId: string) => {
+    const s = app.gb.devices.get(deviceId);
+    const row = await device(deviceId);
+    return {
+      session: s && { transport: s.flow.transport, address: s.flow.address, port: s.flow.port },
+      row: row && { transport: row.transport, address: row.address, port: row.port },
+    };
+  };
+  const flowOfUa = (ua: RawUa) => {
+    const f = { transport: ua.transport, address: ua.address, port: ua.port };
+    return { session: f, row: f };
+  };
+  /** A query from the server (DeviceStatus) reaches `ua`, which answers it 200. */
+  const queryReaches = async (deviceId: string, ua: RawUa) => {
+    const sn = app.gb.nextSn();
+    const sent = app.gb.message(deviceId, { kind: 'device_status_query', sn, deviceId }, { timeoutMs: 4000 });
+    const isOurs = (m: gb.SipMessage) => {
+      const q = m.kind === 'request' && m.method === 'MESSAGE' ? gb.parseManscdp(m.body) : undefined;
+      return q?.ok === true && q.value.message.kind === 'device_status_query' && q.value.message.sn === sn;
+    };
+    const req = (await ua.next(isOurs)) as gb.SipRequest;
+    expect(req.uri).toBe(`sip:${deviceId}@${ua.address}:${ua.port}`);
+    ua.send(gb.buildSipResponse(req, 200, { toTag: rnd(4) }));
+    expect(await sent).toBe(200);
+  };
+  /** True when `ua` gets no answer to `req` within `ms` (a request dropped by the backoff). */
+  const unanswered = (ua: RawUa, req: gb.SipRequest, ms = 1000) =>
+    ua.request(req, ms).then(
+      () => false,
+      () => true,
+    );
+  const staleOf = (res: gb.SipResponse) => {
+    const ch = gb.parseDigestChallenge(gb.getHeader(res, 'WWW-Authenticate') ?? '');
+    return ch.ok ? { nonce: ch.value.nonce, stale: ch.value.stale ?? false } : undefined;
+  };
 
   describe('REGISTER (raw UA)', () => {
     it('challenges a REGISTER without credentials (401, realm = our domain, MD5, qop=auth), then answers the digest with 200, Date, Expires and Contact', async () => {
@@ -353,6 +420,124 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
       } finally {
         ua.close();
       }
+    });
+  });
+
+  describe('REGISTER replay, nonce counts, digest URI, stale nonces, backoff (finding 9)', () => {
+    const creds = { ...ids, deviceId: REPLAY_DEVICE, password: REPLAY_PASSWORD };
+    const refusals = async () =>
+      (await audits('gb.register', sources.replay))
+        .filter((x) => x.result === 'deny')
+        .map((x) => [x.reason, x.address?.replace(/:\d+$/, ''), x.detail.transport]);
+
+    it('a captured REGISTER re-sent unchanged from another port, another address or over TCP is refused (401 stale, audited nonce_replay); the device keeps its flow', async () => {
+      const owner = await openUa();
+      const reg = await digestRegister(owner, creds);
+      expect(reg.final.status).toBe(200);
+      const captured = reg.authorized as gb.SipRequest;
+      const attackers = [
+        await openUa(),
+        await openUa({ bind: '127.0.0.2' }),
+        await openUa({ transport: 'tcp' }),
+      ];
+      for (const a of attackers) {
+        const res = await a.request(captured);
+        expect([a.transport, a.address, res.status]).toEqual([a.transport, a.address, 401]);
+        expect(staleOf(res)?.stale).toBe(true);
+      }
+      expect(await flowOf(REPLAY_DEVICE)).toEqual(flowOfUa(owner));
+      await queryReaches(REPLAY_DEVICE, owner);
+      for (const a of attackers) expect(a.requestsReceived('MESSAGE')).toEqual([]);
+      expect(await refusals()).toEqual([
+        ['nonce_replay', '127.0.0.1', 'udp'],
+        ['nonce_replay', '127.0.0.2', 'udp'],
+        ['nonce_replay', '127.0.0.1', 'tcp'],
+      ]);
+      expect((await audits('gb.register', sources.replay)).filter((x) => x.result === 'ok')).toHaveLength(1);
+    });
+
+    it('each nonce count is accepted once: nc 1 again → 401 stale with a new nonce; nc 2 on the same nonce → 200', async () => {
+      const owner = await openUa();
+      const callId = `${rnd()}@raw`;
+      const challenge = await owner.request(registerRequest(owner, { ...creds, callId, cseq: 1 }));
+      expect(challenge.status).toBe(401);
+      const first = await owner.request(
+        authorizedRegister(owner, challenge, { ...creds, callId, cseq: 2, nc: 1 }),
+      );
+      expect(first.status).toBe(200);
+      const again = await owner.request(
+        authorizedRegister(owner, challenge, { ...creds, callId, cseq: 3, nc: 1 }),
+      );
+      expect(again.status).toBe(401);
+      expect(staleOf(again)?.stale).toBe(true);
+      expect(staleOf(again)?.nonce).not.toBe(staleOf(challenge)?.nonce);
+      const next = await owner.request(
+        authorizedRegister(owner, challenge, { ...creds, callId, cseq: 4, nc: 2 }),
+      );
+      expect(next.status).toBe(200);
+      expect(await flowOf(REPLAY_DEVICE)).toEqual(flowOfUa(owner));
+    });
+
+    it('a digest whose uri is not the Request-URI is refused 400 (audited uri_mismatch) and registers nothing', async () => {
+      const owner = await openUa();
+      expect((await digestRegister(owner, creds)).final.status).toBe(200);
+      const other = await openUa();
+      const callId = `${rnd()}@raw`;
+      const challenge = await other.request(registerRequest(other, { ...creds, callId, cseq: 1 }));
+      const res = await other.request(
+        authorizedRegister(other, challenge, {
+          ...creds,
+          callId,
+          cseq: 2,
+          digestUri: `sip:${SERVER_ID}@127.0.0.1:${sipPort}`,
+        }),
+      );
+      expect(res.status).toBe(400);
+      expect(await flowOf(REPLAY_DEVICE)).toEqual(flowOfUa(owner));
+      expect((await refusals()).at(-1)).toEqual(['uri_mismatch', '127.0.0.1', 'udp']);
+    });
+
+    it('a nonce refused once is stale: the right password on it gets 401 stale=true and a new nonce, which then works', async () => {
+      const owner = await openUa();
+      const callId = `${rnd()}@raw`;
+      const challenge = await owner.request(registerRequest(owner, { ...creds, callId, cseq: 1 }));
+      const wrong = await owner.request(
+        authorizedRegister(owner, challenge, { ...creds, password: 'not-the-password', callId, cseq: 2 }),
+      );
+      expect(wrong.status).toBe(403);
+      const right = await owner.request(authorizedRegister(owner, challenge, { ...creds, callId, cseq: 3 }));
+      expect(right.status).toBe(401);
+      const fresh = staleOf(right);
+      expect(fresh?.stale).toBe(true);
+      expect(fresh?.nonce).toMatch(/^[0-9a-f]{32}$/);
+      expect(fresh?.nonce).not.toBe(staleOf(challenge)?.nonce);
+      const ok = await owner.request(authorizedRegister(owner, right, { ...creds, callId, cseq: 4 }));
+      expect(ok.status).toBe(200);
+      expect(await flowOf(REPLAY_DEVICE)).toEqual(flowOfUa(owner));
+      expect((await refusals()).at(-1)).toEqual(['wrong_credentials:response', '127.0.0.1', 'udp']);
+    });
+
+    it('an address that keeps failing is ignored for a while (audited gb.backoff); the registered device is still answered', async () => {
+      const owner = await openUa();
+      expect((await digestRegister(owner, creds)).final.status).toBe(200);
+      const guesser = await openUa({ bind: '127.0.0.9' });
+      for (let i = 0; i < REFUSALS_MAX; i++) {
+        const r = await digestRegister(guesser, { ...creds, password: `guess-${i}` });
+        expect([i, r.challenge.status, r.final.status]).toEqual([i, 401, 403]);
+      }
+      const next = registerRequest(guesser, { ...creds, callId: `${rnd()}@raw`, cseq: 1 });
+      expect(await unanswered(guesser, next)).toBe(true);
+      const backoff = await audits('gb.backoff');
+      expect(
+        backoff.map((x) => [x.result, x.reason, x.address?.replace(/:\d+$/, ''), x.detail.refusals]),
+      ).toEqual([['deny', 'too_many_refusals', '127.0.0.9', REFUSALS_MAX]]);
+      // One audit row for the guesses (refusals of one kind from one address are audited every 10 s).
+      expect((await refusals()).filter((r) => r[1] === '127.0.0.9')).toEqual([
+        ['wrong_credentials:response', '127.0.0.9', 'udp'],
+      ]);
+      // The device and other addresses are still heard.
+      expect((await owner.request(keepalive(owner, REPLAY_DEVICE))).status).toBe(200);
+      expect((await digestRegister(owner, { ...creds, expires: 0 })).final.status).toBe(200);
     });
   });
 
@@ -656,21 +841,198 @@ describe('GB/T 28181 SIP server: registration, catalogue, keepalive, NOTIFY, PTZ
       expect((await cameras(sources.tcp as string))[0]?.online).toBe(false);
     });
   });
+  describe('requests other than REGISTER only on the registration flow (finding 1)', () => {
+    it('Keepalive and catalogue NOTIFY (DEL) claiming the UDP platform from another port or address, over UDP or TCP: 403, audited, nothing moves; the platform is still heard and still asked', async () => {
+      const before = await flowOf(PLATFORM);
+      expect(before.session).toMatchObject({ transport: 'udp', address: '127.0.0.1' });
+      expect(before.row).toEqual(before.session);
+      const camsBefore = await cameras(sources.platform as string);
+      const target = camsBefore[0] as { id: string; external_id: string; state: string };
+      expect(target.state).toBe('accepted');
+      const attackers = [
+        await openUa(),
+        await openUa({ bind: '127.0.0.2' }),
+        await openUa({ transport: 'tcp' }),
+        await openUa({ transport: 'tcp', bind: '127.0.0.2' }),
+      ];
+      for (const a of attackers) {
+        const ka = await a.request(keepalive(a, PLATFORM));
+        const del = await a.request(notifyDel(a, PLATFORM, target.external_id));
+        expect([a.transport, a.address, ka.status, del.status]).toEqual([a.transport, a.address, 403, 403]);
+      }
+      expect(await flowOf(PLATFORM)).toEqual(before);
+      const view = (c: {
+        external_id: string;
+        state: string;
+        online: boolean | null;
+        source_status: string | null;
+      }) => [c.external_id, c.state, c.online, c.source_status];
+      expect((await cameras(sources.platform as string)).map(view)).toEqual(camsBefore.map(view));
+      const denied = (await audits('gb.request', sources.platform)).map((x) => [
+        x.result,
+        x.reason,
+        x.actor_name,
+        x.detail.method,
+        x.detail.transport,
+        x.address?.replace(/:\d+$/, ''),
+      ]);
+      expect(denied).toEqual(
+        attackers.flatMap((a) =>
+          ['MESSAGE', 'NOTIFY'].map((method) => [
+            'deny',
+            'flow_mismatch',
+            `gb28181:${PLATFORM}`,
+            method,
+            a.transport,
+            a.address,
+          ]),
+        ),
+      );
+      // The platform itself: its NOTIFY (from its own flow) is applied, PTZ goes to it, not to them.
+      sim.command({ cmd: 'notify', event: 'ON', channel: target.external_id });
+      const own = await sim.waitFor(
+        (e) => e.event === 'notify-sent' && e.catalogEvent === 'ON' && e.channel === target.external_id,
+      );
+      expect(own.status).toBe(200);
+      const since = sim.events.length;
+      const ptz = await call('eoc.operator', 'POST', `/api/cameras/${target.id}/ptz`, { command: 'up' });
+      expect(ptz.statusCode).toBe(200);
+      await sim.waitFor((e) => e.event === 'ptz' && e.channel === target.external_id, 5000, since);
+      for (const a of attackers) expect(a.requestsReceived('MESSAGE')).toEqual([]);
+      expect((await cameras(sources.platform as string))[0]?.state).toBe('accepted');
+    });
+
+    it('a device registered over TCP: requests on another connection (same address or another) or over UDP are refused 403; its own connection is still heard and queried', async () => {
+      const owner = await openUa({ transport: 'tcp' });
+      const creds = { ...ids, deviceId: TCP_RAW_DEVICE, password: TCP_RAW_PASSWORD };
+      expect((await digestRegister(owner, creds)).final.status).toBe(200);
+      const channel = '32040200001310000044';
+      await db.query(
+        `INSERT INTO cameras (source_id, external_id, name, lon, lat, district_code, site_category, location_kind, grade, state, profiles)
+         VALUES ($1, $2, 'TCP 原始设备通道', 119.98, 31.79, '320402', 'transport', 'road', 1, 'accepted', '{"main": {}}')`,
+        [sources.tcpRaw, channel],
+      );
+      const attackers = [
+        await openUa({ transport: 'tcp' }),
+        await openUa({ transport: 'tcp', bind: '127.0.0.3' }),
+        await openUa(),
+      ];
+      for (const a of attackers) {
+        const ka = await a.request(keepalive(a, TCP_RAW_DEVICE));
+        const del = await a.request(notifyDel(a, TCP_RAW_DEVICE, channel));
+        expect([a.transport, a.address, ka.status, del.status]).toEqual([a.transport, a.address, 403, 403]);
+      }
+      expect(await flowOf(TCP_RAW_DEVICE)).toEqual(flowOfUa(owner));
+      expect((await cameras(sources.tcpRaw as string)).map((c) => [c.external_id, c.state])).toEqual([
+        [channel, 'accepted'],
+      ]);
+      expect(
+        (await audits('gb.request', sources.tcpRaw)).map((x) => [
+          x.reason,
+          x.detail.method,
+          x.detail.transport,
+          x.address?.replace(/:\d+$/, ''),
+        ]),
+      ).toEqual(
+        attackers.flatMap((a) =>
+          ['MESSAGE', 'NOTIFY'].map((m) => ['flow_mismatch', m, a.transport, a.address]),
+        ),
+      );
+      expect((await owner.request(keepalive(owner, TCP_RAW_DEVICE))).status).toBe(200);
+      await queryReaches(TCP_RAW_DEVICE, owner);
+      for (const a of attackers) expect(a.requestsReceived('MESSAGE')).toEqual([]);
+      expect((await digestRegister(owner, { ...creds, expires: 0 })).final.status).toBe(200);
+    });
+
+    it('a source with flowBinding same-address: requests from another port of its address are heard, yet its flow stays the registered one; other addresses and transports are refused', async () => {
+      const res = await call('admin', 'PATCH', `/api/sources/${sources.replay}`, {
+        connection: { deviceId: REPLAY_DEVICE, flowBinding: 'same-address' },
+      });
+      expect(res.statusCode).toBe(200);
+      const owner = await openUa();
+      const creds = { ...ids, deviceId: REPLAY_DEVICE, password: REPLAY_PASSWORD };
+      // The registry's change reaches the SIP server through Redis; the next REGISTER takes it.
+      await until('the same-address binding', async () => {
+        const r = await digestRegister(owner, creds);
+        return r.final.status === 200 && app.gb.devices.get(REPLAY_DEVICE)?.flowBinding === 'same-address';
+      });
+      const otherPort = await openUa();
+      const otherAddress = await openUa({ bind: '127.0.0.4' });
+      const overTcp = await openUa({ transport: 'tcp' });
+      expect((await otherPort.request(keepalive(otherPort, REPLAY_DEVICE))).status).toBe(200);
+      expect((await otherAddress.request(keepalive(otherAddress, REPLAY_DEVICE))).status).toBe(403);
+      expect((await overTcp.request(keepalive(overTcp, REPLAY_DEVICE))).status).toBe(403);
+      expect(await flowOf(REPLAY_DEVICE)).toEqual(flowOfUa(owner));
+      await queryReaches(REPLAY_DEVICE, owner);
+      expect(otherPort.requestsReceived('MESSAGE')).toEqual([]);
+      expect((await digestRegister(owner, { ...creds, expires: 0 })).final.status).toBe(200);
+    });
+
+    it('an address that keeps sending refused requests is dropped without answers for a while (audited gb.backoff)', async () => {
+      const spoofer = await openUa({ bind: '127.0.0.8' });
+      for (let i = 0; i < REFUSALS_MAX; i++) {
+        expect([i, (await spoofer.request(keepalive(spoofer, PLATFORM))).status]).toEqual([i, 403]);
+      }
+      expect(await unanswered(spoofer, keepalive(spoofer, PLATFORM))).toBe(true);
+      const backoff = (await audits('gb.backoff')).filter((x) => x.address?.startsWith('127.0.0.8:'));
+      expect(backoff.map((x) => [x.result, x.reason, x.detail.refusals])).toEqual([
+        ['deny', 'too_many_refusals', REFUSALS_MAX],
+      ]);
+      // One audit row per kind of refusal per address every 10 s, not one per request.
+      expect(
+        (await audits('gb.request', sources.platform)).filter((x) => x.address?.startsWith('127.0.0.8:')),
+      ).toHaveLength(1);
+      expect(await flowOf(PLATFORM)).toMatchObject({ session: { address: '127.0.0.1', transport: 'udp' } });
+    });
+  });
 });
 
 function keepalive(ua: RawUa, deviceId: string): gb.SipRequest {
+  return manscdpRequest(
+    ua,
+    'MESSAGE',
+    deviceId,
+    gb.encodeManscdp({ kind: 'keepalive', sn: 7, deviceId, status: 'OK' }, 'GB2312'),
+  );
+}
+
+/** A catalogue NOTIFY from `deviceId` deleting `channelId` (Event: Catalog, one DEL item). */
+function notifyDel(ua: RawUa, deviceId: string, channelId: string): gb.SipRequest {
+  const page: gb.CatalogPage = {
+    kind: 'catalog_notify',
+    sn: 8,
+    deviceId,
+    sumNum: 1,
+    listNum: 1,
+    items: [{ deviceId: channelId, event: 'DEL' }],
+    invalidItems: 0,
+  };
+  return manscdpRequest(ua, 'NOTIFY', deviceId, gb.encodeManscdp(page, 'GB2312'), [
+    { name: 'Event', value: 'Catalog' },
+    { name: 'Subscription-State', value: 'active' },
+  ]);
+}
+
+function manscdpRequest(
+  ua: RawUa,
+  method: 'MESSAGE' | 'NOTIFY',
+  deviceId: string,
+  body: Uint8Array,
+  extra: gb.SipHeader[] = [],
+): gb.SipRequest {
   return {
     kind: 'request',
-    method: 'MESSAGE',
+    method,
     uri: `sip:${SERVER_ID}@${DOMAIN}`,
     headers: [
-      { name: 'Via', value: `SIP/2.0/UDP 127.0.0.1:${ua.port};rport;branch=z9hG4bK${rnd()}` },
+      { name: 'Via', value: ua.via() },
       { name: 'From', value: `<sip:${deviceId}@${DOMAIN}>;tag=${rnd(4)}` },
       { name: 'To', value: `<sip:${SERVER_ID}@${DOMAIN}>` },
       { name: 'Call-ID', value: `${rnd()}@raw` },
-      { name: 'CSeq', value: '20 MESSAGE' },
+      { name: 'CSeq', value: `20 ${method}` },
+      ...extra,
       { name: 'Content-Type', value: 'Application/MANSCDP+xml' },
     ],
-    body: gb.encodeManscdp({ kind: 'keepalive', sn: 7, deviceId, status: 'OK' }, 'GB2312'),
+    body,
   };
 }

@@ -125,6 +125,15 @@ describe('registry contracts', () => {
       true,
     );
     expect(parseSourceConnection('gb28181', { baseUrl: 'rtsp://x' }).success).toBe(false);
+    for (const flowBinding of ['strict', 'same-address']) {
+      expect(
+        parseSourceConnection('gb28181', { deviceId: '32040200002000000001', flowBinding }).success,
+        flowBinding,
+      ).toBe(true);
+    }
+    expect(
+      paths(parseSourceConnection('gb28181', { deviceId: '32040200002000000001', flowBinding: 'any-port' })),
+    ).toEqual(['flowBinding']);
     expect(paths(sourceSecretSchema.safeParse({}))).toEqual(['']);
     expect(paths(sourceSecretSchema.safeParse({ password: 'x', token: 'y' }))).toEqual(['']);
   });

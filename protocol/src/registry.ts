@@ -75,6 +75,12 @@ export const SOURCE_CONNECTION_SCHEMAS = {
       trusted: z.boolean().optional(),
       /** How the device sends media: TCP passive (we listen; default) or UDP. */
       mediaTransport: z.enum(['tcp-passive', 'udp']).optional(),
+      /**
+       * Which flows the device's requests other than REGISTER are accepted on: `strict` (default)
+       * only its authenticated registration's (address, port, transport; over TCP its connection);
+       * `same-address` any port or connection of that address (platforms that send from several).
+       */
+      flowBinding: z.enum(['strict', 'same-address']).optional(),
     })
     .strict(),
 } as const satisfies Record<SourceKind, z.ZodType>;

@@ -135,6 +135,7 @@ describe('source settings', () => {
         locationKind: 'intersection',
         trusted: true,
         mediaTransport: 'udp',
+        flowBinding: 'same-address',
       }),
     ).toEqual({
       deviceId: '32040200002000000001',
@@ -143,6 +144,7 @@ describe('source settings', () => {
       locationKind: 'intersection',
       trusted: true,
       mediaTransport: 'udp',
+      flowBinding: 'same-address',
     });
     expect(
       gbSettings({
@@ -150,6 +152,7 @@ describe('source settings', () => {
         defaultGrade: 9,
         locationKind: 'toilet',
         trusted: 'yes',
+        flowBinding: 'any',
       }),
     ).toEqual({
       deviceId: '32040200002000000001',
@@ -158,6 +161,7 @@ describe('source settings', () => {
       locationKind: 'road',
       trusted: false,
       mediaTransport: undefined,
+      flowBinding: 'strict',
     });
     expect(gbSettings({ baseUrl: 'rtsp://x' })).toBeUndefined();
   });

@@ -4,6 +4,7 @@ import type { AuditEntryInput } from '../audit/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { SealedSecretError, type SourceSecretBox } from '../registry/index.ts';
 import type { DeviceStore, GbSource } from './device-store.ts';
+import { type FlowBinding, flowKey, flowMatches } from './flow-binding.ts';
 import { nameAddrUser, randomToken, respond, type SipIdentity } from './sip-util.ts';
 import type { SipFlow } from './transport.ts';
 
@@ -11,8 +12,13 @@ import type { SipFlow } from './transport.ts';
 export interface DeviceSession {
   deviceId: string;
   sourceId: string;
-  /** Where requests to the device go: the flow of its latest REGISTER or keepalive. */
+  /**
+   * The flow of its latest authenticated REGISTER: where requests to the device go, and the only
+   * flow its other requests are accepted on (ADR 0009). Nothing but a REGISTER changes it.
+   */
   flow: SipFlow;
+  /** Its source's `flowBinding` at registration. */
+  flowBinding: FlowBinding;
   contact: string | null;
   registeredAt: number;
   expiresAt: number;
@@ -34,6 +40,8 @@ export interface DevicesDeps {
   onOnline: (s: DeviceSession, fresh: boolean) => void;
   /** A device went offline (unregistered, expired, silent), committed. */
   onOffline: (s: DeviceSession, reason: OfflineReason) => void;
+  /** A request from `flow` was refused (forged, replayed, wrong credentials): counted for backoff. */
+  onRefused: (flow: SipFlow) => Promise<void>;
 }
 
 export type OfflineReason = 'unregistered' | 'expired' | 'keepalive';
@@ -43,21 +51,31 @@ const NONCE_TTL_MS = 120_000;
 const MAX_NONCES = 100_000;
 /** Longest registration granted. */
 const MAX_EXPIRES_S = 86_400;
-/** A refused REGISTER of the same device, reason and address is audited at most this often. */
+/** A refused request of the same device, reason, method, transport and address is audited at most this often. */
 const DENY_AUDIT_EVERY_MS = 10_000;
+/** Most refusal kinds remembered for that (the oldest forgotten first). */
+const MAX_DENY_KEYS = 10_000;
 export const SYSTEM_ACTOR = 'gb28181';
 
 /**
  * REGISTER (digest, RFC 2617 with qop=auth, realm = our domain), unregister, keepalives, and the
  * sweeper that takes silent devices offline. Only devices filed as gb28181 source systems may
  * register: an unknown ID or a wrong password gets 403, a REGISTER without credentials a 401 with
- * a random nonce bound to the device for two minutes.
+ * a random nonce bound to the device for two minutes. Each nonce count is accepted once (a
+ * replayed REGISTER gets a stale challenge), the digest must be over the Request-URI, and a nonce
+ * of a refused attempt is stale. Other requests of a device are admitted only on the flow of its
+ * authenticated registration ({@link GbDevices.admit}, ADR 0009).
+ *
+ * Nonces and sessions live in this process, as the SIP port does: a device's REGISTER, its answer
+ * to the challenge and its later requests all reach the one gateway that listens on it.
  */
 export class GbDevices {
   readonly #d: DevicesDeps;
   readonly #log: Logger;
   readonly #sessions = new Map<string, DeviceSession>();
-  readonly #nonces = new Map<string, { deviceId: string; expires: number }>();
+  /** The device registered on a flow (`flowKey`), for admitting requests from blocked addresses. */
+  readonly #byFlow = new Map<string, string>();
+  readonly #nonces = new Map<string, gb.NonceRecord>();
   readonly #denyAudited = new Map<string, number>();
   #sweeper: NodeJS.Timeout | undefined;
 
@@ -92,26 +110,43 @@ export class GbDevices {
     return this.#sessions.values();
   }
 
-  /** A request from a registered device: it is alive, and this is where it is now. */
-  heard(deviceId: string, flow: SipFlow): DeviceSession | undefined {
+  /**
+   * A request other than REGISTER claiming to come from `deviceId` over `flow`: the device's session
+   * when it is registered and the request came on its registration's flow (as its source's
+   * `flowBinding` says). Otherwise undefined — answer 403: a device that is not registered must
+   * register; a request from another flow (a forged `From`) is also audited (`gb.request` deny
+   * `flow_mismatch`) and counted against its address. It never moves the device's flow.
+   */
+  async admit(deviceId: string, flow: SipFlow, method: string): Promise<DeviceSession | undefined> {
     const s = this.#sessions.get(deviceId);
-    if (!s) return undefined;
-    s.lastSeen = Date.now();
-    s.flow = flow;
-    this.#d.store.touch(deviceId, s.lastSeen);
-    return s;
+    if (!s || s.expiresAt <= Date.now()) return undefined;
+    if (flowMatches(s.flow, flow, s.flowBinding)) return s;
+    await this.#deny('gb.request', deviceId, s.sourceId, flow, 'flow_mismatch', method);
+    return undefined;
   }
 
-  /** Keepalive from `deviceId`: false when it is not registered (answer 403: it must register). */
-  async keepalive(deviceId: string, flow: SipFlow, charset: gb.GbCharset): Promise<boolean> {
-    const s = this.#sessions.get(deviceId);
-    if (!s || s.expiresAt <= Date.now()) return false;
-    this.heard(deviceId, flow);
+  /** Whether `flow` is the registration flow of a registered device (requests on it are served). */
+  isRegisteredFlow(flow: SipFlow): boolean {
+    const deviceId = this.#byFlow.get(flowKey(flow));
+    const s = deviceId === undefined ? undefined : this.#sessions.get(deviceId);
+    return s !== undefined && s.expiresAt > Date.now() && flowMatches(s.flow, flow, 'strict');
+  }
+
+  /** An admitted request of a registered device: it is alive. */
+  heard(s: DeviceSession): void {
+    s.lastSeen = Date.now();
+    this.#d.store.touch(s.deviceId, s.lastSeen);
+  }
+
+  /** An admitted keepalive: alive, and back online when it was not. */
+  async keepalive(s: DeviceSession, charset: gb.GbCharset): Promise<void> {
+    this.heard(s);
     s.charset = charset;
     if (!s.online) {
+      const { deviceId } = s;
       s.online = true;
       await this.#d.store.online(deviceId, s.sourceId, {
-        ...this.#entry(s.deviceId, s.sourceId, flow),
+        ...this.#entry(s.deviceId, s.sourceId, s.flow),
         action: 'gb.online',
         result: 'ok',
         reason: 'keepalive',
@@ -119,7 +154,6 @@ export class GbDevices {
       this.#log.info({ deviceId }, 'gb device back online');
       this.#d.onOnline(s, true);
     }
-    return true;
   }
 
   async register(req: gb.SipRequest, flow: SipFlow): Promise<void> {
@@ -135,43 +169,49 @@ export class GbDevices {
 
     const source = await this.#d.store.sourceByDevice(deviceId);
     if (!source) {
-      this.#log.warn(
-        { deviceId, from: `${flow.address}:${flow.port}` },
-        'gb REGISTER from an unknown device',
-      );
-      await this.#deny(deviceId, null, flow, 'unknown_device');
+      await this.#deny('gb.register', deviceId, null, flow, 'unknown_device');
       return reply(403);
     }
     const authText = gb.getHeader(req, 'Authorization');
     if (!authText) return this.#challenge(req, flow, deviceId, false);
     const creds = gb.parseDigestCredentials(authText);
     if (!creds.ok) return reply(400, { reason: 'Bad Authorization' });
-    const nonce = this.#nonces.get(creds.value.nonce);
-    if (!nonce || nonce.deviceId !== deviceId || nonce.expires <= Date.now()) {
-      return this.#challenge(req, flow, deviceId, nonce !== undefined);
+    // From the nonce check to recording its use nothing is awaited: two copies of one REGISTER
+    // cannot both pass.
+    const nonce = creds.value.nonce;
+    const record = this.#nonces.get(nonce);
+    const use = gb.checkNonceUse(record, creds.value, deviceId, Date.now());
+    if (!record || !use.ok) {
+      // A nonce count seen before (or a single-use nonce used again): a replayed REGISTER.
+      if (!use.ok && use.reason === 'replay') {
+        await this.#deny('gb.register', deviceId, source, flow, 'nonce_replay');
+      }
+      return this.#challenge(req, flow, deviceId, !use.ok && use.stale);
     }
-    if (creds.value.username !== deviceId) {
-      await this.#deny(deviceId, source, flow, 'username_mismatch');
-      return reply(403);
+    const refuse = async (status: 400 | 403, why: string, reason?: string) => {
+      this.#nonces.set(nonce, gb.nonceRefused(record));
+      await this.#deny('gb.register', deviceId, source, flow, why);
+      return reply(status, reason === undefined ? {} : { reason });
+    };
+    if (creds.value.username !== deviceId) return refuse(403, 'username_mismatch');
+    // RFC 2617 §3.2.2.5: credentials over another URI are not for this request.
+    if (!gb.digestUriMatches(creds.value.uri, req.uri)) {
+      return refuse(400, 'uri_mismatch', 'Digest URI Does Not Match The Request-URI');
     }
     const password = this.#password(source);
     if (password === 'unavailable') return reply(503);
     if (password === undefined) {
       this.#log.warn({ deviceId, sourceId: source.id }, 'gb source has no password: REGISTER refused');
-      await this.#deny(deviceId, source, flow, 'no_secret');
-      return reply(403);
+      return refuse(403, 'no_secret');
     }
     const verdict = gb.verifyDigest(creds.value, {
       method: 'REGISTER',
       realm: this.#d.me.domain,
-      nonce: creds.value.nonce,
+      nonce,
       password,
     });
-    if (!verdict.ok) {
-      this.#log.warn({ deviceId, why: verdict.reason }, 'gb REGISTER with wrong credentials');
-      await this.#deny(deviceId, source, flow, `wrong_credentials:${verdict.reason}`);
-      return reply(403);
-    }
+    if (!verdict.ok) return refuse(403, `wrong_credentials:${verdict.reason}`);
+    this.#nonces.set(nonce, gb.nonceUsed(record, use.nc));
     const now = Date.now();
     const dateHeader = { name: 'Date', value: gb.formatGbDate(now) };
     if (expires === 0) {
@@ -185,6 +225,7 @@ export class GbDevices {
       deviceId,
       sourceId: source.id,
       flow,
+      flowBinding: source.settings.flowBinding,
       contact,
       registeredAt: now,
       expiresAt: now + granted * 1000,
@@ -214,7 +255,7 @@ export class GbDevices {
         detail: { deviceId, transport: flow.transport, expires: granted },
       },
     );
-    this.#sessions.set(deviceId, session);
+    this.#setSession(session);
     await reply(200, {
       headers: [
         ...(contact ? [{ name: 'Contact', value: contact }] : []),
@@ -235,7 +276,7 @@ export class GbDevices {
       else if (s.online && now - s.lastSeen > this.#d.keepaliveTimeoutMs) due.push([s, 'keepalive']);
     }
     for (const [s, reason] of due) {
-      if (reason === 'expired') this.#sessions.delete(s.deviceId);
+      if (reason === 'expired') this.#dropSession(s.deviceId);
       if (!s.online) continue;
       s.online = false;
       this.#log.warn({ deviceId: s.deviceId, reason }, 'gb device offline');
@@ -252,13 +293,27 @@ export class GbDevices {
       }
       this.#d.onOffline(s, reason);
     }
-    for (const [n, v] of this.#nonces) if (v.expires <= now) this.#nonces.delete(n);
+    for (const [n, v] of this.#nonces) if (v.expiresAt <= now) this.#nonces.delete(n);
     for (const [k, t] of this.#denyAudited) if (now - t > DENY_AUDIT_EVERY_MS) this.#denyAudited.delete(k);
   }
 
-  async #unregister(deviceId: string, source: GbSource, flow: SipFlow): Promise<void> {
+  #setSession(s: DeviceSession): void {
+    this.#dropSession(s.deviceId);
+    this.#sessions.set(s.deviceId, s);
+    this.#byFlow.set(flowKey(s.flow), s.deviceId);
+  }
+
+  #dropSession(deviceId: string): DeviceSession | undefined {
     const s = this.#sessions.get(deviceId);
+    if (!s) return undefined;
     this.#sessions.delete(deviceId);
+    const k = flowKey(s.flow);
+    if (this.#byFlow.get(k) === deviceId) this.#byFlow.delete(k);
+    return s;
+  }
+
+  async #unregister(deviceId: string, source: GbSource, flow: SipFlow): Promise<void> {
+    const s = this.#dropSession(deviceId);
     await this.#d.store.offline(deviceId, source.id, 'unregistered', {
       ...this.#entry(deviceId, source.id, flow),
       action: 'gb.unregister',
@@ -275,7 +330,7 @@ export class GbDevices {
 
   #challenge(req: gb.SipRequest, flow: SipFlow, deviceId: string, stale: boolean): Promise<void> {
     const nonce = randomBytes(16).toString('hex');
-    this.#nonces.set(nonce, { deviceId, expires: Date.now() + NONCE_TTL_MS });
+    this.#nonces.set(nonce, { owner: deviceId, expiresAt: Date.now() + NONCE_TTL_MS, lastNc: 0 });
     if (this.#nonces.size > MAX_NONCES) {
       const oldest = this.#nonces.keys().next().value;
       if (oldest !== undefined) this.#nonces.delete(oldest);
@@ -315,21 +370,41 @@ export class GbDevices {
     }
   }
 
-  async #deny(deviceId: string, source: GbSource | null, flow: SipFlow, reason: string): Promise<void> {
-    const k = `${deviceId}|${reason}|${flow.address}`;
+  /**
+   * A refused request: counted against its address (backoff), logged and audited — the same
+   * device, reason, method, transport and address at most every 10 s.
+   */
+  async #deny(
+    action: 'gb.register' | 'gb.request',
+    deviceId: string,
+    source: GbSource | string | null,
+    flow: SipFlow,
+    reason: string,
+    method = 'REGISTER',
+  ): Promise<void> {
+    await this.#d.onRefused(flow);
+    const k = `${action}|${deviceId}|${reason}|${method}|${flow.transport}|${flow.address}`;
     const now = Date.now();
     const last = this.#denyAudited.get(k);
     if (last !== undefined && now - last < DENY_AUDIT_EVERY_MS) return;
+    this.#denyAudited.delete(k);
     this.#denyAudited.set(k, now);
+    if (this.#denyAudited.size > MAX_DENY_KEYS) {
+      const oldest = this.#denyAudited.keys().next().value;
+      if (oldest !== undefined) this.#denyAudited.delete(oldest);
+    }
+    const from = `${flow.transport}:${flow.address}:${flow.port}`;
+    this.#log.warn({ deviceId, method, reason, from }, 'gb request refused');
+    const sourceId = typeof source === 'string' ? source : (source?.id ?? null);
     await this.#d.store
       .audit({
-        ...this.#entry(deviceId, source?.id ?? null, flow),
-        action: 'gb.register',
+        ...this.#entry(deviceId, sourceId, flow),
+        action,
         result: 'deny',
         reason,
-        detail: { deviceId, transport: flow.transport },
+        detail: { deviceId, method, transport: flow.transport },
       })
-      .catch((err: unknown) => this.#log.error({ err }, 'gb register refusal not audited'));
+      .catch((err: unknown) => this.#log.error({ err }, 'gb refusal not audited'));
   }
 
   #entry(

@@ -57,6 +57,11 @@ export function registerGb28181(app: FastifyInstance, deps: GbDeps): GbSipServer
       id: c.GB_ID,
       keepaliveTimeoutS: c.GB_KEEPALIVE_TIMEOUT_S,
       mediaTransport: c.GB_MEDIA_TRANSPORT,
+      refusals: {
+        max: c.GB_SIP_REFUSALS_MAX,
+        windowS: c.GB_SIP_REFUSALS_WINDOW_S,
+        backoffS: c.GB_SIP_BACKOFF_S,
+      },
       ...deps.options,
     },
     {

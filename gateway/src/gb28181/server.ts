@@ -10,6 +10,7 @@ import type { SourceSecretBox } from '../registry/index.ts';
 import { GbCatalog } from './catalog.ts';
 import { DeviceStore } from './device-store.ts';
 import { type DeviceSession, GbDevices, SYSTEM_ACTOR } from './devices.ts';
+import { RefusalBackoff } from './refusals.ts';
 import { buildRequest, deviceUri, nameAddrUser, randomToken, respond, type SipIdentity } from './sip-util.ts';
 import { GbStreams } from './streams.ts';
 import { SipTransactions } from './transactions.ts';
@@ -27,6 +28,11 @@ export interface GbServerOptions {
   /** Catalogue paging: a query ends when no page came for this long (default 3 s). */
   catalogStallMs?: number;
   inviteTimeoutMs?: number;
+  /**
+   * Refused requests (forged, replayed, wrong credentials) from one address within `windowS` that
+   * make the server ignore the address for `backoffS` (ADR 0009).
+   */
+  refusals: { max: number; windowS: number; backoffS: number };
 }
 
 export interface GbServerDeps {
@@ -70,6 +76,8 @@ export class GbSipServer {
   /** Queries after a registration (DeviceInfo, Catalog) waiting for a slot, and those running. */
   readonly #followUps: (() => Promise<void>)[] = [];
   #followUpsRunning = 0;
+  readonly #refusals: RefusalBackoff;
+  #refusalSweep: NodeJS.Timeout | undefined;
   readonly #redis: Redis;
   #sub: Redis | undefined;
   #sn = Math.floor(Math.random() * 100_000);
@@ -83,6 +91,11 @@ export class GbSipServer {
     this.me = { id: options.id, domain: options.domain, publicIp: options.publicIp, port: options.port };
     this.#redis = deps.redis;
     this.#store = new DeviceStore(deps.db, this.#log);
+    this.#refusals = new RefusalBackoff({
+      max: options.refusals.max,
+      windowMs: options.refusals.windowS * 1000,
+      blockMs: options.refusals.backoffS * 1000,
+    });
     this.#transport = new SipTransport({
       host: options.host,
       port: options.port,
@@ -103,6 +116,7 @@ export class GbSipServer {
         if (fresh) this.#followUp(() => this.#onFreshDevice(s));
       },
       onOffline: (s) => this.streams.dropDevice(s.deviceId),
+      onRefused: (flow) => this.#refused(flow),
     });
     const signalling = {
       me: this.me,
@@ -131,6 +145,7 @@ export class GbSipServer {
         request: (flow, req, timeoutMs) => this.#transactions.request(flow, req, { timeoutMs }),
         send: (flow, msg) => this.#transport.send(flow, msg),
         respond: respondTo,
+        admit: (deviceId, flow, method) => this.devices.admit(deviceId, flow, method),
       },
     });
     this.#requests = {
@@ -173,6 +188,8 @@ export class GbSipServer {
     await this.#transport.listen();
     this.me.port = this.#transport.port;
     this.devices.start();
+    this.#refusalSweep = setInterval(() => this.#refusals.sweep(Date.now()), 10_000);
+    this.#refusalSweep.unref();
     await this.streams.start();
     // A source changed in the registry (password, device ID, removal): REGISTERs see it at once.
     const sub = this.#redis.duplicate({ lazyConnect: false, enableOfflineQueue: true });
@@ -192,6 +209,7 @@ export class GbSipServer {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#followUps.length = 0;
+      clearInterval(this.#refusalSweep);
       if (this.#started) {
         const sub = this.#sub;
         this.#sub = undefined;
@@ -247,6 +265,9 @@ export class GbSipServer {
       }
       return;
     }
+    // An address that kept sending refused requests is ignored for a while (no answers), except on
+    // the registration flows of registered devices behind it (ADR 0009).
+    if (this.#refusals.blocked(flow.address, Date.now()) && !this.devices.isRegisteredFlow(flow)) return;
     if (this.#transactions.seen(msg, flow)) return;
     const handler = Object.hasOwn(this.#requests, msg.method) ? this.#requests[msg.method] : undefined;
     const run =
@@ -260,24 +281,29 @@ export class GbSipServer {
     });
   }
 
-  /** MESSAGE and NOTIFY with a MANSCDP body from a registered device. */
+  /**
+   * MESSAGE and NOTIFY with a MANSCDP body from a registered device, on the flow of its
+   * registration only (else 403, before the body is read).
+   */
   async #onManscdpRequest(req: gb.SipRequest, flow: SipFlow): Promise<void> {
     const reply = (status: number) => this.#transactions.respond(req, flow, respond(req, flow, status));
     const ess = gb.sipEssentials(req);
     if (!ess.ok) return reply(400);
     const deviceId = nameAddrUser(ess.value.from);
+    if (!deviceId) return reply(400);
+    const session = await this.devices.admit(deviceId, flow, req.method);
+    if (!session) return reply(403);
     const parsed = gb.parseManscdp(req.body);
-    if (!deviceId || !parsed.ok) {
-      this.#log.debug({ deviceId, err: parsed.ok ? undefined : parsed.error }, 'gb MANSCDP body refused');
+    if (!parsed.ok) {
+      this.#log.debug({ deviceId, err: parsed.error }, 'gb MANSCDP body refused');
       return reply(400);
     }
     const m = parsed.value.message;
     if (m.kind === 'keepalive') {
-      const known = await this.devices.keepalive(deviceId, flow, parsed.value.charset);
-      return reply(known ? 200 : 403);
+      await this.devices.keepalive(session, parsed.value.charset);
+      return reply(200);
     }
-    const session = this.devices.heard(deviceId, flow);
-    if (!session) return reply(403);
+    this.devices.heard(session);
     session.charset = parsed.value.charset;
     await reply(200);
     const handle = this.#manscdp[m.kind];
@@ -293,6 +319,34 @@ export class GbSipServer {
     } catch (err) {
       this.#log.error({ err, deviceId, kind: m.kind }, 'gb MANSCDP handling failed');
     }
+  }
+
+  /** Counts a refused request against its address; the refusal that starts a backoff is audited. */
+  async #refused(flow: SipFlow): Promise<void> {
+    const block = this.#refusals.refused(flow.address, Date.now());
+    if (!block) return;
+    this.#log.warn(
+      { address: flow.address, refusals: block.refusals, blockedForMs: block.blockedForMs },
+      'gb address backed off: its requests are ignored',
+    );
+    await this.#store
+      .audit({
+        actorId: null,
+        actorName: SYSTEM_ACTOR,
+        action: 'gb.backoff',
+        targetKind: null,
+        targetId: null,
+        result: 'deny',
+        reason: 'too_many_refusals',
+        address: `${flow.address}:${flow.port}`,
+        detail: {
+          refusals: block.refusals,
+          windowS: this.#opts.refusals.windowS,
+          backoffS: this.#opts.refusals.backoffS,
+          transport: flow.transport,
+        },
+      })
+      .catch((err: unknown) => this.#log.error({ err }, 'gb backoff not audited'));
   }
 
   /**

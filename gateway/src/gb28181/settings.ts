@@ -7,6 +7,7 @@ import {
   siteCategorySchema,
 } from '@wall/protocol';
 import { z } from 'zod';
+import { FLOW_BINDINGS, type FlowBinding } from './flow-binding.ts';
 
 /**
  * What the gateway reads from a GB source system's `connection` settings. The registry validates
@@ -15,7 +16,9 @@ import { z } from 'zod';
  *  - `defaultGrade` (1–4): the grade of the channels (the `Secrecy` flag may raise it);
  *  - `siteCategory`, `locationKind`: filed for each new channel;
  *  - `trusted`: a government platform whose channels were accepted there → new channels `accepted`;
- *  - `mediaTransport`: `tcp-passive` | `udp` for this device's live streams.
+ *  - `mediaTransport`: `tcp-passive` | `udp` for this device's live streams;
+ *  - `flowBinding`: `strict` (default) | `same-address` — which flows its requests other than
+ *    REGISTER are accepted on (ADR 0009).
  * A value that does not parse is ignored (the default applies), never an error at REGISTER time.
  */
 const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
@@ -28,6 +31,7 @@ const connectionSchema = z.object({
   locationKind: lenient(locationKindSchema.refine((k) => !isPrivateSpace(k))),
   trusted: lenient(z.boolean()),
   mediaTransport: lenient(z.enum(['tcp-passive', 'udp'])),
+  flowBinding: lenient(z.enum(FLOW_BINDINGS)),
 });
 
 export interface GbSourceSettings {
@@ -37,6 +41,7 @@ export interface GbSourceSettings {
   locationKind: LocationKind;
   trusted: boolean;
   mediaTransport: 'tcp-passive' | 'udp' | undefined;
+  flowBinding: FlowBinding;
 }
 
 /** Filed when the source says nothing: Art. 7(12) "other designated", a road, grade 1. */
@@ -56,5 +61,6 @@ export function gbSettings(connection: unknown): GbSourceSettings | undefined {
     locationKind: c.data.locationKind ?? GB_DEFAULTS.locationKind,
     trusted: c.data.trusted ?? false,
     mediaTransport: c.data.mediaTransport,
+    flowBinding: c.data.flowBinding ?? 'strict',
   };
 }

@@ -32,6 +32,8 @@ export interface StreamsSignalling {
   respond(req: gb.SipRequest, flow: SipFlow, res: gb.SipResponse): Promise<void>;
   message(deviceId: string, m: gb.ManscdpMessage, options?: { target?: string }): Promise<number>;
   nextSn(): number;
+  /** The device's session when a request over `flow` may speak for it (its registration flow). */
+  admit(deviceId: string, flow: SipFlow, method: string): Promise<DeviceSession | undefined>;
 }
 
 export interface StreamsDeps {
@@ -151,10 +153,17 @@ export class GbStreams {
     return p;
   }
 
-  /** A device's BYE (it ends a stream): answer, forget the dialog, stop the node's ingest. */
+  /**
+   * A device's BYE (it ends a stream): answer, forget the dialog, stop the node's ingest. Only on
+   * the flow of the device's registration (else 403, audited).
+   */
   async onDeviceBye(req: gb.SipRequest, flow: SipFlow): Promise<void> {
     const callId = gb.getHeader(req, 'Call-ID') ?? '';
     const d = this.#byCallId.get(callId);
+    if (d && !(await this.#d.signalling.admit(d.deviceId, flow, 'BYE'))) {
+      await this.#d.signalling.respond(req, flow, respond(req, flow, 403));
+      return;
+    }
     await this.#d.signalling.respond(req, flow, respond(req, flow, d ? 200 : 481));
     if (!d) return;
     this.#forget(d);

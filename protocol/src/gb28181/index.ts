@@ -5,6 +5,7 @@
 export type { DecodedBody, GbCharset } from './charset.ts';
 export { DEFAULT_GB_CHARSET, declaredEncoding, decodeBody, encodeBody, normalizeCharset } from './charset.ts';
 export * from './digest.ts';
+export * from './digest-nonce.ts';
 export * from './ids.ts';
 export * from './manscdp.ts';
 export { md5, md5Hex } from './md5.ts';
