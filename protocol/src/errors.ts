@@ -6,6 +6,8 @@ import { z } from 'zod';
  */
 export const ERROR_CODES = {
   'invalid:request': 400,
+  /** A string from a client carried a control character (NUL, CR, LF … — see text.ts). */
+  'invalid:control_char': 400,
   'invalid:config': 500,
   unauthenticated: 401,
   'forbidden:grade': 403,

@@ -8,5 +8,6 @@ export * from './health.ts';
 export * from './identity.ts';
 export * from './media.ts';
 export * from './registry.ts';
+export * from './text.ts';
 export { PROTOCOL_VERSION } from './version.ts';
 export * from './walls.ts';
