@@ -105,6 +105,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     absoluteTimeoutS: c.SESSION_ABSOLUTE_TIMEOUT_S,
     loginPerUser: { max: c.LOGIN_MAX_PER_USER, windowS: c.LOGIN_WINDOW_S },
     loginPerAddress: { max: c.LOGIN_MAX_PER_ADDRESS, windowS: c.LOGIN_WINDOW_S },
+    loginPerUserGlobal: { max: c.LOGIN_MAX_PER_USER_GLOBAL, windowS: c.LOGIN_WINDOW_S },
     onLogin: async (e) => {
       await audit.append({
         actorId: e.userId ?? null,
@@ -115,6 +116,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         result: e.ok ? 'ok' : 'deny',
         reason: e.reason,
         address: e.address,
+        ...(e.detail ? { detail: e.detail } : {}),
       });
     },
   });

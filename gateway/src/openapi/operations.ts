@@ -85,11 +85,14 @@ export const CORE_OPERATIONS: Operation[] = [
     summary: 'Sign in: sets the HttpOnly session cookie, returns the user and the CSRF token',
     tag: 'identity',
     access: 'public',
-    rule: 'Rate-limited per user and per address (429 with Retry-After). Audited (auth.login).',
+    rule: 'Rate-limited per user at one address, per address, and per user over every address (429 with Retry-After); each attempt is counted before the password is checked. Audited (auth.login), a name or password with a control character too.',
     body: loginRequestSchema,
     responses: {
       200: { description: 'signed in', schema: sessionInfoSchema },
-      400: { description: 'invalid:request', schema: errorSchema },
+      400: {
+        description: 'invalid:request / invalid:control_char (a control character in the name or password)',
+        schema: errorSchema,
+      },
       401: { description: 'unauthenticated — wrong name or password', schema: errorSchema },
       429: { description: 'rate_limited', schema: errorSchema },
     },
