@@ -10,6 +10,7 @@ import { injectAs, openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSes
 
 const PASSWORD = 'demo-password-hardening';
 const ORIGIN = 'http://127.0.0.1:3000';
+const MISSING = '00000000-0000-4000-8000-00000000f00d';
 
 // Hardening of the gateway's boundary on real PostgreSQL and Redis: control characters refused
 // before they reach the database, and cameras outside the caller's tier answered like missing ones.
@@ -118,6 +119,77 @@ describe('gateway boundary: control characters, hidden cameras (real PostgreSQL 
         `/api/cameras?q=${encodeURIComponent('模拟 路口')}`,
       );
       expect(res.statusCode).toBe(200);
+    });
+  });
+
+  describe('a camera outside the caller’s tier is answered like a missing one', () => {
+    const decisions = async (cameraId: string, action: string) =>
+      (
+        await db.query<{ actor_name: string; result: string; reason: string }>(
+          `SELECT actor_name, result, reason FROM audit_log WHERE action = $1 AND target_id = $2 ORDER BY seq`,
+          [action, cameraId],
+        )
+      ).rows;
+
+    it.each([
+      ['read', 'GET', '', undefined],
+      ['live', 'POST', '/live', { profile: 'sub' }],
+      ['PTZ', 'POST', '/ptz', { command: 'left' }],
+    ] as const)(
+      '%s: 404 not_found:camera, the same body as a missing camera',
+      async (_name, method, tail, body) => {
+        const s = await as('tianning.staff');
+        const hidden = await injectAs(
+          app,
+          ORIGIN,
+          s,
+          method,
+          `/api/cameras/${cams.otherDistrict}${tail}`,
+          body,
+        );
+        const missing = await injectAs(app, ORIGIN, s, method, `/api/cameras/${MISSING}${tail}`, body);
+        expect([hidden.statusCode, hidden.json()]).toEqual([
+          404,
+          { code: 'not_found:camera', message: 'no such camera' },
+        ]);
+        expect([missing.statusCode, missing.json()]).toEqual([hidden.statusCode, hidden.json()]);
+      },
+    );
+
+    it('audits the real reason (forbidden:tier) of each hidden refusal', async () => {
+      expect(await decisions(cams.otherDistrict, 'camera.live')).toEqual([
+        { actor_name: 'tianning.staff', result: 'deny', reason: 'forbidden:tier' },
+      ]);
+      expect(await decisions(cams.otherDistrict, 'camera.ptz')).toEqual([
+        { actor_name: 'tianning.staff', result: 'deny', reason: 'forbidden:tier' },
+      ]);
+    });
+
+    it('keeps the codes of other refusals for a camera the user can find in the catalogue', async () => {
+      const s = await as('tianning.staff');
+      // In the district, above the clearance: read is 403, and so are live and PTZ.
+      const read = await injectAs(app, ORIGIN, s, 'GET', `/api/cameras/${cams.aboveClearance}`);
+      expect([read.statusCode, read.json().code]).toEqual([403, 'forbidden:grade']);
+      const live = await injectAs(app, ORIGIN, s, 'POST', `/api/cameras/${cams.aboveClearance}/live`, {
+        profile: 'sub',
+      });
+      expect([live.statusCode, live.json().code]).toEqual([403, 'forbidden:grade']);
+      const ptz = await injectAs(app, ORIGIN, s, 'POST', `/api/cameras/${cams.aboveClearance}/ptz`, {
+        command: 'left',
+      });
+      expect([ptz.statusCode, ptz.json().code]).toEqual([403, 'forbidden:grade']);
+      // A city-wide user sees the 武进区 camera: refusals there keep their code (police.chief has no
+      // operator role: no PTZ; urban.admin's department needs a viewer role for live video).
+      const chief = await as('police.chief');
+      const ptzCity = await injectAs(app, ORIGIN, chief, 'POST', `/api/cameras/${cams.otherDistrict}/ptz`, {
+        command: 'left',
+      });
+      expect([ptzCity.statusCode, ptzCity.json().code]).toEqual([403, 'forbidden:role']);
+      const urban = await as('urban.admin');
+      const liveCity = await injectAs(app, ORIGIN, urban, 'POST', `/api/cameras/${cams.otherDistrict}/live`, {
+        profile: 'sub',
+      });
+      expect([liveCity.statusCode, liveCity.json().code]).toEqual([403, 'forbidden:role']);
     });
   });
 });

@@ -54,7 +54,12 @@ const liveAnswerSchema = z.object({
 
 const DENIED = {
   description:
-    'denied by the policy: forbidden:grade | forbidden:tier | forbidden:private | forbidden:role | forbidden:state',
+    'denied by the policy: forbidden:grade | forbidden:private | forbidden:role | forbidden:state (a camera outside the caller’s tier is 404, like a missing one)',
+  schema: errorSchema,
+};
+const CAMERA_NOT_FOUND = {
+  description:
+    'not_found:camera — no such camera, or one outside the caller’s tier (answered alike; audited)',
   schema: errorSchema,
 };
 
@@ -226,7 +231,7 @@ export const CORE_OPERATIONS: Operation[] = [
       200: { description: 'the token and the node to present it to', schema: liveAnswerSchema },
       ...COMMON_ERRORS,
       403: DENIED,
-      404: { description: 'not_found:camera', schema: errorSchema },
+      404: CAMERA_NOT_FOUND,
       503: { description: 'unavailable:dependency — no media node, or it failed', schema: errorSchema },
     },
   },
@@ -330,7 +335,7 @@ export const REGISTRY_OPERATIONS: Operation[] = [
       200: { description: 'the camera', schema: cameraItemSchema },
       ...COMMON_ERRORS,
       403: DENIED,
-      404: { description: 'not_found:camera', schema: errorSchema },
+      404: CAMERA_NOT_FOUND,
     },
   },
   {
@@ -413,8 +418,10 @@ export const WALL_OPERATIONS: Operation[] = [
     responses: {
       200: { description: 'the wall', schema: wallStateSchema },
       ...COMMON_ERRORS,
-      403: { description: 'forbidden:wall', schema: errorSchema },
-      404: { description: 'not_found:wall', schema: errorSchema },
+      404: {
+        description: 'not_found:wall — no such wall, or another organisation’s (answered alike; audited)',
+        schema: errorSchema,
+      },
     },
   },
   {
@@ -429,7 +436,11 @@ export const WALL_OPERATIONS: Operation[] = [
     responses: {
       200: { description: 'the new state', schema: wallStateSchema },
       ...WRITE_ERRORS,
-      404: { description: 'not_found:wall | not_found:camera', schema: errorSchema },
+      404: {
+        description:
+          'not_found:wall | not_found:camera — also for another organisation’s wall and a camera outside the caller’s tier (audited)',
+        schema: errorSchema,
+      },
       409: {
         description: 'conflict:version — with the current state',
         schema: errorSchema.extend({ current: wallStateSchema }),

@@ -63,7 +63,7 @@ export function registerWallRoutes(app: FastifyInstance, deps: WallRoutesDeps): 
 
   app.get('/api/walls/:id', async (req) => {
     const { user } = requireAuth(req);
-    return walls.get(user, wallIdOf(req.params));
+    return walls.get(user, wallIdOf(req.params), req.ip);
   });
 
   app.post('/api/walls/:id/commands', async (req, reply) => {
