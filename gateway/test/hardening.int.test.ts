@@ -192,4 +192,63 @@ describe('gateway boundary: control characters, hidden cameras (real PostgreSQL 
       expect([liveCity.statusCode, liveCity.json().code]).toEqual([403, 'forbidden:role']);
     });
   });
+
+  describe('HTTP answers', () => {
+    const SECURITY_HEADERS = {
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'x-frame-options': 'DENY',
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    };
+
+    it('carry the security headers on every kind of answer: 200, 401, 403, 404 and the CORS preflight', async () => {
+      const s = await as('eoc.operator');
+      const answers = [
+        ['GET /healthz', await app.inject({ method: 'GET', url: '/healthz' }), 200],
+        ['GET /api/openapi.json', await app.inject({ method: 'GET', url: '/api/openapi.json' }), 200],
+        ['GET /api/cameras', await injectAs(app, ORIGIN, s, 'GET', '/api/cameras?limit=1'), 200],
+        ['GET /api/me, no session', await app.inject({ method: 'GET', url: '/api/me' }), 401],
+        [
+          'POST /api/auth/logout, foreign origin',
+          await app.inject({
+            method: 'POST',
+            url: '/api/auth/logout',
+            headers: { origin: 'http://evil.example' },
+          }),
+          403,
+        ],
+        ['GET /nope', await app.inject({ method: 'GET', url: '/nope' }), 404],
+        [
+          'OPTIONS preflight',
+          await app.inject({
+            method: 'OPTIONS',
+            url: '/api/cameras',
+            headers: { origin: ORIGIN, 'access-control-request-method': 'GET' },
+          }),
+          204,
+        ],
+      ] as const;
+      for (const [name, res, status] of answers) {
+        expect(res.statusCode, name).toBe(status);
+        expect(res.headers, name).toMatchObject(SECURITY_HEADERS);
+      }
+    });
+
+    it('answers a path segment over the router’s limit with 414 in the platform’s shape, without the path', async () => {
+      const long = `zz${'x'.repeat(300)}qq`;
+      const res = await app.inject({ method: 'GET', url: `/api/cameras/${long}` });
+      expect(res.statusCode).toBe(414);
+      expect(res.json()).toEqual({ code: 'invalid:url_too_long', message: 'the URL is too long' });
+      expect(res.body).not.toContain('zzxxx');
+      expect(res.headers).toMatchObject({
+        ...SECURITY_HEADERS,
+        'content-type': expect.stringMatching(/^application\/json/),
+      });
+      const bad = await app.inject({ method: 'GET', url: '/api/cameras/%zzsecret' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toEqual({ code: 'invalid:request', message: 'malformed URL' });
+      expect(bad.headers).toMatchObject(SECURITY_HEADERS);
+    });
+  });
 });

@@ -5,6 +5,7 @@ export * from './env.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './health.ts';
+export * from './http.ts';
 export * from './identity.ts';
 export * from './media.ts';
 export * from './registry.ts';
