@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import { channelsOf } from '@wall/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { API_SECURITY_HEADERS, channelsOf, routerErrorAnswer } from '@wall/protocol';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AuditBatcher, registerAuditRoutes, verifyAuditInWorkers } from './audit/index.ts';
 
@@ -48,6 +48,17 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1_048_576,
+    // The router's own refusals (a path segment too long: 414; a URL that does not decode) in the
+    // platform's shape, without echoing the URL.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = routerErrorAnswer(err.code);
+      void (reply as FastifyReply).headers(API_SECURITY_HEADERS).code(status).send(body);
+    },
+  });
+  // First, so that every answer carries them: errors, 404s, CORS preflights.
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(API_SECURITY_HEADERS);
+    done();
   });
   const routes = trackRoutes(app);
 
@@ -121,6 +132,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     loginPerAddress: { max: c.LOGIN_MAX_PER_ADDRESS, windowS: c.LOGIN_WINDOW_S },
     onLogout: (sessionId) =>
       revoker.revoke({ scope: 'session', id: sessionHandle(sessionId), reason: 'signed_out' }),
+    loginPerUserGlobal: { max: c.LOGIN_MAX_PER_USER_GLOBAL, windowS: c.LOGIN_WINDOW_S },
     onLogin: async (e) => {
       await audit.append({
         actorId: e.userId ?? null,
@@ -131,6 +143,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         result: e.ok ? 'ok' : 'deny',
         reason: e.reason,
         address: e.address,
+        ...(e.detail ? { detail: e.detail } : {}),
       });
     },
   });

@@ -52,9 +52,15 @@ export const gatewayEnvSchema = z.object({
   SESSION_ABSOLUTE_TIMEOUT_S: envVar.int(43_200, 60, 604_800),
   /** Mark the session cookie Secure (set it whenever the gateway is served over HTTPS). */
   COOKIE_SECURE: envVar.bool(false),
-  /** Failed sign-ins allowed per user, and per address, in LOGIN_WINDOW_S. */
+  /**
+   * Failed sign-ins allowed in LOGIN_WINDOW_S: per user from one address (the lockout an operator
+   * meets after mistyping, which an attacker elsewhere cannot cause), per address (all users), and
+   * per user from all addresses together (the slower bound on a guessing attack spread over many
+   * addresses).
+   */
   LOGIN_MAX_PER_USER: envVar.int(5, 1, 1000),
   LOGIN_MAX_PER_ADDRESS: envVar.int(30, 1, 10_000),
+  LOGIN_MAX_PER_USER_GLOBAL: envVar.int(100, 1, 100_000),
   LOGIN_WINDOW_S: envVar.int(900, 1, 86_400),
   /**
    * Worker threads of `GET /api/audit/verify` on PostgreSQL (each walks a range of the chain on its

@@ -183,7 +183,7 @@ describe('walls API: create, list, commands with optimistic concurrency, policy,
     expect((await db.query<{ n: string }>(`SELECT count(*) AS n FROM walls`)).rows[0]?.n).toBe(before);
   });
 
-  it('lists the walls of the user’s org only; another org gets 403 forbidden:wall, an unknown wall 404', async () => {
+  it('lists the walls of the user’s org only; another org’s wall is 404 like an unknown one (audited)', async () => {
     const wall = await createWall('police.op', '分局联动墙', '4');
     const colleague = await get('police.low', '/api/walls');
     expect(colleague.statusCode).toBe(200);
@@ -191,11 +191,18 @@ describe('walls API: create, list, commands with optimistic concurrency, policy,
     expect(colleague.json().walls.every((w: WallState) => w.ownerOrgId === fx.orgs.cityPolice)).toBe(true);
     expect((await get('eoc.op', '/api/walls')).json()).toEqual({ walls: [] });
     const other = await get('eoc.op', `/api/walls/${wall.id}`);
-    expect(other.statusCode).toBe(403);
-    expect(other.json()).toEqual({ code: 'forbidden:wall', message: expect.any(String) });
-    expect((await get('police.op', '/api/walls/00000000-0000-4000-8000-000000000000')).json().code).toBe(
-      'not_found:wall',
-    );
+    const unknown = await get('police.op', '/api/walls/00000000-0000-4000-8000-000000000000');
+    expect([other.statusCode, other.json()]).toEqual([
+      404,
+      { code: 'not_found:wall', message: 'no such wall' },
+    ]);
+    expect([unknown.statusCode, unknown.json()]).toEqual([404, other.json()]);
+    // The log keeps why.
+    expect(
+      (await audit(wall.id))
+        .filter((r) => r.action === 'wall.read')
+        .map((r) => [r.result, r.reason, r.actor_name]),
+    ).toEqual([['deny', 'forbidden:wall', 'eoc.op']]);
     expect((await get('police.op', '/api/walls/nope')).statusCode).toBe(404);
     expect((await app.inject({ method: 'GET', url: '/api/walls' })).statusCode).toBe(401);
   });
@@ -316,8 +323,11 @@ describe('walls API: create, list, commands with optimistic concurrency, policy,
       index: 0,
       cameraId: fx.cams.a,
     });
-    expect(foreign.statusCode).toBe(403);
-    expect(foreign.json().code).toBe('forbidden:wall');
+    // Another organisation's wall: answered like a missing one, audited with the real reason.
+    expect([foreign.statusCode, foreign.json()]).toEqual([
+      404,
+      { code: 'not_found:wall', message: 'no such wall' },
+    ]);
     expect((await get('police.op', `/api/walls/${wall.id}`)).json()).toEqual(wall);
     expect((await audit(wall.id)).map((r) => [r.action, r.result, r.reason, r.actor_name, r.detail])).toEqual(
       [
@@ -334,7 +344,8 @@ describe('walls API: create, list, commands with optimistic concurrency, policy,
         ['wall.update', 'deny', 'forbidden:wall', 'tn.police', { command: 'assign' }],
       ],
     );
-    // A district user's own wall: a camera of another district is outside the tier.
+    // A district user's own wall: a camera of another district is outside the tier, answered
+    // exactly like a camera that does not exist; the log keeps the real reason.
     const district = await createWall('tn.police', '天宁分局墙', '1');
     expect(district.ownerOrgId).toBe(fx.orgs.tianningPolice);
     const tier = await command('tn.police', district.id, {
@@ -343,7 +354,24 @@ describe('walls API: create, list, commands with optimistic concurrency, policy,
       index: 0,
       cameraId: fx.cams.c,
     });
-    expect(tier.json().code).toBe('forbidden:tier');
+    expect([tier.statusCode, tier.json()]).toEqual([
+      404,
+      { code: 'not_found:camera', message: `no such camera ${fx.cams.c}` },
+    ]);
+    const missing = '00000000-0000-4000-8000-00000000cafe';
+    const none = await command('tn.police', district.id, {
+      type: 'assign',
+      version: 0,
+      index: 0,
+      cameraId: missing,
+    });
+    expect([none.statusCode, none.json()]).toEqual([
+      404,
+      { code: 'not_found:camera', message: `no such camera ${missing}` },
+    ]);
+    expect(
+      (await audit(district.id)).filter((r) => r.result === 'deny').map((r) => [r.reason, r.detail]),
+    ).toEqual([['forbidden:tier', { command: 'assign', cameraId: fx.cams.c }]]);
     const ok = await command('tn.police', district.id, {
       type: 'assign',
       version: 0,

@@ -1,5 +1,10 @@
-import type { MediaNodeInfo, StreamTokenClaims } from '@wall/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  API_SECURITY_HEADERS,
+  type MediaNodeInfo,
+  routerErrorAnswer,
+  type StreamTokenClaims,
+} from '@wall/protocol';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { MediaConfig } from './config.ts';
 import { registerControlRoutes } from './control/index.ts';
@@ -22,7 +27,21 @@ export interface MediaDeps {
 
 /** Builds the media node's HTTP server without starting it (signalling attaches to its server). */
 export async function buildApp(deps: MediaDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 65_536 });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 65_536,
+    // The router's own refusals (a camera id over the router's length limit: 414; a URL that does
+    // not decode) in the platform's shape, without echoing the URL.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = routerErrorAnswer(err.code);
+      void (reply as FastifyReply).headers(API_SECURITY_HEADERS).code(status).send(body);
+    },
+  });
+  // First, so that every answer carries them (snapshots, control API, errors, 404s).
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(API_SECURITY_HEADERS);
+    done();
+  });
   app.setNotFoundHandler((_req, reply) =>
     reply.code(404).send({ code: 'not_found:route', message: 'no such route' }),
   );

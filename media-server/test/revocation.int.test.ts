@@ -22,7 +22,7 @@ describe('media node: revocations and token expiry end running streams', () => {
 
   beforeAll(async () => {
     sim = await startRtspSim({ count: 1, gop: 25 });
-    t = await startTestNode({ workers: 1, idleTimeoutMs: 60_000, webRtcPort: 21740, redisUrl: REDIS_URL });
+    t = await startTestNode({ workers: 1, idleTimeoutMs: 60_000, webRtcPort: 21780, redisUrl: REDIS_URL });
     publisher = new Redis(REDIS_URL);
     const res = await t.control('POST', '/control/ingest', {
       cameraId: 'cam-r',

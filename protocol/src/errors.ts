@@ -6,6 +6,10 @@ import { z } from 'zod';
  */
 export const ERROR_CODES = {
   'invalid:request': 400,
+  /** A string from a client carried a control character (NUL, CR, LF … — see text.ts). */
+  'invalid:control_char': 400,
+  /** A path segment longer than the router takes (the URL is not echoed). */
+  'invalid:url_too_long': 414,
   'invalid:config': 500,
   unauthenticated: 401,
   'forbidden:grade': 403,

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { departmentKindSchema, tierSchema } from './domain.ts';
+import { clientText } from './text.ts';
 
 export const loginRequestSchema = z.object({
-  username: z.string().min(1).max(64),
-  password: z.string().min(1).max(256),
+  username: clientText({ min: 1, max: 64 }),
+  password: clientText({ min: 1, max: 256 }),
 });
 export type LoginRequest = z.infer<typeof loginRequestSchema>;
 

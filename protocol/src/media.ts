@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { streamProfileSchema } from './domain.ts';
 import type { Ack } from './errors.ts';
+import { clientText } from './text.ts';
 
 /** Longest lifetime a stream token may be issued with (R-ACC-5). */
 export const STREAM_TOKEN_MAX_LIFETIME_S = 60;
@@ -32,10 +33,10 @@ export type StreamTokenClaims = z.infer<typeof streamTokenClaimsSchema>;
 /** An RTSP source as the media node pulls it; credentials may be in the URL (never logged). */
 export const rtspSourceSchema = z.object({
   kind: z.literal('rtsp'),
-  url: z
-    .string()
-    .max(2048)
-    .regex(/^rtsps?:\/\/[^\s]+$/, 'expected an rtsp:// or rtsps:// URL without whitespace'),
+  url: clientText({ max: 2048 }).regex(
+    /^rtsps?:\/\/[^\s]+$/,
+    'expected an rtsp:// or rtsps:// URL without whitespace',
+  ),
   transport: z.enum(['tcp', 'udp']).default('tcp'),
 });
 export type RtspSource = z.infer<typeof rtspSourceSchema>;
@@ -60,7 +61,7 @@ export type IngestSource = z.infer<typeof ingestSourceSchema>;
 
 /** Control API (gateway → media node): make sure a camera profile is being ingested. */
 export const ensureIngestRequestSchema = z.object({
-  cameraId: z.string().min(1).max(128),
+  cameraId: clientText({ min: 1, max: 128 }),
   profile: streamProfileSchema,
   source: ingestSourceSchema,
 });
@@ -166,14 +167,14 @@ const jsonObject = z.record(z.string(), z.unknown());
 
 export const transportConnectSchema = z.object({ dtlsParameters: jsonObject });
 export const consumeRequestSchema = z.object({
-  token: z.string().min(1).max(4096),
+  token: clientText({ min: 1, max: 4096 }),
   rtpCapabilities: jsonObject,
 });
-export const consumerRefSchema = z.object({ consumerId: z.string().min(1).max(64) });
+export const consumerRefSchema = z.object({ consumerId: clientText({ min: 1, max: 64 }) });
 /** A fresh token for a consumer's stream, presented before the current one expires. */
 export const streamRefreshSchema = z.object({
-  consumerId: z.string().min(1).max(64),
-  token: z.string().min(1).max(4096),
+  consumerId: clientText({ min: 1, max: 64 }),
+  token: clientText({ min: 1, max: 4096 }),
 });
 
 /**

@@ -13,6 +13,7 @@ import {
   siteCategorySchema,
   sourceKindSchema,
 } from './domain.ts';
+import { clientText } from './text.ts';
 
 /**
  * Registry contracts (R-REG-1…3): source systems and cameras, their search, and the compact map
@@ -20,20 +21,17 @@ import {
  */
 
 const id = z.guid().transform((s) => s.toLowerCase());
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => clientText({ trim: true, min: 1, max });
 
 // Host name or IP literal, optional port; no user info (credentials never go into a URL here).
 const HOST_PORT =
   '(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]+\\])(?::\\d{1,5})?';
 const PATH = '(?:/[^\\s@?#]*)?(?:\\?[^\\s@#]*)?';
 const urlSchema = (schemes: string, what: string) =>
-  z
-    .string()
-    .max(1024)
-    .regex(
-      new RegExp(`^(?:${schemes})://${HOST_PORT}${PATH}$`),
-      `expected a ${what} URL without whitespace or credentials (credentials go in \`secret\`)`,
-    );
+  clientText({ max: 1024 }).regex(
+    new RegExp(`^(?:${schemes})://${HOST_PORT}${PATH}$`),
+    `expected a ${what} URL without whitespace or credentials (credentials go in \`secret\`)`,
+  );
 const rtspUrl = urlSchema('rtsp|rtsps', 'rtsp:// or rtsps://');
 const httpUrl = urlSchema('http|https', 'http:// or https://');
 
@@ -93,8 +91,8 @@ export type SourceConnection = z.infer<(typeof SOURCE_CONNECTION_SCHEMAS)[Source
  */
 export const sourceSecretSchema = z
   .object({
-    username: z.string().min(1).max(128).optional(),
-    password: z.string().min(1).max(256).optional(),
+    username: clientText({ min: 1, max: 128 }).optional(),
+    password: clientText({ min: 1, max: 256 }).optional(),
   })
   .strict()
   .refine((s) => s.username !== undefined || s.password !== undefined, 'give a username or a password');
@@ -155,9 +153,7 @@ export type Source = z.infer<typeof sourceSchema>;
 /** Where a stream profile is pulled from: a path under the source's base URL, or a whole URL. */
 export const streamRefSchema = z
   .object({
-    path: z
-      .string()
-      .max(512)
+    path: clientText({ max: 512 })
       .regex(/^\/[^\s@?#]*(?:\?[^\s@#]*)?$/, 'expected an absolute path without whitespace')
       .optional(),
     url: rtspUrl.optional(),
@@ -182,12 +178,10 @@ export const cameraCreateSchema = z
   .object({
     sourceId: id,
     /** The camera's ID inside its source (GB channel ID, RTSP path key). */
-    externalId: z
-      .string()
-      .trim()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z0-9._:/-]+$/, 'letters, digits and . _ : / - only'),
+    externalId: clientText({ trim: true, min: 1, max: 64 }).regex(
+      /^[A-Za-z0-9._:/-]+$/,
+      'letters, digits and . _ : / - only',
+    ),
     name: text(200),
     address: text(300).optional(),
     lon,
@@ -245,20 +239,17 @@ export const MAX_SEARCH_LIMIT = 500;
 export const DEFAULT_SEARCH_LIMIT = 100;
 
 const numbers = (n: number, what: string) =>
-  z
-    .string()
-    .max(200)
-    .transform((s, ctx) => {
-      const parts = s.split(',');
-      const xs = parts.map((p) =>
-        /^\s*-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\s*$/.test(p) ? Number(p) : Number.NaN,
-      );
-      if (xs.length !== n || xs.some((x) => !Number.isFinite(x))) {
-        ctx.addIssue({ code: 'custom', message: `expected ${what}` });
-        return z.NEVER;
-      }
-      return xs;
-    });
+  clientText({ max: 200 }).transform((s, ctx) => {
+    const parts = s.split(',');
+    const xs = parts.map((p) =>
+      /^\s*-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\s*$/.test(p) ? Number(p) : Number.NaN,
+    );
+    if (xs.length !== n || xs.some((x) => !Number.isFinite(x))) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what}` });
+      return z.NEVER;
+    }
+    return xs;
+  });
 
 /** A query-string value that may repeat (`?category=a&category=b`) or be comma-separated. */
 const repeatable = <T extends z.ZodType<unknown, string>>(item: T, max: number) =>
@@ -280,11 +271,7 @@ const filterShape = {
   grade: repeatable(z.enum(['1', '2', '3', '4'], { message: 'expected a grade 1–4' }).transform(Number), 4),
   state: repeatable(cameraStateSchema, 4),
   /** Text in the name or address (case-insensitive substring). */
-  q: z
-    .string()
-    .trim()
-    .max(100)
-    .transform((s) => (s === '' ? undefined : s)),
+  q: clientText({ trim: true, max: 100 }).transform((s) => (s === '' ? undefined : s)),
 };
 
 export const cameraSearchQuerySchema = z
@@ -301,7 +288,7 @@ export const cameraSearchQuerySchema = z
     state: filterShape.state.optional(),
     q: filterShape.q.optional(),
     /** `nextCursor` of the previous page (same filters). */
-    cursor: z.string().min(1).max(512).optional(),
+    cursor: clientText({ min: 1, max: 512 }).optional(),
     limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).default(DEFAULT_SEARCH_LIMIT),
   })
   .strict()

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { EmergencyUseNotice } from './emergency.ts';
 import type { Ack, ErrorBody } from './errors.ts';
 import type { StreamStatus } from './media.ts';
+import { clientText } from './text.ts';
 
 // ——— Layouts ———
 
@@ -77,7 +78,7 @@ export function layoutTiles(layout: WallLayout): LayoutGeometry {
 // ——— Wall state ———
 
 const idSchema = z.guid();
-export const wallNameSchema = z.string().trim().min(1).max(100);
+export const wallNameSchema = clientText({ trim: true, min: 1, max: 100 });
 
 const uniqueIds = (ids: readonly string[]) => new Set(ids.map((i) => i.toLowerCase())).size === ids.length;
 

@@ -1,3 +1,4 @@
+import { requestErrorCode } from '@wall/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../lib/app-error.ts';
@@ -56,7 +57,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRoutesDeps)
     const parsed = auditQuerySchema.safeParse(req.query);
     if (!parsed.success) {
       throw new AppError(
-        'invalid:request',
+        requestErrorCode(parsed.error),
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       );
     }

@@ -1,3 +1,4 @@
+import { clientText } from '@wall/protocol';
 import { z } from 'zod';
 import { normalizeJsonObject, storableText } from './canonical.ts';
 
@@ -93,10 +94,10 @@ export const auditQuerySchema = z
       .guid()
       .transform((s) => s.toLowerCase())
       .optional(),
-    actor: z.string().min(1).max(256).optional(),
-    action: z.string().min(1).max(100).optional(),
-    targetKind: z.string().min(1).max(64).optional(),
-    targetId: z.string().min(1).max(256).optional(),
+    actor: clientText({ min: 1, max: 256 }).optional(),
+    action: clientText({ min: 1, max: 100 }).optional(),
+    targetKind: clientText({ min: 1, max: 64 }).optional(),
+    targetId: clientText({ min: 1, max: 256 }).optional(),
     result: z.enum(AUDIT_RESULTS).optional(),
     emergency: z.stringbool().optional(),
     /** Inclusive lower bound of `at`. */

@@ -17,7 +17,11 @@ export const GB_OPERATIONS: Operation[] = [
         schema: ptzAnswerSchema,
       },
       ...WRITE_ERRORS,
-      404: { description: 'not_found:camera', schema: errorSchema },
+      404: {
+        description:
+          'not_found:camera — no such camera, or one outside the caller’s tier (answered alike; audited)',
+        schema: errorSchema,
+      },
       422: { description: 'ptz:unsupported — not a GB/T 28181 camera', schema: errorSchema },
       503: {
         description: 'unavailable:dependency — the device is offline or did not answer',

@@ -7,6 +7,7 @@ import type { DecisionService } from '../decisions/index.ts';
 import { requireAuth } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
 import { subjectOf } from '../live/index.ts';
+import { hidesCamera } from '../policy/index.ts';
 import { mayAdminister, REGISTRY_ADMIN_ROLE } from '../registry/index.ts';
 import type { GbSipServer } from './server.ts';
 import { gbSettings } from './settings.ts';
@@ -121,6 +122,7 @@ export function registerGbRoutes(app: FastifyInstance, deps: GbRoutesDeps): void
       },
     };
     await deps.audit(entry);
+    if (hidesCamera(decision)) throw new AppError('not_found:camera', 'no such camera');
     if (!decision.allow) throw new AppError(decision.reason, 'you may not steer this camera');
     if (camera.sourceKind !== 'gb28181') {
       throw new AppError('ptz:unsupported', 'PTZ control is available for GB/T 28181 cameras only');

@@ -1,10 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { CSRF_HEADER, loginRequestSchema, SESSION_COOKIE, type SessionInfo } from '@wall/protocol';
+import {
+  CSRF_HEADER,
+  loginRequestSchema,
+  requestErrorCode,
+  SESSION_COOKIE,
+  type SessionInfo,
+} from '@wall/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../lib/app-error.ts';
-import type { RateLimiter, RateLimitRule } from './rate-limit.ts';
+import type { RateLimitCounter, RateLimiter, RateLimitRule } from './rate-limit.ts';
 import type { Session, SessionStore } from './sessions.ts';
 import { type CurrentUser, findUserById, findUserForLogin } from './users.ts';
 
@@ -15,8 +21,12 @@ export interface IdentityDeps {
   webOrigins: readonly string[];
   cookieSecure: boolean;
   absoluteTimeoutS: number;
+  /** Failed sign-ins of one user from one address (the lockout a mistyping operator meets). */
   loginPerUser: RateLimitRule;
+  /** Failed sign-ins from one address, every user. */
   loginPerAddress: RateLimitRule;
+  /** Failed sign-ins of one user from every address together (a much larger budget). */
+  loginPerUserGlobal: RateLimitRule;
   /**
    * The signed-in user of a session (disabled users are `undefined`); defaults to a query per
    * request. The gateway passes the decision service's short-lived, invalidated copy.
@@ -31,6 +41,7 @@ export interface IdentityDeps {
     ok: boolean;
     reason: string;
     address: string;
+    detail?: Record<string, unknown>;
   }) => Promise<void>;
 }
 
@@ -46,6 +57,8 @@ declare module 'fastify' {
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The sign-in counters in the order `loginCounters` gives them, as the audit names a full one. */
+const COUNTER_NAMES = ['user_address', 'address', 'user'] as const;
 // Verified against when the user does not exist, so both cases take the same time.
 const DUMMY_HASH = await hash('no-such-user-password');
 
@@ -113,37 +126,79 @@ export async function registerIdentity(app: FastifyInstance, deps: IdentityDeps)
     req.auth = { session, user };
   });
 
-  app.post('/api/auth/login', async (req, reply: FastifyReply) => {
-    const body = loginRequestSchema.safeParse(req.body);
-    if (!body.success) throw new AppError('invalid:request', 'username and password are required');
-    const { username, password } = body.data;
-    const address = req.ip;
-    const userKey = `login:user:${username.toLowerCase()}`;
-    const addrKey = `login:addr:${address}`;
-    const [u, a] = await Promise.all([
-      deps.limiter.check(userKey, deps.loginPerUser),
-      deps.limiter.check(addrKey, deps.loginPerAddress),
-    ]);
-    if (u.limited || a.limited) {
-      await deps.onLogin?.({ username, ok: false, reason: 'rate_limited', address });
-      reply.header(
-        'retry-after',
-        String(Math.max(u.limited ? u.retryAfterS : 0, a.limited ? a.retryAfterS : 0)),
-      );
+  /**
+   * The counters a sign-in attempt of `username` from `address` is counted against. The lockout of
+   * a user is per address, so that failures elsewhere (an attacker who knows the name) cannot lock
+   * an operator out during an incident; the user's count over every address has a far larger
+   * bound, which still stops a guessing attack spread over many addresses.
+   */
+  const loginCounters = (username: string, address: string): RateLimitCounter[] => {
+    // ':' separates the parts of a key; '%' escapes it (any other character is fine in Redis).
+    const user = username.toLowerCase().replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
+    return [
+      { name: `login:user:${user}:addr:${address}`, rule: deps.loginPerUser },
+      { name: `login:addr:${address}`, rule: deps.loginPerAddress },
+      { name: `login:user:${user}`, rule: deps.loginPerUserGlobal },
+    ];
+  };
+  /**
+   * Counts the attempt before any work (atomic over its counters, so concurrent attempts cannot
+   * all pass); a full counter answers 429 with Retry-After, audited.
+   */
+  const countAttempt = async (reply: FastifyReply, username: string, address: string) => {
+    const counters = loginCounters(username, address);
+    const taken = await deps.limiter.take(counters);
+    if (taken.limited) {
+      const limits = taken.full.map((i) => COUNTER_NAMES[i] ?? 'unknown');
+      await deps.onLogin?.({ username, ok: false, reason: 'rate_limited', address, detail: { limits } });
+      reply.header('retry-after', String(taken.retryAfterS));
       throw new AppError('rate_limited', 'too many sign-in attempts: wait and try again');
     }
-    const found = await findUserForLogin(deps.db, username);
-    const ok = await verify(found?.passwordHash ?? DUMMY_HASH, password).catch(() => false);
+    return counters;
+  };
+
+  app.post('/api/auth/login', async (req, reply: FastifyReply) => {
+    const address = req.ip;
+    const body = loginRequestSchema.safeParse(req.body);
+    if (!body.success) {
+      const code = requestErrorCode(body.error);
+      const raw = req.body as { username?: unknown } | null | undefined;
+      const username = typeof raw?.username === 'string' ? raw.username.slice(0, 256) : undefined;
+      // A name with a control character never reaches the database (PostgreSQL refuses NUL), but it
+      // is still a sign-in attempt: counted and audited like any failed one, answered 400.
+      if (code === 'invalid:control_char' && username !== undefined) {
+        await countAttempt(reply, username, address);
+        await deps.onLogin?.({ username, ok: false, reason: code, address });
+        throw new AppError(code, 'the username and password may not contain control characters');
+      }
+      throw new AppError('invalid:request', 'username and password are required');
+    }
+    const { username, password } = body.data;
+    const counters = await countAttempt(reply, username, address);
+    let found: Awaited<ReturnType<typeof findUserForLogin>>;
+    let ok: boolean;
+    try {
+      found = await findUserForLogin(deps.db, username);
+      ok = await verify(found?.passwordHash ?? DUMMY_HASH, password).catch(() => false);
+    } catch (err) {
+      // Not a failed sign-in (the database did not answer): the attempt does not count.
+      await deps.limiter.refund(counters.map((c) => c.name)).catch((refundErr: unknown) => {
+        req.log.error({ err: refundErr }, 'sign-in attempt not given back');
+      });
+      throw err;
+    }
     if (!found || !ok || found.disabled) {
-      await Promise.all([
-        deps.limiter.hit(userKey, deps.loginPerUser),
-        deps.limiter.hit(addrKey, deps.loginPerAddress),
-      ]);
       const reason = !found ? 'unknown_user' : found.disabled ? 'disabled' : 'wrong_password';
       await deps.onLogin?.({ username, userId: found?.user.id, ok: false, reason, address });
       throw new AppError('unauthenticated', 'wrong username or password');
     }
-    await deps.limiter.reset(userKey);
+    // Signed in: this address's lockout of the user starts afresh, and the attempt is given back to
+    // the address and to the user's count over every address (only failures use them up).
+    const [own, ...shared] = counters;
+    await Promise.all([
+      own ? deps.limiter.reset(own.name) : undefined,
+      deps.limiter.refund(shared.map((c) => c.name)),
+    ]);
     const session = await deps.sessions.create(found.user.id, address);
     await deps.onLogin?.({ username, userId: found.user.id, ok: true, reason: 'password', address });
     reply.setCookie(SESSION_COOKIE, session.id, {

@@ -1,4 +1,4 @@
-import { grantEndsAt, type Incident } from '@wall/protocol';
+import { clientText, grantEndsAt, type Incident, requestErrorCode } from '@wall/protocol';
 import { districtAt } from '@wall/protocol/districts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -16,7 +16,7 @@ import {
 } from '../policy/index.ts';
 
 export const incidentOpenSchema = z.object({
-  title: z.string().trim().min(1).max(200),
+  title: clientText({ trim: true, min: 1, max: 200 }),
   /** National emergency level: 1 = Ⅰ especially major … 4 = Ⅳ general. */
   level: z.number().int().min(1).max(4),
   lon: z.number().min(-180).max(180),
@@ -141,7 +141,7 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     const body = incidentOpenSchema.safeParse(req.body);
     if (!body.success)
       throw new AppError(
-        'invalid:request',
+        requestErrorCode(body.error),
         body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       );
     const { title, level, lon, lat, radiusM } = body.data;

@@ -17,7 +17,7 @@ import { AppError } from '../lib/app-error.ts';
 import { ensureIngest } from '../media/control.ts';
 import type { MediaDirectory } from '../media/directory.ts';
 import { issueStreamToken, sessionHandle } from '../media/tokens.ts';
-import type { Subject } from '../policy/index.ts';
+import { hidesCamera, type Subject } from '../policy/index.ts';
 
 export interface AuditWrite {
   actorId: string;
@@ -90,7 +90,6 @@ export function subjectOf(u: CurrentUser): Subject {
 
 const DENY_MESSAGES: Record<string, string> = {
   'forbidden:grade': 'your clearance is below this camera’s security grade',
-  'forbidden:tier': 'this camera is outside your permission tier',
   'forbidden:private': 'this privately owned camera is open only to its owner outside a major incident',
   'forbidden:role': 'your department has no right to live video without a granting role',
   'forbidden:state': 'this camera is not in service',
@@ -142,6 +141,8 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
     // placement) and before the node is asked to ingest.
     if (!decision.allow) {
       await deps.audit(entry);
+      // Outside the caller's tier: answered exactly like a missing camera (the audit keeps why).
+      if (hidesCamera(decision)) throw new AppError('not_found:camera', 'no such camera');
       return reply
         .code(403)
         .send({ code: decision.reason, message: DENY_MESSAGES[decision.reason] ?? 'denied' });

@@ -25,7 +25,11 @@ export const errorSchema = z.object({
 
 /** Errors every authenticated operation may answer. */
 export const COMMON_ERRORS: Operation['responses'] = {
-  400: { description: 'invalid:request — the body or query failed validation', schema: errorSchema },
+  400: {
+    description:
+      'invalid:request — the body or query failed validation; invalid:control_char — a string carried a control character',
+    schema: errorSchema,
+  },
   401: { description: 'unauthenticated — no valid session', schema: errorSchema },
 };
 export const WRITE_ERRORS: Operation['responses'] = {

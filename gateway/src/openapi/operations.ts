@@ -54,7 +54,12 @@ const liveAnswerSchema = z.object({
 
 const DENIED = {
   description:
-    'denied by the policy: forbidden:grade | forbidden:tier | forbidden:private | forbidden:role | forbidden:state',
+    'denied by the policy: forbidden:grade | forbidden:private | forbidden:role | forbidden:state (a camera outside the caller’s tier is 404, like a missing one)',
+  schema: errorSchema,
+};
+const CAMERA_NOT_FOUND = {
+  description:
+    'not_found:camera — no such camera, or one outside the caller’s tier (answered alike; audited)',
   schema: errorSchema,
 };
 
@@ -85,11 +90,14 @@ export const CORE_OPERATIONS: Operation[] = [
     summary: 'Sign in: sets the HttpOnly session cookie, returns the user and the CSRF token',
     tag: 'identity',
     access: 'public',
-    rule: 'Rate-limited per user and per address (429 with Retry-After). Audited (auth.login).',
+    rule: 'Rate-limited per user at one address, per address, and per user over every address (429 with Retry-After); each attempt is counted before the password is checked. Audited (auth.login), a name or password with a control character too.',
     body: loginRequestSchema,
     responses: {
       200: { description: 'signed in', schema: sessionInfoSchema },
-      400: { description: 'invalid:request', schema: errorSchema },
+      400: {
+        description: 'invalid:request / invalid:control_char (a control character in the name or password)',
+        schema: errorSchema,
+      },
       401: { description: 'unauthenticated — wrong name or password', schema: errorSchema },
       429: { description: 'rate_limited', schema: errorSchema },
     },
@@ -239,7 +247,7 @@ export const CORE_OPERATIONS: Operation[] = [
       200: { description: 'the token and the node to present it to', schema: liveAnswerSchema },
       ...COMMON_ERRORS,
       403: DENIED,
-      404: { description: 'not_found:camera', schema: errorSchema },
+      404: CAMERA_NOT_FOUND,
       503: { description: 'unavailable:dependency — no media node, or it failed', schema: errorSchema },
     },
   },
@@ -343,7 +351,7 @@ export const REGISTRY_OPERATIONS: Operation[] = [
       200: { description: 'the camera', schema: cameraItemSchema },
       ...COMMON_ERRORS,
       403: DENIED,
-      404: { description: 'not_found:camera', schema: errorSchema },
+      404: CAMERA_NOT_FOUND,
     },
   },
   {
@@ -426,8 +434,10 @@ export const WALL_OPERATIONS: Operation[] = [
     responses: {
       200: { description: 'the wall', schema: wallStateSchema },
       ...COMMON_ERRORS,
-      403: { description: 'forbidden:wall', schema: errorSchema },
-      404: { description: 'not_found:wall', schema: errorSchema },
+      404: {
+        description: 'not_found:wall — no such wall, or another organisation’s (answered alike; audited)',
+        schema: errorSchema,
+      },
     },
   },
   {
@@ -442,7 +452,11 @@ export const WALL_OPERATIONS: Operation[] = [
     responses: {
       200: { description: 'the new state', schema: wallStateSchema },
       ...WRITE_ERRORS,
-      404: { description: 'not_found:wall | not_found:camera', schema: errorSchema },
+      404: {
+        description:
+          'not_found:wall | not_found:camera — also for another organisation’s wall and a camera outside the caller’s tier (audited)',
+        schema: errorSchema,
+      },
       409: {
         description: 'conflict:version — with the current state',
         schema: errorSchema.extend({ current: wallStateSchema }),

@@ -154,6 +154,18 @@ export function decide(
   return { allow: true, reason: 'allowed:emergency', emergency: { incidentId: incident.id } };
 }
 
+/**
+ * Whether a refusal must be answered as if the camera did not exist (404 `not_found:camera`, the
+ * same body as a missing camera): a camera outside the subject's tier, whose existence the subject
+ * has no business learning. Scope is the policy's second check, before any fact but the camera's
+ * district and owner, and the same for every action — so a camera hidden from `catalog:read` (the
+ * 404 of `GET /api/cameras/:id`) is hidden from live view, PTZ and walls alike, and no other
+ * refusal hides it. The audit keeps the real reason.
+ */
+export function hidesCamera(decision: Decision): boolean {
+  return !decision.allow && decision.reason === 'forbidden:tier';
+}
+
 function inScope(subject: Subject, camera: CameraFacts, own: boolean): boolean {
   switch (subject.tier) {
     case 'city':

@@ -1,4 +1,4 @@
-export { decide, EARTH_RADIUS_M, haversineMetres } from './decide.ts';
+export { decide, EARTH_RADIUS_M, haversineMetres, hidesCamera } from './decide.ts';
 export {
   INCIDENTS_CITY_ROOM,
   incidentAudience,

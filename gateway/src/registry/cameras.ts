@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/index.ts';
 import { requireAuth } from '../identity/index.ts';
 import { subjectOf } from '../live/index.ts';
-import { decide } from '../policy/index.ts';
+import { decide, hidesCamera } from '../policy/index.ts';
 import type { RegistryDeps } from './deps.ts';
 import { factsOf, ITEM_COLUMNS, ITEM_FROM, type ItemRow, toItem } from './rows.ts';
 import { mayAdminister, REGISTRY_ADMIN_ROLE } from './scope.ts';
@@ -133,7 +133,7 @@ export function registerCameraRoutes(app: FastifyInstance, deps: RegistryDeps): 
       ).catch((err: unknown) => {
         if (!(err instanceof AppError)) throw err;
       });
-      if (decision.reason === 'forbidden:tier') throw new AppError('not_found:camera', 'no such camera');
+      if (hidesCamera(decision)) throw new AppError('not_found:camera', 'no such camera');
       return reply
         .code(403)
         .send({ code: decision.reason, message: DENY_MESSAGES[decision.reason] ?? 'denied' });

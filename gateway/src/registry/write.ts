@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode } from '@wall/protocol';
+import { AppError, type ErrorCode, requestErrorCode } from '@wall/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
@@ -63,10 +63,13 @@ export async function auditedWrite<T>(
   return out;
 }
 
-/** 400 naming every bad field (paths and messages only: values, secrets included, are never echoed). */
+/**
+ * 400 naming every bad field (paths and messages only: values, secrets included, are never echoed);
+ * `invalid:control_char` when a string carried a control character, else `invalid:request`.
+ */
 export function invalidBody(error: z.ZodError, prefix = ''): AppError {
   return new AppError(
-    'invalid:request',
+    requestErrorCode(error),
     error.issues
       .map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)'}: ${i.message}`)
       .join('; '),

@@ -1,4 +1,4 @@
-import { AppError, createWallSchema, wallCommandSchema } from '@wall/protocol';
+import { AppError, createWallSchema, requestErrorCode, wallCommandSchema } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import type { AuditEntryInput } from '../audit/index.ts';
@@ -26,7 +26,7 @@ export interface WallRoutesDeps {
 
 function invalid(error: z.ZodError): AppError {
   return new AppError(
-    'invalid:request',
+    requestErrorCode(error),
     error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
   );
 }
@@ -63,7 +63,7 @@ export function registerWallRoutes(app: FastifyInstance, deps: WallRoutesDeps): 
 
   app.get('/api/walls/:id', async (req) => {
     const { user } = requireAuth(req);
-    return walls.get(user, wallIdOf(req.params));
+    return walls.get(user, wallIdOf(req.params), req.ip);
   });
 
   app.post('/api/walls/:id/commands', async (req, reply) => {

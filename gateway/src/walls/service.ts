@@ -5,7 +5,7 @@ import type { DecisionService } from '../decisions/index.ts';
 import type { CurrentUser } from '../identity/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { subjectOf } from '../live/index.ts';
-import type { DenyReason } from '../policy/index.ts';
+import { type DenyReason, hidesCamera } from '../policy/index.ts';
 import { mayUseWall } from './access.ts';
 import { applyCommand, camerasOf, WallVersionConflict } from './reducer.ts';
 import { insertWall, listWalls, loadWall, saveWall } from './repository.ts';
@@ -27,9 +27,9 @@ export interface WallServiceDeps {
 
 export type WallChangeListener = (state: WallState) => void;
 
-const DENY_MESSAGES: Record<DenyReason, string> = {
+// No message for `forbidden:tier`: that refusal is answered as `not_found:camera` (hidesCamera).
+const DENY_MESSAGES: Partial<Record<DenyReason, string>> = {
   'forbidden:grade': 'your clearance is below this camera’s security grade',
-  'forbidden:tier': 'this camera is outside your permission tier',
   'forbidden:private': 'this privately owned camera is open only to its owner outside a major incident',
   'forbidden:role': 'your department may not read this camera',
   'forbidden:state': 'this camera cannot be shown',
@@ -65,12 +65,18 @@ export class WallService {
     return listWalls(this.#db, user.orgId);
   }
 
-  /** A wall the user may use; `not_found:wall` or `forbidden:wall` otherwise. */
-  async get(user: CurrentUser, wallId: string): Promise<WallState> {
+  /**
+   * A wall the user may use; `not_found:wall` otherwise — another organisation's wall is answered
+   * like a missing one (its existence is not disclosed), and the refusal is audited (`wall.read`,
+   * `forbidden:wall`) with the caller's address when known.
+   */
+  async get(user: CurrentUser, wallId: string, address: string | null = null): Promise<WallState> {
     const wall = await loadWall(this.#db, wallId);
     if (!wall) throw new AppError('not_found:wall', 'no such wall');
-    if (!mayUseWall(user, wall))
-      throw new AppError('forbidden:wall', 'this wall belongs to another organisation');
+    if (!mayUseWall(user, wall)) {
+      await this.#deny({ user, address }, 'wall.read', wall.id, 'forbidden:wall', {});
+      throw new AppError('not_found:wall', 'no such wall');
+    }
     return wall;
   }
 
@@ -107,8 +113,9 @@ export class WallService {
     const wall = await loadWall(this.#db, wallId);
     if (!wall) throw new AppError('not_found:wall', 'no such wall');
     if (!mayUseWall(actor.user, wall)) {
-      await this.#deny(actor, wall.id, 'forbidden:wall', { command: cmd.type });
-      throw new AppError('forbidden:wall', 'this wall belongs to another organisation');
+      // Answered like a missing wall; the audit keeps why.
+      await this.#deny(actor, 'wall.update', wall.id, 'forbidden:wall', { command: cmd.type });
+      throw new AppError('not_found:wall', 'no such wall');
     }
     const now = new Date();
     const next = applyCommand(wall, cmd, now);
@@ -166,8 +173,13 @@ export class WallService {
       if (!outcome) throw new AppError('not_found:camera', `no such camera ${id}`);
       const { camera, decision: d } = outcome;
       if (!d.allow) {
-        await this.#deny(actor, wallId, d.reason, { command: cmd.type, cameraId: camera.facts.id });
-        throw new AppError(d.reason, DENY_MESSAGES[d.reason]);
+        await this.#deny(actor, 'wall.update', wallId, d.reason, {
+          command: cmd.type,
+          cameraId: camera.facts.id,
+        });
+        // Outside the user's tier: answered exactly like a missing camera (the audit keeps why).
+        if (hidesCamera(d)) throw new AppError('not_found:camera', `no such camera ${id}`);
+        throw new AppError(d.reason, DENY_MESSAGES[d.reason] ?? 'denied');
       }
       if (d.emergency) emergency.push({ cameraId: camera.facts.id, incidentId: d.emergency.incidentId });
     }
@@ -175,7 +187,8 @@ export class WallService {
   }
 
   async #deny(
-    actor: WallActor,
+    actor: { user: CurrentUser; address: string | null },
+    action: 'wall.read' | 'wall.update',
     wallId: string,
     reason: DenyReason | 'forbidden:wall',
     detail: Record<string, string>,
@@ -183,7 +196,7 @@ export class WallService {
     await this.#audit({
       actorId: actor.user.id,
       actorName: actor.user.username,
-      action: 'wall.update',
+      action,
       targetKind: 'wall',
       targetId: wallId,
       result: 'deny',

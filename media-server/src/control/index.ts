@@ -1,8 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import {
+  clientText,
   ensureIngestRequestSchema,
   ingestStepsSchema,
   type MediaNodeInfo,
+  requestErrorCode,
   streamProfileSchema,
 } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -28,7 +30,7 @@ function issues(list: readonly { path: readonly PropertyKey[]; message: string }
   return list.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
 }
 
-const streamParams = z.object({ cameraId: z.string().min(1).max(128), profile: streamProfileSchema });
+const streamParams = z.object({ cameraId: clientText({ min: 1, max: 128 }), profile: streamProfileSchema });
 
 /**
  * The control API, for the gateway only: shared-secret bearer auth (constant-time compare) on a
@@ -44,14 +46,14 @@ export async function registerControlRoutes(app: FastifyInstance, deps: ControlD
 
     scope.post('/control/ingest', async (req) => {
       const body = ensureIngestRequestSchema.safeParse(req.body);
-      if (!body.success) throw new AppError('invalid:request', issues(body.error.issues));
+      if (!body.success) throw new AppError(requestErrorCode(body.error), issues(body.error.issues));
       const ingest = await deps.ingests.ensure(body.data);
       return ingest.status();
     });
 
     scope.delete('/control/ingest/:cameraId/:profile', async (req, reply) => {
       const p = streamParams.safeParse(req.params);
-      if (!p.success) throw new AppError('invalid:request', 'bad camera or profile');
+      if (!p.success) throw new AppError(requestErrorCode(p.error), 'bad camera or profile');
       if (!deps.ingests.stop(p.data.cameraId, p.data.profile)) {
         throw new AppError('stream:not_ingested', 'the camera is not being ingested on this node');
       }
@@ -61,9 +63,9 @@ export async function registerControlRoutes(app: FastifyInstance, deps: ControlD
     // GB/T 28181: the gateway reports the signalling steps (INVITE sent, 200 OK + ACK) of an ingest.
     scope.post('/control/ingest/:cameraId/:profile/steps', async (req) => {
       const p = streamParams.safeParse(req.params);
-      if (!p.success) throw new AppError('invalid:request', 'bad camera or profile');
+      if (!p.success) throw new AppError(requestErrorCode(p.error), 'bad camera or profile');
       const body = ingestStepsSchema.safeParse(req.body);
-      if (!body.success) throw new AppError('invalid:request', issues(body.error.issues));
+      if (!body.success) throw new AppError(requestErrorCode(body.error), issues(body.error.issues));
       const ingest = deps.ingests.get(p.data.cameraId, p.data.profile);
       if (!ingest) throw new AppError('stream:not_ingested', 'the camera is not being ingested on this node');
       ingest.recordSteps(body.data);
@@ -74,7 +76,7 @@ export async function registerControlRoutes(app: FastifyInstance, deps: ControlD
 
     scope.get('/control/streams/:cameraId/:profile', async (req) => {
       const p = streamParams.safeParse(req.params);
-      if (!p.success) throw new AppError('invalid:request', 'bad camera or profile');
+      if (!p.success) throw new AppError(requestErrorCode(p.error), 'bad camera or profile');
       const ingest = deps.ingests.get(p.data.cameraId, p.data.profile);
       if (!ingest) throw new AppError('stream:not_ingested', 'the camera is not being ingested on this node');
       return ingest.status();

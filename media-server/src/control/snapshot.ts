@@ -1,4 +1,4 @@
-import { type StreamTokenClaims, streamProfileSchema } from '@wall/protocol';
+import { clientText, requestErrorCode, type StreamTokenClaims, streamProfileSchema } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { IngestManager } from '../ingest/index.ts';
@@ -7,7 +7,7 @@ import { requireCamera } from '../tokens/index.ts';
 
 const query = z.object({
   profile: streamProfileSchema.default('sub'),
-  token: z.string().max(4096).optional(),
+  token: clientText({ max: 4096 }).optional(),
 });
 
 /**
@@ -21,7 +21,7 @@ export function registerSnapshotRoute(
   app.get('/snapshot/:cameraId', async (req, reply) => {
     const q = query.safeParse(req.query);
     const cameraId = (req.params as { cameraId?: string }).cameraId ?? '';
-    if (!q.success) throw new AppError('invalid:request', 'bad query');
+    if (!q.success) throw new AppError(requestErrorCode(q.error), 'bad query');
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const claims = deps.verifyToken(q.data.token ?? bearer);
     requireCamera(claims, cameraId);
