@@ -193,8 +193,10 @@ test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its ow
     expect(opened.status(), await opened.text()).toBe(201);
     const incident = incidentSchema.parse(await opened.json());
     incidentId = incident.id;
-    // The grant lasts until the incident closes, at most EMERGENCY_GRANT_MAX_H (72) after opening.
-    expect(Date.parse(incident.grantEndsAt ?? '') - Date.parse(incident.openedAt)).toBe(72 * 3_600_000);
+    // The grant opens at once and lapses INCIDENT_CONFIRM_S (900) after opening unless a second
+    // command user confirms it (then it lasts until closing, at most EMERGENCY_GRANT_MAX_H).
+    expect(Date.parse(incident.grantEndsAt ?? '') - Date.parse(incident.openedAt)).toBe(900_000);
+    expect(incident.grantEndsAt).toBe(incident.confirmBy);
 
     const sub = await live(eoc, cameraId, 'sub');
     expect(sub.status, JSON.stringify(sub.body)).toBe(200);
