@@ -6,6 +6,11 @@ export const webEnvSchema = z.object({
   GATEWAY_URL: envVar.url(['http', 'https']).default('http://127.0.0.1:4000'),
   /** The gateway as browsers reach it (login, API calls); must list this site in its WEB_ORIGINS. */
   GATEWAY_PUBLIC_URL: envVar.url(['http', 'https']).default('http://127.0.0.1:4000'),
+  /**
+   * Every media node as browsers reach it (its MEDIA_PUBLIC_URL's origin), comma-separated: the
+   * pages' Content-Security-Policy lets them connect there (signalling) and load snapshots.
+   */
+  MEDIA_PUBLIC_ORIGINS: envVar.origins('http://127.0.0.1:4100'),
   /** A self-hosted MapLibre style for the map (default: the built-in offline district style). */
   MAP_STYLE_URL: envVar.url(['http', 'https']).optional(),
   /** Mapbox public access token (`pk.…`, sent to browsers); with MAPBOX_STYLE_URL (both or neither) the map uses mapbox-gl. */

@@ -227,7 +227,14 @@ async function main(): Promise<void> {
       String(config.WEB_PORT),
     ],
     cwd: webDir,
-    env: { ...baseEnv, NODE_ENV: 'production', GATEWAY_URL: gatewayUrl, GATEWAY_PUBLIC_URL: gatewayUrl },
+    env: {
+      ...baseEnv,
+      NODE_ENV: 'production',
+      GATEWAY_URL: gatewayUrl,
+      GATEWAY_PUBLIC_URL: gatewayUrl,
+      // The pages' Content-Security-Policy lets browsers reach the media node (signalling, snapshots).
+      MEDIA_PUBLIC_ORIGINS: mediaUrl,
+    },
     ready: () => waitForHttp(`${webOrigin}/login`),
     readyTimeoutMs: 60_000,
   });
