@@ -90,8 +90,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const c = deps.config;
   // Events with no other change to commit with (decisions, token issues, logins) are group-committed.
   const audit = new AuditBatcher(deps.db);
+  // Streams whose right ended are closed on the media nodes (signing out, an emergency grant
+  // ending — by a closing or by time —, a user's rights changing, a camera leaving service).
+  const revoker = new StreamRevoker(deps.redis, deps.logger.child({ feature: 'revocations' }));
   const decisions = new DecisionService(
-    { db: deps.db, redis: deps.redis, logger: deps.logger },
+    {
+      db: deps.db,
+      redis: deps.redis,
+      logger: deps.logger,
+      onUserChanged: (userId) => void revoker.revoke({ scope: 'user', id: userId, reason: 'rights_changed' }),
+    },
     {
       ttlMs: c.POLICY_CACHE_TTL_MS,
       maxEntries: c.POLICY_CACHE_MAX,
@@ -100,9 +108,6 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   );
   decisions.start();
   app.decorate('decisions', decisions);
-  // Streams whose right ended are closed on the media nodes (signing out, an emergency grant
-  // ending — by a closing or by time —, a camera leaving service).
-  const revoker = new StreamRevoker(deps.redis, deps.logger.child({ feature: 'revocations' }));
   const grants = new GrantWatch({
     incidents: () => decisions.freshIncidents(),
     onGrantEnded: async (incidentId) => {

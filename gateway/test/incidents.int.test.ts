@@ -178,6 +178,17 @@ describe('incidents: declared in scope, confirmed by a second person, listed to 
     );
   });
 
+  it('tells the media nodes when a user’s rights change, whichever process announced the change', async () => {
+    const { rows } = await db.query<{ id: string }>(`SELECT id FROM users WHERE username = 'wujin.police'`);
+    const userId = rows[0]?.id ?? '';
+    // What a user administration tool does after changing a user: announce it to every gateway.
+    await redis.publish(channelsOf(redis).policyInvalidate, JSON.stringify({ kind: 'user', id: userId }));
+    await until('the rights change announced', async () => revocations.find((r) => r.id === userId), 5000);
+    for (const r of revocations.filter((x) => x.id === userId)) {
+      expect(r).toEqual({ scope: 'user', id: userId, reason: 'rights_changed' });
+    }
+  });
+
   it('tells the media nodes when a session signs out, naming it by its handle only', async () => {
     const s = await signIn('police.dispatcher');
     const out = await post(s, '/api/auth/logout');

@@ -90,6 +90,7 @@ const incidentSchema = z.object({
   openedAt: z.string(),
   closedAt: z.string().nullable(),
   grantEndsAt: z.string().nullable(),
+  confirmBy: z.string().nullable(),
 });
 
 test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its owner and listed in the review', async ({
@@ -370,10 +371,38 @@ test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its ow
     await expect(staff.page.getByTestId('review')).toHaveCount(0);
     await staff.page.screenshot({ path: join(SHOTS, 'emergency-review-refused.png') });
 
-    // ——— closing the incident ends the grant; the review keeps the uses and shows the end ———
+    // ——— a wall tile plays the camera under the grant (a page of the commander's session) ———
+    const wallRes = await eoc.api.post('/api/walls', {
+      headers: eoc.write,
+      data: { name: `应急墙 ${tag}`, layout: '4' },
+    });
+    expect(wallRes.status(), await wallRes.text()).toBe(201);
+    const wallId = z.object({ id: z.string() }).parse(await wallRes.json()).id;
+    const assigned = await eoc.api.post(`/api/walls/${wallId}/commands`, {
+      headers: eoc.write,
+      data: { type: 'assign', version: 0, index: 0, cameraId },
+    });
+    expect(assigned.status(), await assigned.text()).toBe(200);
+    const wallPage = await commander.context.newPage();
+    await wallPage.goto(`/walls/${wallId}`);
+    const tile0 = wallPage.locator('[data-testid="wall-tile"][data-index="0"]');
+    await expect(tile0).toHaveAttribute('data-state', 'live', { timeout: 30_000 });
+    await expect(tile0).toContainText('R-ACC-4');
+
+    // ——— closing the incident ends the grant: the playing tile stops within 2 s and says why;
+    // the review keeps the uses and shows the end ———
+    const closingAt = Date.now();
     const closed = await eoc.api.post(`/api/incidents/${incidentId}/close`, { headers: eoc.write });
     expect(closed.status(), await closed.text()).toBe(200);
     incidentClosed = true;
+    await expect(tile0).toHaveAttribute('data-error', 'revoked:grant_ended', { timeout: 5000 });
+    const cutMs = Date.now() - closingAt;
+    test.info().annotations.push({ type: 'incident closed → tile stopped (ms)', description: String(cutMs) });
+    expect(cutMs).toBeLessThan(2000 + 1000); // 2 s on the node, plus the close request
+    await expect(tile0).toHaveAttribute('data-state', 'denied');
+    await expect(tile0.getByTestId('tile-error')).toContainText('应急授权已结束');
+    await wallPage.screenshot({ path: join(SHOTS, 'emergency-grant-ended-tile.png') });
+    await wallPage.close();
     const after = await live(eoc, cameraId, 'sub');
     expect(after.status).toBe(403);
     expect(errorSchema.parse(after.body).code).toBe('forbidden:private');
@@ -382,7 +411,8 @@ test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its ow
       'datetime',
       z.string().parse(incidentSchema.parse(await closed.json()).closedAt),
     );
-    await expect(commander.page.getByTestId('summary-uses')).toHaveText('2');
+    // Three uses now: the two above and the wall tile's (its token renewals are not new uses).
+    await expect(commander.page.getByTestId('summary-uses')).toHaveText('3');
 
     // ——— /incidents: the closed incident with its end and its grant's end, and its review ———
     const closedAt = z.string().parse(incidentSchema.parse(await closed.json()).closedAt);
@@ -406,10 +436,14 @@ test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its ow
     await expect(commander.page.getByTestId('review-title')).toHaveText(
       `After-action review: ${incidentTitle}`,
     );
-    // The district administration sees the incident, but no way to a review it may not read.
+    // The district administration is not among those the incident concerns: it is not listed to it.
+    // The bank, whose camera the grant opened, is shown it (with no way to the review).
     await staff.page.goto('/incidents?show=closed');
-    await expect(row(staff.page)).toHaveCount(1);
-    await expect(staff.page.getByTestId('incident-review-link')).toHaveCount(0);
+    await expect(staff.page.getByTestId('incident-filters')).toBeVisible();
+    await expect(row(staff.page)).toHaveCount(0);
+    await owner.page.goto('/incidents?show=closed');
+    await expect(row(owner.page)).toHaveCount(1);
+    await expect(row(owner.page).getByTestId('incident-review-link')).toHaveCount(0);
   } finally {
     if (incidentId && !incidentClosed)
       await eoc.api.post(`/api/incidents/${incidentId}/close`, { headers: eoc.write });
@@ -417,5 +451,73 @@ test('R-ACC-4: a private camera opened by a level Ⅱ incident is told to its ow
     if (sourceId) await admin.api.delete(`/api/sources/${sourceId}`, { headers: admin.write });
     for (const c of contexts) await c.close();
     for (const a of [admin, eoc, bank]) await a.api.dispose();
+  }
+});
+
+test('a major incident is confirmed by a second command user on /incidents; the declarer is refused in words', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const tag = randomUUID().slice(0, 8);
+  const eoc = await apiAs('eoc.operator');
+  const contexts: BrowserContext[] = [];
+  let incidentId: string | undefined;
+  try {
+    const opened = await eoc.api.post('/api/incidents', {
+      headers: eoc.write,
+      data: { title: `待确认演练 ${tag}`, level: 2, lon: POINT.lon, lat: POINT.lat, radiusM: RADIUS_M },
+    });
+    expect(opened.status(), await opened.text()).toBe(201);
+    const incident = incidentSchema.parse(await opened.json());
+    incidentId = incident.id;
+    const row = (p: Page) => p.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`);
+
+    // The declarer sees it waiting, and may not confirm it.
+    const declarer = await signIn(browser, 'eoc.operator');
+    contexts.push(declarer.context);
+    await declarer.page.goto('/incidents?show=open');
+    await expect(row(declarer.page).getByTestId('incident-confirmation')).toHaveAttribute(
+      'data-state',
+      'pending',
+    );
+    await expect(row(declarer.page).getByTestId('incident-confirmation')).toContainText(
+      '待另一名指挥人员确认',
+    );
+    await row(declarer.page).getByTestId('incident-confirm').click();
+    const refused = row(declarer.page).getByTestId('incident-confirm-refused');
+    await expect(refused).toHaveAttribute('data-code', 'forbidden:same_person');
+    await expect(refused).toContainText('申报人不能确认本人申报的事件');
+    await declarer.page.screenshot({ path: join(SHOTS, 'incident-confirm-refused.png') });
+
+    // A second command user (city police) confirms it: the grant no longer lapses.
+    const second = await signIn(browser, 'police.dispatcher');
+    contexts.push(second.context);
+    await second.page.goto('/incidents?show=open&lang=en');
+    await expect(row(second.page).getByTestId('incident-confirmation')).toContainText('awaiting');
+    await row(second.page).getByTestId('incident-confirm').click();
+    await expect(row(second.page).getByTestId('incident-confirmation')).toHaveAttribute(
+      'data-state',
+      'confirmed',
+      {
+        timeout: 10_000,
+      },
+    );
+    await expect(row(second.page).getByTestId('incident-confirmation')).toContainText(
+      'confirmed by police.dispatcher',
+    );
+    await expect(row(second.page).getByTestId('incident-confirm')).toHaveCount(0);
+    await second.page.screenshot({ path: join(SHOTS, 'incident-confirmed-en.png') });
+
+    // The review says so too.
+    await declarer.page.goto(`/incidents/${incidentId}/review`);
+    await expect(declarer.page.getByTestId('review-confirmation')).toContainText('police.dispatcher');
+    await expect(
+      declarer.page.getByTestId('review-confirmation').getByTestId('incident-confirmation'),
+    ).toHaveAttribute('data-state', 'confirmed');
+    await declarer.page.screenshot({ path: join(SHOTS, 'incident-review-confirmed.png') });
+  } finally {
+    if (incidentId) await eoc.api.post(`/api/incidents/${incidentId}/close`, { headers: eoc.write });
+    for (const c of contexts) await c.close();
+    await eoc.api.dispose();
   }
 });

@@ -75,7 +75,22 @@ export class DecisionService {
   #hits = 0;
   #misses = 0;
 
-  constructor(deps: { db: Queryable; redis: Redis; logger: Logger }, options: DecisionServiceOptions) {
+  readonly #onUserChanged: ((userId: string) => void) | undefined;
+
+  constructor(
+    deps: {
+      db: Queryable;
+      redis: Redis;
+      logger: Logger;
+      /**
+       * Told once per announced user change (heard on Redis, whichever process announced it): the
+       * user's rights may have changed, so their running streams end.
+       */
+      onUserChanged?: (userId: string) => void;
+    },
+    options: DecisionServiceOptions,
+  ) {
+    this.#onUserChanged = deps.onUserChanged;
     this.#db = deps.db;
     this.#redis = deps.redis;
     this.#log = deps.logger;
@@ -99,6 +114,7 @@ export class DecisionService {
         return;
       }
       this.#drop(parsed);
+      if (parsed.kind === 'user' && parsed.id) this.#onUserChanged?.(parsed.id);
     });
     // Anything announced while disconnected is lost: start from nothing after a reconnect.
     sub.on('ready', () => this.#drop({ kind: 'all' }));

@@ -2,6 +2,9 @@ import { DISTRICTS, type Incident } from '@wall/protocol';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import {
+  ConfirmationStatus,
+  ConfirmIncidentButton,
+  confirmationState,
   emergencyStrings,
   formatTime,
   GatewayUnavailablePage,
@@ -50,6 +53,11 @@ export default async function IncidentsPage({
   const { session, gateway, publicGatewayUrl } = page;
   const incidents = await gateway.incidents(filter === 'all' ? undefined : filter === 'open');
   const reviews = mayReadReviews(session.user);
+  // Command users may confirm a major incident (the gateway decides who exactly, and says why not).
+  const commands =
+    (session.user.departmentKind === 'police' || session.user.departmentKind === 'emergency') &&
+    session.user.roles.includes('operator');
+  const nowMs = Date.now();
   const href = (f: Filter) => {
     const p = new URLSearchParams();
     if (f !== 'all') p.set('show', f);
@@ -102,6 +110,7 @@ export default async function IncidentsPage({
                 <th>{t.openedAt}</th>
                 <th>{t.closedAt}</th>
                 <th>{t.grantEnds}</th>
+                <th>{t.confirmation}</th>
                 {reviews && <th>{t.review}</th>}
               </tr>
             </thead>
@@ -123,6 +132,15 @@ export default async function IncidentsPage({
                     )}
                   </td>
                   <td>{grant(i)}</td>
+                  <td>
+                    <ConfirmationStatus c={i} lang={lang} nowMs={nowMs} />
+                    {commands && !i.closedAt && confirmationState(i, nowMs) === 'pending' && (
+                      <>
+                        {' '}
+                        <ConfirmIncidentButton gatewayUrl={publicGatewayUrl} incidentId={i.id} lang={lang} />
+                      </>
+                    )}
+                  </td>
                   {reviews && (
                     <td>
                       <Link href={`/incidents/${i.id}/review${q}`} data-testid="incident-review-link">

@@ -3,6 +3,8 @@
  * list — and the incidents' after-action review (/incidents/:id/review). Strings in `strings.ts`
  * (zh default, en).
  */
+export { ConfirmIncidentButton } from './confirm-button';
+export { type ConfirmationFacts, ConfirmationStatus, confirmationState } from './confirmation';
 export { DISPLAY_TIME_ZONE, formatTime, mayReadReviews } from './format';
 export { GatewayUnavailablePage } from './gateway-unavailable';
 export { NoticesControl, type NoticesControlProps } from './notices-control';

@@ -1,5 +1,6 @@
 import { type IncidentReview, MAX_REVIEW_USES } from '@wall/protocol';
 import type { Lang } from '../../lib/i18n';
+import { ConfirmationStatus } from './confirmation';
 import styles from './emergency.module.css';
 import { formatTime } from './format';
 import { emergencyStrings } from './strings';
@@ -33,6 +34,18 @@ export function ReviewView({ review, lang }: { review: IncidentReview; lang: Lan
           <span data-testid="review-closed-at">{t.stillOpen}</span>
         )}
       </p>
+      {review.confirmBy !== null && (
+        <p className={styles.meta} data-testid="review-confirmation">
+          {t.confirmation}: <ConfirmationStatus c={review} lang={lang} nowMs={Date.now()} /> · {t.grantEnds}{' '}
+          {review.grantEndsAt ? (
+            <time dateTime={review.grantEndsAt} data-testid="review-grant-ends">
+              {formatTime(review.grantEndsAt, lang)}
+            </time>
+          ) : (
+            t.untilClosed
+          )}
+        </p>
+      )}
       <dl className={styles.summary} data-testid="review-summary">
         {figures.map(([key, label, value]) => (
           <div key={key}>

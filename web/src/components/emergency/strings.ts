@@ -69,7 +69,7 @@ const zh = {
   // incidents
   incidentsTitle: '突发事件',
   incidentsIntro:
-    'Ⅱ级、Ⅰ级事件期间,公安和应急管理用户可调阅事件区域内的摄像机(含社会资源),直至事件结束或达到设定的最长期限。每个事件的事后复盘列出全部调阅。',
+    'Ⅱ级、Ⅰ级事件期间,公安和应急管理用户可调阅事件区域内的摄像机(含社会资源),直至事件结束或达到设定的最长期限;该授权须在时限内由另一名指挥人员确认,否则失效。每个事件的事后复盘列出全部调阅。',
   filterAll: '全部',
   filterOpen: '进行中',
   filterClosed: '已结束',
@@ -80,6 +80,14 @@ const zh = {
   untilClosed: '至事件结束',
   noIncidents: '没有事件。',
   incidentsLimit: (n: number) => `仅显示最近的 ${n} 个事件。`,
+  // second-person confirmation of a major incident's grant
+  confirmation: '第二人确认',
+  confirmedBy: (who: string, at: string) => `${who} 于 ${at} 确认`,
+  confirmPending: (by: string) => `待另一名指挥人员确认,截止 ${by}`,
+  confirmLapsed: (by: string) => `未获确认:应急授权已于 ${by} 失效`,
+  confirmAction: '确认事件',
+  confirming: '正在确认…',
+  confirmRefused: '确认未成功',
 };
 
 export type EmergencyStrings = typeof zh;
@@ -146,7 +154,7 @@ const en: EmergencyStrings = {
   backToMap: 'Back to the map',
   incidentsTitle: 'Incidents',
   incidentsIntro:
-    'During a level Ⅱ or Ⅰ incident, police and emergency-management users may watch the cameras inside its area, private ones included, until it is closed or the set maximum runs out. Each incident’s after-action review lists every use.',
+    'During a level Ⅱ or Ⅰ incident, police and emergency-management users may watch the cameras inside its area, private ones included, until it is closed or the set maximum runs out; a second command user must confirm it in time, or the grant lapses. Each incident’s after-action review lists every use.',
   filterAll: 'All',
   filterOpen: 'Open',
   filterClosed: 'Closed',
@@ -157,6 +165,13 @@ const en: EmergencyStrings = {
   untilClosed: 'when closed',
   noIncidents: 'No incidents.',
   incidentsLimit: (n) => `Only the latest ${n} incidents are shown.`,
+  confirmation: 'Second confirmation',
+  confirmedBy: (who, at) => `confirmed by ${who} at ${at}`,
+  confirmPending: (by) => `awaiting a second command user's confirmation until ${by}`,
+  confirmLapsed: (by) => `not confirmed: the emergency grant lapsed at ${by}`,
+  confirmAction: 'Confirm incident',
+  confirming: 'Confirming…',
+  confirmRefused: 'Not confirmed',
 };
 
 export function emergencyStrings(lang: Lang): EmergencyStrings {
@@ -167,6 +182,9 @@ const REASONS: Record<Lang, Record<string, string>> = {
   zh: {
     'forbidden:role': '仅审计人员和该事件涉及的公安、应急指挥人员可查看事后复盘',
     'not_found:incident': '事件不存在',
+    'forbidden:same_person': '须由另一名指挥人员确认:申报人不能确认本人申报的事件',
+    'conflict:confirmed': '事件已由他人确认',
+    'conflict:lapsed': '确认时限已过,应急授权已失效:请重新申报',
     unauthenticated: '未登录或会话已过期',
     'auth:required': '未登录或会话已过期',
     rate_limited: '请求过于频繁,请稍后再试',
@@ -179,6 +197,9 @@ const REASONS: Record<Lang, Record<string, string>> = {
     'forbidden:role':
       'Only auditors and the police and emergency command users the incident concerns read its review',
     'not_found:incident': 'No such incident',
+    'forbidden:same_person': 'A second command user confirms: not the one who declared it',
+    'conflict:confirmed': 'Someone else has already confirmed it',
+    'conflict:lapsed': 'The confirmation window has passed and the grant lapsed: declare it again',
     unauthenticated: 'Not signed in, or the session has expired',
     'auth:required': 'Not signed in, or the session has expired',
     rate_limited: 'Too many requests: try again shortly',

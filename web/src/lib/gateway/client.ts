@@ -12,6 +12,7 @@ import {
   type IncidentReview,
   incidentListSchema,
   incidentReviewSchema,
+  incidentSchema,
   type SessionInfo,
   type StreamProfile,
   sessionInfoSchema,
@@ -187,6 +188,11 @@ export class GatewayClient {
   incidents(open?: boolean): Promise<Incident[]> {
     const qs = open === undefined ? '' : `?open=${open}`;
     return this.#send('GET', `/api/incidents${qs}`, incidentListSchema).then((r) => r.incidents);
+  }
+
+  /** Confirms a major incident as the second command user; the incident as it now stands. */
+  confirmIncident(incidentId: string): Promise<Incident> {
+    return this.#send('POST', `/api/incidents/${encodeURIComponent(incidentId)}/confirm`, incidentSchema);
   }
 
   /** An incident's after-action review; `forbidden:role` outside its audience, `not_found:incident`. */
