@@ -3,7 +3,7 @@ import { channelsOf } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type RtspSim, startRtspSim } from '../../media-server/test/rtsp-sim.ts';
+import { freePort, type RtspSim, startRtspSim } from '../../media-server/test/support.ts';
 import { buildApp } from '../src/app.ts';
 import { appendAudit } from '../src/audit/index.ts';
 import { gatewayEnvSchema } from '../src/config.ts';

@@ -90,6 +90,24 @@ header('lint and format (biome)');
   record('lint', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
 }
 
+header('architecture rules (dependency-cruiser, .dependency-cruiser.cjs)');
+{
+  const code = await sh(join(ROOT, 'node_modules', '.bin', 'depcruise'), [
+    '--config',
+    '.dependency-cruiser.cjs',
+    '--output-type',
+    'err',
+    'protocol',
+    'gateway',
+    'media-server',
+    'web/src',
+    'web/e2e',
+    'infra',
+    'bench',
+  ]);
+  record('architecture rules', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
+}
+
 header('test services');
 let services;
 try {
