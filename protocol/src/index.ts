@@ -3,7 +3,6 @@ export * from './domain.ts';
 export * from './emergency.ts';
 export * from './env.ts';
 export * from './errors.ts';
-export * from './events.ts';
 export * from './health.ts';
 export * from './http.ts';
 export * from './identity.ts';

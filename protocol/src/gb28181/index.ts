@@ -1,6 +1,8 @@
 /**
- * GB/T 28181 protocol library: pure code (no sockets, timers or globals; runs in Node and browsers).
- * Re-exported from `@wall/protocol` as the namespace `gb`.
+ * GB/T 28181 protocol library: pure code (bytes in, values out: no sockets, timers or globals), for
+ * the gateway's SIP server and the media node's PS demuxer. Imported as the subpath
+ * `@wall/protocol/gb28181` (e.g. `import * as gb from '@wall/protocol/gb28181'`), not from the root,
+ * because its charset decoding (GB2312/GB18030 through iconv-lite) needs Node's Buffer.
  */
 export type { DecodedBody, GbCharset } from './charset.ts';
 export { DEFAULT_GB_CHARSET, declaredEncoding, decodeBody, encodeBody, normalizeCharset } from './charset.ts';
