@@ -17,7 +17,7 @@ import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { attachRealtime, type Realtime } from '../src/realtime/index.ts';
+import { Realtime } from '../src/realtime/index.ts';
 import { LIYANG, openReferenceDatabase, rowWriters, TEST_REDIS_URL, TIANNING } from './services.ts';
 
 type Client = Socket<RealtimeServerToClientEvents, RealtimeClientToServerEvents>;
@@ -117,7 +117,7 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
     const logger = createLogger('silent', 'gateway');
     const app = await buildApp({ config, db, redis: r, logger });
     await app.listen({ host: '127.0.0.1', port: 0 });
-    const realtime = attachRealtime(app.server, {
+    const realtime = new Realtime(app.server, {
       config,
       db,
       redis: r,
