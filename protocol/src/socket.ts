@@ -95,7 +95,7 @@ export function bindRequests<Events extends object>(
   ): void {
     socket.on(event, (...args: unknown[]) => {
       const ack = args.at(-1);
-      if (typeof ack !== 'function' || args.length === 0) return;
+      if (typeof ack !== 'function') return;
       const reply = ack as (res: unknown) => void;
       let req: RequestOf<S>;
       if (schema) {

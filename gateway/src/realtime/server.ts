@@ -87,7 +87,7 @@ type RealtimeNamespace = Namespace<
 
 const emergencyUseMessageSchema = z.object({ ownerOrgId: z.guid(), notice: emergencyUseNoticeSchema });
 
-/** One Redis channel's messages: checked against a schema, then handled; `invalid` is logged for the others. */
+/** What a Redis channel's message goes to once it parsed as JSON (see `#handler`: its schema first). */
 type ChannelHandler = (json: unknown, channel: string) => void;
 
 /**
