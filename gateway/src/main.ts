@@ -5,7 +5,7 @@ import { migrate, openDb } from './db/index.ts';
 import { loadReferenceData } from './db/reference.ts';
 import { resolveDemoPassword, seedDemo, writeDemoCredentials } from './demo/index.ts';
 import { createLogger, redactUrl } from './lib/logger.ts';
-import { attachRealtime } from './realtime/index.ts';
+import { Realtime } from './realtime/index.ts';
 
 const parsed = loadConfig(process.env);
 if (!parsed.ok) {
@@ -75,7 +75,7 @@ await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
 // GB/T 28181 SIP server (UDP and TCP on GB_SIP_PORT) when GB_SIP_ENABLED; app.close() stops it.
 await app.gb.start();
 // socket.io on the same server (/socket.io, namespace /realtime), Redis adapter.
-const realtime = attachRealtime(app.server, {
+const realtime = new Realtime(app.server, {
   config,
   db,
   redis,

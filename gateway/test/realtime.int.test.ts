@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { hash } from '@node-rs/argon2';
 import {
@@ -17,7 +18,7 @@ import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { attachRealtime, type Realtime } from '../src/realtime/index.ts';
+import { Realtime, type RealtimeSocketInfo } from '../src/realtime/index.ts';
 import { LIYANG, openReferenceDatabase, rowWriters, TEST_REDIS_URL, TIANNING } from './services.ts';
 
 type Client = Socket<RealtimeServerToClientEvents, RealtimeClientToServerEvents>;
@@ -117,7 +118,7 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
     const logger = createLogger('silent', 'gateway');
     const app = await buildApp({ config, db, redis: r, logger });
     await app.listen({ host: '127.0.0.1', port: 0 });
-    const realtime = attachRealtime(app.server, {
+    const realtime = new Realtime(app.server, {
       config,
       db,
       redis: r,
@@ -159,9 +160,11 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
     await drop?.();
   });
 
-  const gw = (i: 0 | 1) => gateways[i] as (typeof gateways)[number];
+  /** Gateway 1, gateway 2, or one a test started for itself. */
+  type On = 0 | 1 | 2;
+  const gw = (i: On) => gateways[i] as (typeof gateways)[number];
 
-  async function signIn(username: string, on: 0 | 1 = 0) {
+  async function signIn(username: string, on: On = 0) {
     const res = await gw(on).app.inject({
       method: 'POST',
       url: '/api/auth/login',
@@ -183,7 +186,7 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
       ...(payload ? { payload } : {}),
     });
 
-  function open(on: 0 | 1, headers: Record<string, string>, namespace = '/realtime'): Client {
+  function open(on: On, headers: Record<string, string>, namespace = '/realtime'): Client {
     const c: Client = connectClient(`${gw(on).url}${namespace}`, {
       path: '/socket.io',
       transports: ['websocket'],
@@ -195,7 +198,7 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
     return c;
   }
   /** A connected socket of a signed-in user. */
-  async function connect(username: string, on: 0 | 1 = 0, session?: { sid: string }): Promise<Client> {
+  async function connect(username: string, on: On = 0, session?: { sid: string }): Promise<Client> {
     const s = session ?? (await signIn(username, on));
     const c = open(on, { origin: ORIGIN, cookie: `wall_sid=${s.sid}` });
     await new Promise<void>((resolve, reject) => {
@@ -597,6 +600,51 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
         error: { code: 'auth:required', message: 'the session has ended' },
       });
       expect(await gone).toBe('io server disconnect');
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('emits socket:connected and socket:disconnected with the user; close() drops the sockets, flips closed and is idempotent', async () => {
+      const g = await startGateway(600_000); // gateway 3, closed by this test (and once more after all)
+      expect(gateways.indexOf(g)).toBe(2);
+      const connected: RealtimeSocketInfo[] = [];
+      const disconnected: [RealtimeSocketInfo, string][] = [];
+      g.realtime.on('socket:connected', (info) => connected.push(info));
+      g.realtime.on('socket:disconnected', (info, reason) => disconnected.push([info, reason]));
+      const { rows } = await db.query<{ id: string; username: string }>(
+        `SELECT id, username FROM users WHERE username IN ('police.low', 'police.op') ORDER BY username`,
+      );
+      const [low, op] = rows.map((r) => r.id);
+
+      const a = await connect('police.low', 2);
+      const aInfo = { socketId: a.id, userId: low };
+      expect(connected).toEqual([aInfo]);
+      // The client leaves.
+      const left = once(g.realtime, 'socket:disconnected');
+      a.disconnect();
+      expect(await left).toEqual([aInfo, 'client namespace disconnect']);
+
+      // The gateway closes: its sockets are dropped first.
+      const b = await connect('police.op', 2);
+      const bInfo = { socketId: b.id, userId: op };
+      expect(connected).toEqual([aInfo, bInfo]);
+      const dropped = new Promise<string>((resolve) => b.once('disconnect', resolve));
+      expect(g.realtime.closed).toBe(false);
+      const closing = g.realtime.close();
+      expect(g.realtime.closed).toBe(true);
+      expect(g.realtime.close()).toBe(closing);
+      await closing;
+      expect(disconnected).toEqual([
+        [aInfo, 'client namespace disconnect'],
+        [bInfo, 'server namespace disconnect'],
+      ]);
+      expect(await dropped).toBe('io server disconnect');
+      await g.realtime.close();
+      expect(disconnected).toHaveLength(2);
+      // The other gateways still serve.
+      expect(gw(0).realtime.closed).toBe(false);
+      const c = await connect('police.low', 0);
+      expect(c.connected).toBe(true);
     });
   });
 });

@@ -6,7 +6,7 @@ import { gbMediaAddress, type MediaConfig } from './config.ts';
 import { defaultSources, IngestManager } from './ingest/index.ts';
 import type { Logger } from './lib/logger.ts';
 import { NodeRegistry } from './registry/index.ts';
-import { attachSignalling, listenForRevocations, type Signalling } from './signalling/index.ts';
+import { listenForRevocations, Signalling } from './signalling/index.ts';
 import { verifyStreamToken } from './tokens/index.ts';
 import { WorkerPool } from './workers/pool.ts';
 
@@ -68,7 +68,7 @@ export async function createMediaNode(config: MediaConfig, redis: Redis, logger:
     };
   };
   const app = await buildApp({ config, pool, redis, logger, ingests, verifyToken, nodeInfo: info });
-  signalling = attachSignalling({
+  signalling = new Signalling({
     httpServer: app.server,
     pool,
     ingests,

@@ -1,7 +1,14 @@
+import { createPublicKey } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { channelsOf, type StreamRevocation } from '@wall/protocol';
 import { Redis } from 'ioredis';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/lib/logger.ts';
+import { type ConsumerCloseReason, type ConsumerInfo, Signalling } from '../src/signalling/index.ts';
+import { verifyStreamToken } from '../src/tokens/index.ts';
 import { startTestNode, type TestNode, waitFor } from './media-node.ts';
 import { type RtspSim, startRtspSim } from './rtsp-sim.ts';
 
@@ -50,9 +57,9 @@ describe('media node: revocations and token expiry end running streams', () => {
 
   type Claims = Parameters<TestNode['token']>[2];
   /** A viewer socket with one consumer of cam-r under a token with these claims. */
-  async function viewer(claims: Claims) {
+  async function viewer(claims: Claims, url = t.url) {
     const token = t.token('cam-r', 'sub', claims);
-    const s = connect(`${t.url}/viewer`, { auth: { token }, transports: ['websocket'], reconnection: false });
+    const s = connect(`${url}/viewer`, { auth: { token }, transports: ['websocket'], reconnection: false });
     sockets.push(s);
     await new Promise<void>((r) => s.once('connect', () => r()));
     const revoked: { consumerId: string; reason: string; at: number }[] = [];
@@ -155,5 +162,96 @@ describe('media node: revocations and token expiry end running streams', () => {
     const err = await new Promise<Error & { data?: unknown }>((r) => root.once('connect_error', r));
     expect(err.data).toEqual({ code: 'not_found:route', message: expect.any(String) });
     expect(root.connected).toBe(false);
+  });
+
+  describe('signalling events and lifecycle', () => {
+    it('emits consumer:created, then consumer:closed with the reason: closed by the page, revoked (with stream:revoked), the page gone', async () => {
+      const sig = t.node.signalling;
+      const created: ConsumerInfo[] = [];
+      const closed: [ConsumerInfo, ConsumerCloseReason][] = [];
+      const revoked: [ConsumerInfo, string][] = [];
+      const onCreated = (i: ConsumerInfo) => created.push(i);
+      const onClosed = (i: ConsumerInfo, r: ConsumerCloseReason) => closed.push([i, r]);
+      const onRevoked = (i: ConsumerInfo, r: string) => revoked.push([i, r]);
+      sig.on('consumer:created', onCreated);
+      sig.on('consumer:closed', onClosed);
+      sig.on('stream:revoked', onRevoked);
+      try {
+        const a = await viewer({ sub: 'events-a', sid: 'events-session-a' });
+        const b = await viewer({ sub: 'events-b', sid: 'events-session-b' });
+        const c = await viewer({ sub: 'events-c', sid: 'events-session-c' });
+        const info = (v: typeof a, userId: string): ConsumerInfo => ({
+          consumerId: v.consumerId,
+          cameraId: 'cam-r',
+          profile: 'sub',
+          socketId: v.s.id ?? '',
+          userId,
+        });
+        expect(created).toEqual([info(a, 'events-a'), info(b, 'events-b'), info(c, 'events-c')]);
+        expect(closed).toEqual([]);
+
+        expect(await c.s.emitWithAck('stream:close', { consumerId: c.consumerId })).toEqual({
+          ok: true,
+          data: null,
+        });
+        expect(closed).toEqual([[info(c, 'events-c'), 'closed']]);
+
+        expect(sig.revoke({ scope: 'session', id: 'events-session-a', reason: 'signed_out' })).toBe(1);
+        expect(closed.slice(1)).toEqual([[info(a, 'events-a'), 'signed_out']]);
+        expect(revoked).toEqual([[info(a, 'events-a'), 'signed_out']]);
+
+        // The page goes away: its consumer closes, no revocation.
+        const infoB = info(b, 'events-b');
+        const gone = once(sig, 'consumer:closed');
+        b.s.disconnect();
+        expect(await gone).toEqual([infoB, 'disconnected']);
+        expect(revoked).toHaveLength(1);
+        expect(created).toHaveLength(3);
+        a.s.disconnect();
+        c.s.disconnect();
+      } finally {
+        sig.off('consumer:created', onCreated);
+        sig.off('consumer:closed', onClosed);
+        sig.off('stream:revoked', onRevoked);
+      }
+    });
+
+    it('close() closes its viewers first (consumers released, sockets dropped), flips closed, and is idempotent', async () => {
+      // A second signalling on the node's workers and ingests, on an HTTP server of its own.
+      const server = createServer();
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const publicKey = createPublicKey(t.privateKey);
+      const sig = new Signalling({
+        httpServer: server,
+        pool: t.node.pool,
+        ingests: t.node.ingests,
+        verifyToken: (token) => verifyStreamToken(token, { publicKey, nodeId: t.nodeId }),
+        origins: [],
+        logger: createLogger('silent', 'media-test'),
+      });
+      const ingest = t.node.ingests.get('cam-r', 'sub');
+      const viewersBefore = ingest?.viewers ?? -1;
+      const v = await viewer({ sub: 'closing' }, url);
+      expect(ingest?.viewers).toBe(viewersBefore + 1);
+      expect(sig.consumerCount()).toBe(1);
+      const closed: [string, ConsumerCloseReason][] = [];
+      sig.on('consumer:closed', (i, r) => closed.push([i.consumerId, r]));
+      const dropped = new Promise<string>((r) => v.s.once('disconnect', r));
+
+      expect(sig.closed).toBe(false);
+      const first = sig.close();
+      expect(sig.closed).toBe(true);
+      expect(sig.close()).toBe(first);
+      await first;
+      expect(closed).toEqual([[v.consumerId, 'node_closed']]);
+      expect(sig.consumerCount()).toBe(0);
+      expect(ingest?.viewers).toBe(viewersBefore);
+      expect(await dropped).toBe('io server disconnect');
+      await sig.close();
+      expect(closed).toHaveLength(1);
+      // The node's own signalling is untouched.
+      expect(t.node.signalling.closed).toBe(false);
+    });
   });
 });

@@ -8,6 +8,7 @@ export * from './http.ts';
 export * from './identity.ts';
 export * from './media.ts';
 export * from './registry.ts';
+export * from './socket.ts';
 export * from './text.ts';
 export { PROTOCOL_VERSION } from './version.ts';
 export * from './walls.ts';

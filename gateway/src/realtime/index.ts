@@ -1,2 +1,2 @@
 export { cookieValue, originAllowed, refusal } from './handshake.ts';
-export { attachRealtime, type Realtime, type RealtimeDeps } from './server.ts';
+export { Realtime, type RealtimeDeps, type RealtimeEvents, type RealtimeSocketInfo } from './server.ts';
