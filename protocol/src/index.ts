@@ -7,6 +7,7 @@ export * from './health.ts';
 export * from './http.ts';
 export * from './identity.ts';
 export * from './media.ts';
+export * from './recording.ts';
 export * from './registry.ts';
 export * from './socket.ts';
 export * from './text.ts';
