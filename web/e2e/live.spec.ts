@@ -6,7 +6,8 @@ import { E2E } from '../playwright.config';
 
 // Live view through the media node: the lab player page (/lab/player) speaks the viewer
 // signalling (socket.io `/viewer`) and mediasoup-client; tokens are signed here with the key the
-// launcher generated, exactly as the gateway will.
+// launcher generated, exactly as the gateway will. The page is for signed-in users only (an
+// anonymous request gets the login page: e2e/login.spec.ts): each page signs in first.
 
 /** `ports.rtsp` in playwright.config.ts: the simulated cameras of the e2e stack. */
 const RTSP_URL = 'rtsp://127.0.0.1:18754';
@@ -69,6 +70,26 @@ function tamperedToken(cam: string): string {
     }),
   );
   return `${h}.${payload}.${s}`;
+}
+
+function demoPassword(): string {
+  if (process.env.WALL_DEMO_PASSWORD) return process.env.WALL_DEMO_PASSWORD;
+  const raw = JSON.parse(readFileSync(join(E2E.dataDir, 'demo-credentials.json'), 'utf8')) as {
+    password: string;
+  };
+  return raw.password;
+}
+
+/** Signs the page's context in as a demo user (the lab page requires a session). */
+async function signIn(page: Page, username = 'eoc.operator'): Promise<void> {
+  await page.goto('/login');
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(demoPassword());
+  const answer = page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
+  await page.getByTestId('login-submit').click();
+  expect((await answer).status()).toBe(200);
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  await page.waitForLoadState();
 }
 
 interface StreamStatus {
@@ -137,7 +158,9 @@ async function videoSize(page: Page, i: number) {
 
 async function newPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ baseURL: E2E.webUrl });
-  return context.newPage();
+  const page = await context.newPage();
+  await signIn(page);
+  return page;
 }
 
 /** mediasoup workers of the e2e stack's media server only (not of a dev stack on this machine). */
@@ -162,6 +185,10 @@ function e2eWorkerPids(): number[] {
 }
 
 test.describe('live view through the media node', () => {
+  test.beforeEach(async ({ page }) => {
+    await signIn(page);
+  });
+
   test('a sub stream plays in two pages, sharing one ingest', async ({ page, request, browser }) => {
     await ensureIngest(request, 'cam01', 'sub');
     const timing = await openAndWaitFrames(page, [streamToken('cam01', 'sub')], [0]);

@@ -42,3 +42,19 @@ test('both services report healthy to the browser origin, and CORS admits only t
     checks: { 'worker:0': { ok: true } },
   });
 });
+
+test('the diagnostics player is no way around sign-in: an anonymous request gets the login page', async ({
+  page,
+}) => {
+  const q = new URLSearchParams({ node: E2E.mediaUrl, token: 'a.b.c' });
+  const res = await page.goto(`/lab/player?${q.toString()}`);
+  expect(res?.status()).toBe(200);
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByTestId('login-username')).toBeVisible();
+  await expect(page.getByTestId('lab-note')).toHaveCount(0);
+  await expect(page.locator('video')).toHaveCount(0);
+
+  await page.goto(`/lab/player?${q.toString()}&lang=en`);
+  await expect(page).toHaveURL(/\/login\?lang=en$/);
+  await expect(page.getByTestId('login-submit')).toHaveText('Sign in');
+});

@@ -1,8 +1,8 @@
 'use client';
 
 import Link from 'next/link';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { emergencyStrings, formatTime, NoticesControl } from '../../components/emergency';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { emergencyStrings, formatTime } from '../../components/emergency';
 import {
   CameraMap,
   CameraSearch,
@@ -13,21 +13,18 @@ import {
   useMapClient,
   useMapSettings,
 } from '../../components/map';
+import { cameraStates, retainWatch, useCameraStatus, useIncidents } from '../../lib/realtime';
 import styles from './page.module.css';
-import { useRealtime } from './use-realtime';
 
 /** Debounce of `camera:watch` after the map moved (each watch is audited). */
 const WATCH_DEBOUNCE_MS = 800;
 
-export interface MapViewUser {
-  id: string;
-  displayName: string;
-  orgName: string;
-  /** Auditors and command users: the incident list links each incident's after-action review. */
-  mayReadReviews: boolean;
-}
-
-export function MapView({ user }: { user: MapViewUser }) {
+/**
+ * The camera map page's client part (below the top bar): search, the map with open incidents and
+ * the live state of the cameras in view. `mayReadReviews` (auditors and command users): the
+ * incident list links each incident's after-action review.
+ */
+export function MapView({ mayReadReviews }: { mayReadReviews: boolean }) {
   const settings = useMapSettings();
   const client = useMapClient();
   const t = mapMessages(settings.lang);
@@ -35,34 +32,28 @@ export function MapView({ user }: { user: MapViewUser }) {
   const q = settings.lang === 'en' ? '?lang=en' : '';
   const { data, error, reload } = useCameraMapData();
   const loadIncidents = useCallback(() => client.openIncidents(), [client]);
-  const { incidents, statuses, watch } = useRealtime(settings.gatewayUrl, loadIncidents);
+  const incidents = useIncidents(loadIncidents);
+  const [watched, setWatched] = useState<string[]>([]);
+  const perProfile = useCameraStatus(watched);
+  const statuses = useMemo(() => cameraStates(perProfile), [perProfile]);
   const [selected, setSelected] = useState<string | null>(null);
   const watchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   useEffect(() => () => clearTimeout(watchTimer.current), []);
 
-  const onVisible = useCallback(
-    (ids: string[]) => {
-      clearTimeout(watchTimer.current);
-      if (ids.length === 0) return;
-      watchTimer.current = setTimeout(() => watch(ids), WATCH_DEBOUNCE_MS);
-    },
-    [watch],
-  );
+  const onVisible = useCallback((ids: string[]) => {
+    clearTimeout(watchTimer.current);
+    if (ids.length === 0) return;
+    watchTimer.current = setTimeout(() => setWatched((prev) => retainWatch(prev, ids)), WATCH_DEBOUNCE_MS);
+  }, []);
 
-  const other = settings.lang === 'zh' ? '/map?lang=en' : '/map';
   return (
-    <main className={styles.page}>
+    <main className={styles.main}>
       <header className={styles.header}>
         <h1>{t.mapTitle}</h1>
         <div className={styles.searchBox}>
           <CameraSearch data={data} onSelect={setSelected} />
         </div>
-        <span className={styles.user}>
-          {user.displayName} · {user.orgName}
-        </span>
-        <NoticesControl userId={user.id} lang={settings.lang} gatewayUrl={settings.gatewayUrl} />
-        <Link href={other}>{settings.lang === 'zh' ? 'English' : '中文'}</Link>
       </header>
       <div className={styles.body}>
         <div className={styles.mapBox}>
@@ -93,7 +84,7 @@ export function MapView({ user }: { user: MapViewUser }) {
                     {t.grantUntil} {formatTime(i.grantEndsAt, settings.lang)}
                   </span>
                 )}
-                {user.mayReadReviews && (
+                {mayReadReviews && (
                   <Link
                     href={`/incidents/${i.id}/review${q}`}
                     className={styles.reviewLink}

@@ -1,13 +1,14 @@
-import { type Me, SESSION_COOKIE, sessionInfoSchema } from '@wall/protocol';
 import type { Metadata } from 'next';
-import { cookies } from 'next/headers';
-import { redirect } from 'next/navigation';
 import { mayReadReviews } from '../../components/emergency';
 import { MapProvider } from '../../components/map';
 import { mapSettings } from '../../components/map/server';
-import { webConfig } from '../../config';
+import { TopBar } from '../../components/shell';
 import { langOf } from '../../lib/i18n';
+import { LiveProvider } from '../../lib/live';
+import { requireSession } from '../../lib/page-session';
+import { RealtimeProvider } from '../../lib/realtime';
 import { MapView } from './map-view';
+import styles from './page.module.css';
 
 export const dynamic = 'force-dynamic';
 
@@ -16,40 +17,24 @@ export const metadata: Metadata = {
   robots: { index: false, follow: false },
 };
 
-/** The signed-in user, or undefined when the gateway says there is no session (401). */
-async function currentUser(): Promise<Me | undefined> {
-  const sid = (await cookies()).get(SESSION_COOKIE)?.value;
-  if (!sid) return undefined;
-  const res = await fetch(`${webConfig().GATEWAY_URL}/api/me`, {
-    headers: { cookie: `${SESSION_COOKIE}=${sid}` },
-    cache: 'no-store',
-    signal: AbortSignal.timeout(5000),
-  });
-  if (res.status === 401) return undefined;
-  if (!res.ok) throw new Error(`gateway answered ${res.status} to GET /api/me`);
-  const body = sessionInfoSchema.safeParse(await res.json());
-  if (!body.success) throw new Error('unexpected answer to GET /api/me');
-  return body.data.user;
-}
-
 export default async function MapPage({
   searchParams,
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const lang = langOf((await searchParams).lang);
-  const user = await currentUser();
-  if (!user) redirect(lang === 'en' ? '/login?lang=en' : '/login');
+  const { session, publicGatewayUrl } = await requireSession(lang);
+  const user = session.user;
   return (
-    <MapProvider settings={mapSettings(lang)}>
-      <MapView
-        user={{
-          id: user.id,
-          displayName: user.displayName,
-          orgName: user.orgName,
-          mayReadReviews: mayReadReviews(user),
-        }}
-      />
-    </MapProvider>
+    <div className={styles.page}>
+      <TopBar user={user} lang={lang} path="/map" active="map" gatewayUrl={publicGatewayUrl} />
+      <RealtimeProvider gatewayUrl={publicGatewayUrl}>
+        <LiveProvider>
+          <MapProvider settings={mapSettings(lang)}>
+            <MapView mayReadReviews={mayReadReviews(user)} />
+          </MapProvider>
+        </LiveProvider>
+      </RealtimeProvider>
+    </div>
   );
 }

@@ -2,8 +2,7 @@
 
 import type { CameraItem } from '@wall/protocol';
 import { useEffect, useRef, useState } from 'react';
-import { toLiveViewerError } from '../../lib/live/errors';
-import type { LiveStream, LiveViewer } from '../../lib/live/viewer-client';
+import { type LiveView, useLivePlayer } from '../../lib/live';
 import { GatewayError, type LiveGrant, snapshotUrl } from './api';
 import { districtName, GRADE_COLORS, gradeLabel, lifecycleLabel, STATUS_COLORS, statusLabel } from './camera';
 import { useMapClient, useMapSettings } from './context';
@@ -32,13 +31,20 @@ type Live =
   | { state: 'denied'; code: string }
   | { state: 'error'; code: string };
 
+/** What the preview shows of the player: a denial or an error (another attempt may follow) ends the live view's picture. */
+function liveOf(view: LiveView): Live {
+  if (view.state === 'denied' || view.state === 'error')
+    return { state: view.state, code: view.error?.code ?? 'internal' };
+  return { state: view.state };
+}
+
 /** Snapshot retries while the node waits for the first key frame after the ingest started. */
 const SNAPSHOT_RETRIES = 12;
 const SNAPSHOT_RETRY_MS = 600;
 
 /**
  * The preview of one camera: its file, a snapshot at once (a stream token for the sub profile →
- * the media node's JPEG of the latest key frame), live video on demand, "send to wall" and a handle
+ * the media node's JPEG of the latest key frame), live video on demand (the page's `LivePlayer`), "send to wall" and a handle
  * to drag it onto a wall tile. Unmounting stops the live stream.
  */
 export function CameraPreview({ camera, status, onClose, onSendToWall }: CameraPreviewProps) {
@@ -47,13 +53,10 @@ export function CameraPreview({ camera, status, onClose, onSendToWall }: CameraP
   const t = mapMessages(lang);
   const [item, setItem] = useState<CameraItem | undefined>(undefined);
   const [snapshot, setSnapshot] = useState<Snapshot>({ state: 'loading' });
-  const [live, setLive] = useState<Live>({ state: 'off' });
+  const [liveOn, setLiveOn] = useState(false);
   const grant = useRef<LiveGrant | undefined>(undefined);
   const attempts = useRef(0);
   const video = useRef<HTMLVideoElement | null>(null);
-  const session = useRef<{ viewer: LiveViewer | null; stream: LiveStream | null; closed: boolean } | null>(
-    null,
-  );
 
   // The camera's file (name, address).
   useEffect(() => {
@@ -109,83 +112,20 @@ export function CameraPreview({ camera, status, onClose, onSendToWall }: CameraP
     }, SNAPSHOT_RETRY_MS);
   }
 
-  // Stop the live stream when the preview closes or shows another camera.
+  // The live view goes when the preview closes or shows another camera.
   // biome-ignore lint/correctness/useExhaustiveDependencies: stop when the camera changes
-  useEffect(
-    () => () => {
-      stopLive();
-    },
-    [camera.id],
-  );
-
-  function stopLive() {
-    const s = session.current;
-    session.current = null;
-    if (!s) return;
-    s.closed = true;
-    s.stream?.close();
-    s.viewer?.close();
-    if (video.current) video.current.srcObject = null;
-    setLive({ state: 'off' });
-  }
-
-  async function startLive() {
-    if (session.current) return;
-    const s: { viewer: LiveViewer | null; stream: LiveStream | null; closed: boolean } = {
-      viewer: null,
-      stream: null,
-      closed: false,
-    };
-    session.current = s;
-    setLive({ state: 'connecting' });
-    try {
-      const g = await client.live(camera.id, 'sub');
-      const { LiveViewer: Viewer } = await import('../../lib/live/viewer-client');
-      if (s.closed) return;
-      const viewer = new Viewer();
-      s.viewer = viewer;
-      await viewer.connect(g.nodeUrl, g.token);
-      const stream = await viewer.play(g.token, {
-        refreshToken: async () => (await client.live(camera.id, 'sub', { refresh: true })).token,
-      });
-      if (s.closed) {
-        stream.close();
-        return;
-      }
-      s.stream = stream;
-      const show = (track: MediaStreamTrack) => {
-        const v = video.current;
-        if (!v) return;
-        v.muted = true;
-        v.srcObject = new MediaStream([track]);
-        v.play().catch(() => undefined);
-      };
-      show(stream.track);
-      stream.onTrack(show);
-      stream.onStateChange((state, err) => {
-        if (s.closed) return;
-        if (state === 'failed')
-          setLive({ state: 'error', code: String((err ?? stream.error)?.code ?? 'failed') });
-        else if (state === 'live') setLive({ state: 'live' });
-        else if (state === 'resubscribing') setLive({ state: 'connecting' });
-      });
-      setLive({ state: 'live' });
-    } catch (err) {
-      if (s.closed) return;
-      s.viewer?.close();
-      session.current = null;
-      if (err instanceof GatewayError) {
-        setLive(
-          err.status === 403 ? { state: 'denied', code: err.code } : { state: 'error', code: err.code },
-        );
-      } else {
-        setLive({ state: 'error', code: String(toLiveViewerError(err).code) });
-      }
-    }
-  }
+  useEffect(() => setLiveOn(false), [camera.id]);
+  const player = useLivePlayer({
+    cameraId: liveOn ? camera.id : null,
+    profile: 'sub',
+    source: client,
+    videos: [video, video],
+    useCache: false,
+  });
+  const live = liveOn ? liveOf(player) : ({ state: 'off' } as const);
 
   const name = item?.name ?? camera.name;
-  const liveOn = live.state === 'connecting' || live.state === 'live';
+  const playing = live.state === 'connecting' || live.state === 'live';
   return (
     <div className={styles.preview} data-testid="camera-preview" data-camera-id={camera.id}>
       <header className={styles.previewHeader}>
@@ -227,13 +167,13 @@ export function CameraPreview({ camera, status, onClose, onSendToWall }: CameraP
         <video
           ref={video}
           className={styles.previewVideo}
-          hidden={!liveOn}
+          hidden={!playing}
           muted
           playsInline
           autoPlay
           data-testid="preview-video"
         />
-        {!liveOn && snapshot.state === 'ready' && (
+        {!playing && snapshot.state === 'ready' && (
           // biome-ignore lint/performance/noImgElement: a JPEG from the media node, not a static asset
           <img
             src={snapshot.src}
@@ -243,10 +183,10 @@ export function CameraPreview({ camera, status, onClose, onSendToWall }: CameraP
             data-testid="preview-snapshot"
           />
         )}
-        {!liveOn && snapshot.state === 'loading' && (
+        {!playing && snapshot.state === 'loading' && (
           <div className={styles.previewNote}>{t.snapshotLoading}</div>
         )}
-        {!liveOn && (snapshot.state === 'denied' || snapshot.state === 'error') && (
+        {!playing && (snapshot.state === 'denied' || snapshot.state === 'error') && (
           <div
             className={styles.previewDenied}
             role="alert"
@@ -268,14 +208,21 @@ export function CameraPreview({ camera, status, onClose, onSendToWall }: CameraP
         )}
       </div>
       <div className={styles.previewActions}>
-        {liveOn ? (
-          <button type="button" onClick={stopLive} data-testid="preview-stop">
+        {playing ? (
+          <button type="button" onClick={() => setLiveOn(false)} data-testid="preview-stop">
             {t.stopLive}
           </button>
         ) : (
           <button
             type="button"
-            onClick={() => void startLive()}
+            onClick={() => {
+              if (!liveOn) setLiveOn(true);
+              else {
+                // After a failure: a new player, as from the start.
+                setLiveOn(false);
+                setTimeout(() => setLiveOn(true), 0);
+              }
+            }}
             disabled={snapshot.state === 'denied'}
             data-testid="preview-live"
           >

@@ -16,9 +16,6 @@ export {
   tileProfile,
   tourPosition,
 } from './layout-math';
-export { LiveProvider, useViewerPool } from './live-context';
 export { WallPageProviders } from './providers';
 export { reasonText, TIER_NAMES, type WallStrings, wallStrings } from './strings';
 export { TILE_DRAG_TYPE, type WallTileProps, WallTileView } from './tile';
-export { INITIAL_VIEW, TilePlayer, type TilePlayerOptions, type TileView } from './tile-player';
-export { ViewerPool } from './viewer-pool';

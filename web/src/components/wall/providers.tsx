@@ -3,13 +3,19 @@
 import type { SessionInfo } from '@wall/protocol';
 import type { ReactNode } from 'react';
 import { SessionProvider, useSession } from '../../lib/gateway';
+import { LiveProvider } from '../../lib/live';
 import { RealtimeProvider } from '../../lib/realtime';
 import { CameraInfoProvider } from './camera-info';
-import { LiveProvider } from './live-context';
 
 function CameraInfoFromSession({ children }: { children: ReactNode }) {
   const { client } = useSession();
   return <CameraInfoProvider gateway={client}>{children}</CameraInfoProvider>;
+}
+
+/** The page's viewer pool, with prefetched grants from the session's gateway client. */
+function LiveFromSession({ children }: { children: ReactNode }) {
+  const { client } = useSession();
+  return <LiveProvider grants={client}>{children}</LiveProvider>;
 }
 
 /**
@@ -28,9 +34,9 @@ export function WallPageProviders({
   return (
     <SessionProvider gatewayUrl={gatewayUrl} session={session}>
       <RealtimeProvider gatewayUrl={gatewayUrl}>
-        <LiveProvider>
+        <LiveFromSession>
           <CameraInfoFromSession>{children}</CameraInfoFromSession>
-        </LiveProvider>
+        </LiveFromSession>
       </RealtimeProvider>
     </SessionProvider>
   );

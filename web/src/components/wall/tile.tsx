@@ -2,12 +2,12 @@
 
 import { DISTRICTS, type StreamProfile, type WallTile } from '@wall/protocol';
 import { type CSSProperties, type DragEvent, memo, useEffect, useRef } from 'react';
+import { useSession } from '../../lib/gateway';
 import type { Lang } from '../../lib/i18n';
+import { useGrantCache, useLivePlayer } from '../../lib/live';
 import { CAMERA_DRAG_TYPE } from '../map';
 import { useCameraInfo } from './camera-info';
-import { useGrantCache } from './live-context';
 import { reasonText, wallStrings } from './strings';
-import { useTilePlayer } from './use-tile-player';
 import { useTileCamera } from './use-tour-camera';
 import styles from './wall.module.css';
 
@@ -40,7 +40,7 @@ function hasType(e: DragEvent, type: string): boolean {
 }
 
 /**
- * One wall tile: the snapshot, then live video (see `TilePlayer`), with an overlay of the camera's
+ * One wall tile: the snapshot, then live video (see `LivePlayer`), with an overlay of the camera's
  * name, district, grade, state and — when refused — the reason in words.
  */
 export const WallTileView = memo(function WallTileView({
@@ -62,7 +62,14 @@ export const WallTileView = memo(function WallTileView({
   const videoA = useRef<HTMLVideoElement>(null);
   const videoB = useRef<HTMLVideoElement>(null);
   const remote = cameraId ? remoteState?.(cameraId, profile) : undefined;
-  const view = useTilePlayer(cameraId, profile, remote, [videoA, videoB]);
+  const { client } = useSession();
+  const view = useLivePlayer({
+    cameraId,
+    profile,
+    remoteState: remote,
+    source: client,
+    videos: [videoA, videoB],
+  });
   const info = useCameraInfo(cameraId);
   const index = tile.index;
   const grants = useGrantCache();

@@ -1,5 +1,6 @@
 export { RealtimeClient, type RealtimeClientOptions, type RealtimeConnection } from './client';
 export { RealtimeProvider, useRealtime, useRealtimeConnection } from './provider';
 export { acquireRealtime } from './shared';
-export { statusKey, useCameraStatus } from './use-camera-status';
+export { cameraStates, retainWatch, statusKey, useCameraStatus } from './use-camera-status';
+export { applyIncidentEvent, useIncidents } from './use-incidents';
 export { type SendOptions, useWall, type WallCommandInput, type WallHandle } from './use-wall';

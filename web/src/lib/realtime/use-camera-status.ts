@@ -1,11 +1,49 @@
 'use client';
 
-import { MAX_WATCH_PER_REQUEST, type StreamProfile, type StreamStatus } from '@wall/protocol';
+import {
+  MAX_WATCH_PER_REQUEST,
+  MAX_WATCHED_CAMERAS,
+  type StreamProfile,
+  type StreamState,
+  type StreamStatus,
+} from '@wall/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useRealtime } from './provider';
 
 /** Key of a status in the map `useCameraStatus` returns. */
 export const statusKey = (cameraId: string, profile: StreamProfile) => `${cameraId.toLowerCase()}/${profile}`;
+
+/** Best first: a camera shows the state of its best profile. */
+const RANK: Record<StreamState, number> = { live: 3, starting: 2, stalled: 1, offline: 0 };
+
+/** One state per camera (lower-case id): the best of its profiles' states. */
+export function cameraStates(statuses: ReadonlyMap<string, StreamStatus>): Record<string, StreamState> {
+  const out: Record<string, StreamState> = {};
+  for (const s of statuses.values()) {
+    const id = s.cameraId.toLowerCase();
+    const cur = out[id];
+    if (cur === undefined || RANK[s.state] > RANK[cur]) out[id] = s.state;
+  }
+  return out;
+}
+
+/**
+ * The cameras to watch (oldest first) when `visible` are in view: all of them (the first `max`),
+ * plus those watched before while there is room — a camera scrolled out of view stays watched until the
+ * limit needs its place (every watch is audited; panning back and forth should not repeat them).
+ */
+export function retainWatch(
+  watched: readonly string[],
+  visible: readonly string[],
+  max: number = MAX_WATCHED_CAMERAS,
+): string[] {
+  const want = [...new Set(visible.map((c) => c.toLowerCase()))].slice(0, max);
+  const inView = new Set(want);
+  const out = watched.filter((id) => !inView.has(id));
+  // The longest watched make room first.
+  const room = Math.max(0, max - want.length);
+  return [...out.slice(Math.max(0, out.length - room)), ...want];
+}
 
 function chunks<T>(xs: readonly T[], n: number): T[][] {
   const out: T[][] = [];

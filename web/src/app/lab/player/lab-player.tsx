@@ -1,9 +1,15 @@
 'use client';
 
-import { useEffect, useRef, useState } from 'react';
-import { toLiveViewerError } from '../../../lib/live/errors';
-import { peekStreamToken } from '../../../lib/live/token';
-import type { LiveStream, LiveViewer, LiveViewerEvent } from '../../../lib/live/viewer-client';
+import type { StreamProfile } from '@wall/protocol';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  type GrantSource,
+  LiveProvider,
+  type LiveView,
+  type LiveViewerEvent,
+  peekStreamToken,
+  useLivePlayer,
+} from '../../../lib/live';
 import styles from './player.module.css';
 
 export interface LabPlayerMessages {
@@ -24,15 +30,6 @@ export interface LabPlayerMessages {
 }
 
 type TileState = 'connecting' | 'live' | 'error';
-
-interface Tile {
-  id: string;
-  state: TileState;
-  cameraId: string;
-  profile: string;
-  error?: { code: string; message: string };
-  resubscriptions: number;
-}
 
 interface FrameSize {
   width: number;
@@ -55,211 +52,179 @@ declare global {
   }
 }
 
-function initialTiles(tokens: readonly string[]): Tile[] {
-  return tokens.map((token, i) => {
-    const claims = peekStreamToken(token);
-    return {
-      id: `tile-${i}`,
-      state: 'connecting',
-      cameraId: claims?.cam ?? '',
-      profile: claims?.prof ?? '',
-      resubscriptions: 0,
-    };
-  });
+/** The page's diagnostic counters (window.__*), one slot per tile. */
+interface Counters {
+  frames: number[];
+  sizes: (FrameSize | null)[];
+  firstFrameMs: (number | null)[];
+  resubscriptions: number[];
+  events: (LiveViewerEvent & { at: number })[];
 }
 
+/** A token from the address bar as a grant: it cannot be renewed, so a token the node refuses is final. */
+function fixedGrant(node: string, token: string): GrantSource {
+  return {
+    renewable: false,
+    live: async () => ({ token, nodeUrl: node, expiresAt: '', emergency: false }),
+  };
+}
+
+function tileState(view: LiveView): TileState {
+  if (view.state === 'denied' || view.state === 'error') return 'error';
+  return view.state;
+}
+
+/**
+ * The diagnostics player: one tile per stream token, each played by the page's `LivePlayer` through
+ * the page's viewer pool (one socket to the node), its frames counted for the browser tests.
+ */
 export function LabPlayer({ node, tokens, t }: { node: string; tokens: string[]; t: LabPlayerMessages }) {
   const tokenKey = tokens.join('\n');
-  const [tiles, setTiles] = useState<Tile[]>(() => initialTiles(tokens));
+  const list = useMemo(
+    () => tokenKey.split('\n').map((token, i) => ({ id: `tile-${i}`, token })),
+    [tokenKey],
+  );
   const [tick, setTick] = useState(0);
-  const videos = useRef<(HTMLVideoElement | null)[]>([]);
 
   useEffect(() => {
     const id = setInterval(() => setTick((n) => n + 1), 500);
     return () => clearInterval(id);
   }, []);
 
-  useEffect(() => {
-    const list = tokenKey.split('\n');
+  const counters = useMemo<Counters>(() => {
     const n = list.length;
-    const frames = new Array<number>(n).fill(0);
-    const sizes = new Array<FrameSize | null>(n).fill(null);
-    const firstFrameMs = new Array<number | null>(n).fill(null);
-    const resubscriptions = new Array<number>(n).fill(0);
-    const events: (LiveViewerEvent & { at: number })[] = [];
-    window.__frames = frames;
-    window.__frameSizes = sizes;
-    window.__firstFrameMs = firstFrameMs;
-    window.__resubscriptions = resubscriptions;
-    window.__liveEvents = events;
-    setTiles(initialTiles(list));
-
-    let disposed = false;
-    let viewer: LiveViewer | null = null;
-    const streams: LiveStream[] = [];
-    const stopWatch: ((() => void) | undefined)[] = new Array(n).fill(undefined);
-
-    const update = (i: number, patch: Partial<Tile>) => {
-      if (disposed) return;
-      setTiles((prev) => prev.map((tile, j) => (j === i ? { ...tile, ...patch } : tile)));
+    return {
+      frames: new Array<number>(n).fill(0),
+      sizes: new Array<FrameSize | null>(n).fill(null),
+      firstFrameMs: new Array<number | null>(n).fill(null),
+      resubscriptions: new Array<number>(n).fill(0),
+      events: [],
     };
-    const fail = (i: number, e: unknown) => {
-      const err = toLiveViewerError(e);
-      update(i, { state: 'error', error: { code: err.code, message: err.message } });
-    };
+  }, [list]);
 
-    /** Shows a track in tile i and counts its decoded frames. */
-    const attach = (i: number, track: MediaStreamTrack) => {
-      const video = videos.current[i];
-      if (!video || disposed) return;
-      stopWatch[i]?.();
-      video.muted = true;
-      video.srcObject = new MediaStream([track]);
-      video.play().catch(() => undefined);
-      let first = true;
-      let stopped = false;
-      let handle = 0;
-      const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
-        if (stopped) return;
-        frames[i] = (frames[i] ?? 0) + 1;
-        sizes[i] = { width: meta.width, height: meta.height };
-        if (first) {
-          first = false;
-          if (firstFrameMs[i] === null) firstFrameMs[i] = Math.round(performance.now());
-          update(i, { state: 'live' });
-        }
-        handle = video.requestVideoFrameCallback(onFrame);
-      };
-      handle = video.requestVideoFrameCallback(onFrame);
-      stopWatch[i] = () => {
-        stopped = true;
-        video.cancelVideoFrameCallback(handle);
-      };
-    };
+  useEffect(() => {
+    window.__frames = counters.frames;
+    window.__frameSizes = counters.sizes;
+    window.__firstFrameMs = counters.firstFrameMs;
+    window.__resubscriptions = counters.resubscriptions;
+    window.__liveEvents = counters.events;
+  }, [counters]);
 
-    const playTile = async (v: LiveViewer, i: number, token: string) => {
-      try {
-        const stream = await v.play(token);
-        if (disposed) {
-          stream.close();
-          return;
-        }
-        streams.push(stream);
-        update(i, { cameraId: stream.cameraId, profile: stream.profile });
-        attach(i, stream.track);
-        stream.onTrack((track) => attach(i, track));
-        stream.onStateChange((state, err) => {
-          resubscriptions[i] = stream.resubscriptions;
-          if (state === 'resubscribing') {
-            update(i, { state: 'connecting', resubscriptions: stream.resubscriptions });
-          } else if (state === 'failed') {
-            fail(i, err ?? stream.error);
-          }
-          // `live` again comes with the first decoded frame of the new track (see attach).
-        });
-      } catch (err) {
-        if (!disposed) fail(i, err);
-      }
-    };
-
-    void (async () => {
-      const { LiveViewer: Viewer } = await import('../../../lib/live/viewer-client');
-      if (disposed) return;
-      const v = new Viewer({
-        onEvent: (event) => {
-          events.push({ ...event, at: Math.round(performance.now()) });
-          if (events.length > 500) events.shift();
-        },
-      });
-      viewer = v;
-      // The handshake needs one token the node accepts; a token it refuses fails only its tile.
-      let first = -1;
-      for (let i = 0; i < n && first < 0; i++) {
-        try {
-          await v.connect(node, list[i] ?? '');
-          first = i;
-        } catch (e) {
-          if (disposed) return;
-          const err = toLiveViewerError(e);
-          fail(i, err);
-          if (!String(err.code).startsWith('token:')) {
-            // The node is unreachable: every tile fails alike.
-            for (let j = i + 1; j < n; j++) fail(j, err);
-            return;
-          }
-        }
-      }
-      if (first < 0 || disposed) return;
-      await Promise.all(list.slice(first).map((token, k) => playTile(v, first + k, token)));
-    })().catch((err: unknown) => {
-      for (let i = 0; i < n; i++) fail(i, err);
-    });
-
-    return () => {
-      disposed = true;
-      for (const stop of stopWatch) stop?.();
-      for (const stream of streams) stream.close();
-      viewer?.close();
-      for (const video of videos.current) if (video) video.srcObject = null;
-    };
-  }, [node, tokenKey]);
-
-  // Counters live outside React state (they change every frame); shown on a 500 ms tick, and
-  // only after hydration so the server and the first client render agree.
-  const frames = tick > 0 ? window.__frames : undefined;
-  const sizes = tick > 0 ? window.__frameSizes : undefined;
-  const firstMs = tick > 0 ? window.__firstFrameMs : undefined;
+  const onEvent = useCallback(
+    (_node: string, event: LiveViewerEvent) => {
+      counters.events.push({ ...event, at: Math.round(performance.now()) });
+      if (counters.events.length > 500) counters.events.shift();
+    },
+    [counters],
+  );
 
   return (
     <section>
       <p className={styles.meta}>
         {t.node}: <code>{node}</code>
       </p>
-      <div className={styles.grid}>
-        {tiles.map((tile, i) => {
-          const size = sizes?.[i];
-          const first = firstMs?.[i];
-          return (
-            <figure key={tile.id} className={styles.tile}>
-              <video
-                ref={(el) => {
-                  videos.current[i] = el;
-                }}
-                className={styles.video}
-                data-testid="wall-tile"
-                data-index={i}
-                data-camera-id={tile.cameraId}
-                data-state={tile.state}
-                data-error={tile.error?.code}
-                data-resubscriptions={tile.resubscriptions}
-                muted
-                autoPlay
-                playsInline
-              />
-              <figcaption className={styles.caption}>
-                <div className={styles.row}>
-                  <span>
-                    {t.tile} {i + 1} · {t.camera} {tile.cameraId || '—'} · {t.profile} {tile.profile || '—'}
-                  </span>
-                  <span className={`${styles.badge} ${styles[tile.state]}`} data-testid="tile-state">
-                    {t[tile.state]}
-                  </span>
-                </div>
-                {tile.error ? (
-                  <div className={styles.errorText} role="alert" data-testid="tile-error">
-                    {tile.error.code}: {tile.error.message}
-                  </div>
-                ) : null}
-                <div className={styles.stats}>
-                  {t.frames} {frames?.[i] ?? 0} · {t.size} {size ? `${size.width}×${size.height}` : '—'} ·{' '}
-                  {t.firstFrame} {typeof first === 'number' ? `${first} ms` : '—'} · {t.resubscriptions}{' '}
-                  {tile.resubscriptions}
-                </div>
-              </figcaption>
-            </figure>
-          );
-        })}
-      </div>
+      <LiveProvider onEvent={onEvent}>
+        <div className={styles.grid}>
+          {list.map(({ id, token }, i) => (
+            <LabTile key={id} index={i} node={node} token={token} t={t} counters={counters} tick={tick} />
+          ))}
+        </div>
+      </LiveProvider>
     </section>
+  );
+}
+
+function LabTile({
+  index: i,
+  node,
+  token,
+  t,
+  counters,
+  tick,
+}: {
+  index: number;
+  node: string;
+  token: string;
+  t: LabPlayerMessages;
+  counters: Counters;
+  tick: number;
+}) {
+  const claims = useMemo(() => peekStreamToken(token), [token]);
+  const profile: StreamProfile = claims?.prof === 'main' ? 'main' : 'sub';
+  const source = useMemo(() => fixedGrant(node, token), [node, token]);
+  const video = useRef<HTMLVideoElement | null>(null);
+  // A token without a camera claim is still presented: the node says why it is refused.
+  const view = useLivePlayer({
+    cameraId: claims?.cam ?? '—',
+    profile,
+    source,
+    videos: [video, video],
+    useCache: false,
+  });
+  const state = tileState(view);
+  counters.resubscriptions[i] = view.resubscriptions;
+
+  // Every presented frame counted (requestVideoFrameCallback), whichever stream is in the video.
+  useEffect(() => {
+    const v = video.current;
+    if (!v) return;
+    let handle = 0;
+    let stopped = false;
+    const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
+      if (stopped) return;
+      counters.frames[i] = (counters.frames[i] ?? 0) + 1;
+      counters.sizes[i] = { width: meta.width, height: meta.height };
+      if (counters.firstFrameMs[i] === null) counters.firstFrameMs[i] = Math.round(performance.now());
+      handle = v.requestVideoFrameCallback(onFrame);
+    };
+    handle = v.requestVideoFrameCallback(onFrame);
+    return () => {
+      stopped = true;
+      v.cancelVideoFrameCallback(handle);
+    };
+  }, [counters, i]);
+
+  // Counters live outside React state (they change every frame); shown on a 500 ms tick, and
+  // only after hydration so the server and the first client render agree.
+  const frames = tick > 0 ? counters.frames[i] : undefined;
+  const size = tick > 0 ? counters.sizes[i] : undefined;
+  const first = tick > 0 ? counters.firstFrameMs[i] : undefined;
+  const cameraId = claims?.cam ?? '';
+  return (
+    <figure className={styles.tile}>
+      <video
+        ref={video}
+        className={styles.video}
+        data-testid="wall-tile"
+        data-index={i}
+        data-camera-id={cameraId}
+        data-state={state}
+        data-stalled={view.stalled ? 'true' : undefined}
+        data-error={state === 'error' ? view.error?.code : undefined}
+        data-resubscriptions={view.resubscriptions}
+        muted
+        autoPlay
+        playsInline
+      />
+      <figcaption className={styles.caption}>
+        <div className={styles.row}>
+          <span>
+            {t.tile} {i + 1} · {t.camera} {cameraId || '—'} · {t.profile} {claims?.prof ?? '—'}
+          </span>
+          <span className={`${styles.badge} ${styles[state]}`} data-testid="tile-state">
+            {t[state]}
+          </span>
+        </div>
+        {state === 'error' && view.error ? (
+          <div className={styles.errorText} role="alert" data-testid="tile-error">
+            {view.error.code}: {view.error.message}
+          </div>
+        ) : null}
+        <div className={styles.stats}>
+          {t.frames} {frames ?? 0} · {t.size} {size ? `${size.width}×${size.height}` : '—'} · {t.firstFrame}{' '}
+          {typeof first === 'number' ? `${first} ms` : '—'} · {t.resubscriptions} {view.resubscriptions}
+        </div>
+      </figcaption>
+    </figure>
   );
 }

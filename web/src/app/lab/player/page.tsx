@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { langOf } from '../../../lib/i18n';
+import { requireSession } from '../../../lib/page-session';
 import { LabPlayer, type LabPlayerMessages } from './lab-player';
 import styles from './player.module.css';
 
@@ -14,8 +15,7 @@ export const metadata: Metadata = {
 const dict: Record<'zh' | 'en', LabPlayerMessages & { title: string; labNote: string; usage: string }> = {
   zh: {
     title: '实时视频诊断播放器',
-    labNote:
-      '实验工具:本页面尚未接入登录,仅用于调试媒体节点的实时视频链路。流令牌出现在地址栏中,请勿在生产环境分享此链接。',
+    labNote: '实验工具:仅供已登录用户调试媒体节点的实时视频链路。流令牌出现在地址栏中,请勿分享此链接。',
     usage: '用法:/lab/player?node=<媒体节点地址>&token=<流令牌>[&token=<流令牌2>…]',
     node: '媒体节点',
     tile: '画面',
@@ -35,7 +35,7 @@ const dict: Record<'zh' | 'en', LabPlayerMessages & { title: string; labNote: st
   en: {
     title: 'Live diagnostics player',
     labNote:
-      'Lab tool: this page is not behind sign-in yet and only serves to debug a media node’s live video path. Stream tokens appear in the address bar: do not share this link in production.',
+      'Lab tool for signed-in users, to debug a media node’s live video path. Stream tokens appear in the address bar: do not share this link.',
     usage: 'Usage: /lab/player?node=<media node URL>&token=<stream token>[&token=<token 2>…]',
     node: 'Media node',
     tile: 'Tile',
@@ -77,6 +77,8 @@ export default async function LabPlayerPage({
 }) {
   const params = await searchParams;
   const lang = langOf(params.lang);
+  // Stream tokens in the address bar are no way around sign-in: the page is for signed-in users.
+  await requireSession(lang);
   const t = dict[lang];
   const rawNode = list(params.node)[0];
   const node = validNodeUrl(rawNode);

@@ -1,10 +1,10 @@
 import type { StreamProfile } from '@wall/protocol';
-import type { GatewayClient, LiveGrant } from '../../lib/gateway';
+import type { GrantSource, LiveGrant } from './player';
 
 /** A prefetched grant is used only while it has at least this long to live. */
-const MIN_REMAINING_MS = 8000;
+export const MIN_REMAINING_MS = 8000;
 /** Prefetched grants nobody took are forgotten after this long. */
-const KEEP_MS = 30_000;
+export const KEEP_MS = 30_000;
 
 /**
  * Stream tokens asked for ahead of time — the next camera of a tour a few seconds before its turn —
@@ -12,11 +12,11 @@ const KEEP_MS = 30_000;
  * takes the prefetched grant instead of asking again; one request per view either way.
  */
 export class GrantCache {
-  readonly #gateway: GatewayClient;
+  readonly #source: GrantSource;
   readonly #entries = new Map<string, { grant: Promise<LiveGrant>; at: number }>();
 
-  constructor(gateway: GatewayClient) {
-    this.#gateway = gateway;
+  constructor(source: GrantSource) {
+    this.#source = source;
   }
 
   prefetch(cameraId: string, profile: StreamProfile): void {
@@ -24,7 +24,7 @@ export class GrantCache {
     const now = Date.now();
     for (const [k, e] of this.#entries) if (now - e.at > KEEP_MS) this.#entries.delete(k);
     if (this.#entries.has(key)) return;
-    const grant = this.#gateway.live(cameraId, profile);
+    const grant = this.#source.live(cameraId, profile);
     grant.catch(() => this.#entries.delete(key));
     this.#entries.set(key, { grant, at: now });
   }
@@ -38,6 +38,6 @@ export class GrantCache {
       const grant = await e.grant.catch(() => undefined);
       if (grant && Date.parse(grant.expiresAt) - Date.now() > MIN_REMAINING_MS) return grant;
     }
-    return this.#gateway.live(cameraId, profile);
+    return this.#source.live(cameraId, profile);
   }
 }

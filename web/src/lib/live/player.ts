@@ -1,14 +1,31 @@
 import type { StreamProfile } from '@wall/protocol';
-import { type GatewayClient, GatewayError, isGatewayError, type LiveGrant } from '../../lib/gateway';
-import { toLiveViewerError } from '../../lib/live/errors';
-import type { LiveStream, LiveStreamState } from '../../lib/live/viewer-client';
+import { LiveViewerError, toLiveViewerError } from './errors';
+import type { LiveStream, LiveStreamState } from './viewer-client';
 import type { ViewerPool } from './viewer-pool';
 
-export type TileLiveState = 'connecting' | 'live' | 'denied' | 'error';
+/** A stream token for one media node, as the gateway grants it (`POST /api/cameras/:id/live`). */
+export interface LiveGrant {
+  token: string;
+  nodeUrl: string;
+  expiresAt: string;
+  emergency: boolean;
+}
 
-/** What a tile shows, as the player sees it. */
-export interface TileView {
-  state: TileLiveState;
+/** Where a player's stream tokens come from: the gateway (or a fixed token, on the diagnostics page). */
+export interface GrantSource {
+  live(cameraId: string, profile: StreamProfile, options?: { refresh?: boolean }): Promise<LiveGrant>;
+  /**
+   * False when the source cannot renew a token (a fixed one): no renewal is asked for, and a
+   * token the node refuses is final. Default true.
+   */
+  readonly renewable?: boolean;
+}
+
+export type LiveState = 'connecting' | 'live' | 'denied' | 'error';
+
+/** What a player shows (a wall tile, the map preview, a diagnostics tile). */
+export interface LiveView {
+  state: LiveState;
   /** Why the tile is denied or failing (a gateway, media node or client code). */
   error: { code: string; message: string } | null;
   /** Profile of the stream in front (null before the first frame). */
@@ -21,9 +38,11 @@ export interface TileView {
   stalled: boolean;
   /** The live view was allowed by a major incident's emergency grant (R-ACC-4). */
   emergency: boolean;
+  /** How many times the live client subscribed a stream again after an interruption. */
+  resubscriptions: number;
 }
 
-export const INITIAL_VIEW: TileView = {
+export const INITIAL_VIEW: LiveView = {
   state: 'connecting',
   error: null,
   profile: null,
@@ -31,17 +50,23 @@ export const INITIAL_VIEW: TileView = {
   snapshotUrl: null,
   stalled: false,
   emergency: false,
+  resubscriptions: 0,
 };
 
-export interface TilePlayerOptions {
+export interface LivePlayerOptions {
   cameraId: string;
-  gateway: GatewayClient;
-  /** Where the first grant comes from (a prefetched one when there is one); default the gateway. */
+  /** Grants and their renewals (`refresh: true`). */
+  source: GrantSource;
+  /** Where the first grant of a stream comes from (a prefetched one when there is one); default `source`. */
   grants?: { live(cameraId: string, profile: StreamProfile): Promise<LiveGrant> };
+  /** The page's viewers (one socket and receive transport per media node). */
   pool: ViewerPool;
-  /** The tile's two video elements: one in front, one that starts the next stream behind it. */
+  /**
+   * Two video elements: one in front, one that starts the next stream behind it (a profile change
+   * without a black frame). The same element twice plays without that overlap.
+   */
   videos: readonly [HTMLVideoElement, HTMLVideoElement];
-  onView: (view: TileView) => void;
+  onView: (view: LiveView) => void;
   /** No decoded frame for this long → stalled. Default 3 s. */
   stallMs?: number;
   /** Still no frame this long → start the stream again behind the last picture. Default 8 s. */
@@ -63,9 +88,10 @@ interface Slot {
   offs: (() => void)[];
 }
 
-/** Denials and errors that another attempt will not cure. */
-function permanent(code: string): boolean {
+/** Denials and errors that another attempt will not cure (`token:*` too when the token cannot be renewed). */
+export function permanentCode(code: string, renewable = true): boolean {
   return (
+    (!renewable && code.startsWith('token:')) ||
     code.startsWith('forbidden:') ||
     code.startsWith('not_found:') ||
     code.startsWith('revoked:') ||
@@ -76,8 +102,12 @@ function permanent(code: string): boolean {
   );
 }
 
+/** `{ code, message }` of a gateway, media node or client error (anything else: `internal`). */
 function bodyOf(err: unknown): { code: string; message: string } {
-  if (isGatewayError(err)) return { code: err.code, message: err.message };
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    const message = 'message' in err && typeof err.message === 'string' ? err.message : err.code;
+    return { code: err.code, message };
+  }
   const e = toLiveViewerError(err);
   return { code: e.code, message: e.message };
 }
@@ -86,9 +116,9 @@ const BACKOFF_MS = [1000, 2000, 4000, 8000, 10_000];
 const PENDING_TIMEOUT_MS = 20_000;
 
 /**
- * Plays one camera in a wall tile: asks the gateway for a stream token (`POST
+ * Plays one camera into a video (a wall tile, the map preview, a diagnostics tile): asks the gateway for a stream token (`POST
  * /api/cameras/:id/live`), shows the node's snapshot at once, plays the stream through the page's
- * shared `LiveViewer` and hides the snapshot on the first decoded frame (requestVideoFrameCallback).
+ * shared `LiveViewer` (the `ViewerPool`) and hides the snapshot on the first decoded frame (requestVideoFrameCallback).
  *
  * A profile change (sub ⇄ main) starts the new stream in the video behind, swaps the two on the new
  * one's first decoded frame and only then closes the old one — no black frame. No frame for
@@ -96,13 +126,13 @@ const PENDING_TIMEOUT_MS = 20_000;
  * stream, and a stream that stays silent for `restartMs` is started again the same way as a
  * profile change (the last picture stays up meanwhile, the node is asked to ingest it again).
  */
-export class TilePlayer {
-  readonly #o: TilePlayerOptions;
+export class LivePlayer {
+  readonly #o: LivePlayerOptions;
   readonly #stallMs: number;
   readonly #restartMs: number;
   readonly #owner: [Slot | null, Slot | null] = [null, null];
   readonly #timer: ReturnType<typeof setInterval>;
-  #view: TileView = INITIAL_VIEW;
+  #view: LiveView = INITIAL_VIEW;
   #want: StreamProfile = 'sub';
   #front: Slot | null = null;
   #pending: Slot | null = null;
@@ -112,14 +142,14 @@ export class TilePlayer {
   #remoteStalled = false;
   #closed = false;
 
-  constructor(options: TilePlayerOptions) {
+  constructor(options: LivePlayerOptions) {
     this.#o = options;
     this.#stallMs = options.stallMs ?? 3000;
     this.#restartMs = options.restartMs ?? 8000;
     this.#timer = setInterval(() => this.#tick(), 500);
   }
 
-  get view(): TileView {
+  get view(): LiveView {
     return this.#view;
   }
 
@@ -157,10 +187,14 @@ export class TilePlayer {
 
   // ——— internals ———
 
-  #set(patch: Partial<TileView>): void {
+  get #renewable(): boolean {
+    return this.#o.source.renewable !== false;
+  }
+
+  #set(patch: Partial<LiveView>): void {
     if (this.#closed) return;
     const next = { ...this.#view, ...patch };
-    const same = (Object.keys(patch) as (keyof TileView)[]).every((k) => this.#view[k] === next[k]);
+    const same = (Object.keys(patch) as (keyof LiveView)[]).every((k) => this.#view[k] === next[k]);
     if (same) return;
     this.#view = next;
     this.#o.onView(next);
@@ -186,10 +220,10 @@ export class TilePlayer {
   }
 
   async #run(slot: Slot): Promise<void> {
-    const { gateway, pool, cameraId } = this.#o;
+    const { source, pool, cameraId } = this.#o;
     const alive = () => !this.#closed && this.#pending === slot;
     try {
-      const grant = await (this.#o.grants ?? gateway).live(cameraId, slot.profile);
+      const grant = await (this.#o.grants ?? source).live(cameraId, slot.profile);
       if (!alive()) return;
       if (!this.#front && !this.#snapshotTried) {
         this.#snapshotTried = true;
@@ -199,12 +233,16 @@ export class TilePlayer {
         });
       }
       this.#set({ emergency: grant.emergency });
-      const viewer = await pool.viewer(grant.nodeUrl);
-      await viewer.connect(grant.nodeUrl, grant.token);
+      const viewer = await pool.connect(grant.nodeUrl, grant.token);
       if (!alive()) return;
-      const stream = await viewer.play(grant.token, {
-        refreshToken: async () => (await gateway.live(cameraId, slot.profile, { refresh: true })).token,
-      });
+      const stream = await viewer.play(
+        grant.token,
+        this.#renewable
+          ? {
+              refreshToken: async () => (await source.live(cameraId, slot.profile, { refresh: true })).token,
+            }
+          : {},
+      );
       if (!alive()) {
         stream.close();
         return;
@@ -268,6 +306,7 @@ export class TilePlayer {
   }
 
   #onStreamState(slot: Slot, state: LiveStreamState, err: unknown): void {
+    if (state === 'resubscribing') this.#set({ resubscriptions: this.#view.resubscriptions + 1 });
     if (state !== 'failed') {
       this.#tick();
       return;
@@ -275,7 +314,10 @@ export class TilePlayer {
     if (this.#pending === slot) {
       this.#pending = null;
       this.#failed(slot, err ?? slot.stream?.error);
-    } else if (this.#front === slot && permanent(bodyOf(err ?? slot.stream?.error).code)) {
+    } else if (
+      this.#front === slot &&
+      permanentCode(bodyOf(err ?? slot.stream?.error).code, this.#renewable)
+    ) {
       // The right to the stream ended (revoked, refused on renewal): the picture goes, the reason shows.
       const body = bodyOf(err ?? slot.stream?.error);
       this.#front = null;
@@ -298,7 +340,7 @@ export class TilePlayer {
     if (this.#pending === slot) this.#pending = null;
     const body = bodyOf(err);
     this.#attempts++;
-    if (permanent(body.code)) {
+    if (permanentCode(body.code, this.#renewable)) {
       if (this.#front) {
         // E.g. the main stream of a full-screen tile is refused: the sub stream stays up.
         this.#set({ error: body });
@@ -340,7 +382,10 @@ export class TilePlayer {
     slot.stream = null;
     if (this.#owner[slot.index] === slot) {
       this.#owner[slot.index] = null;
-      this.#o.videos[slot.index].srcObject = null;
+      const video = this.#o.videos[slot.index];
+      // With one element for both slots, the other slot may be playing in it now.
+      const other = this.#owner[slot.index === 0 ? 1 : 0];
+      if (!other || this.#o.videos[other.index] !== video) video.srcObject = null;
     }
   }
 
@@ -375,7 +420,7 @@ export class TilePlayer {
     const pending = this.#pending;
     if (pending?.stream && now - pending.startedAt > PENDING_TIMEOUT_MS) {
       this.#pending = null;
-      this.#failed(pending, new GatewayError('client:timeout', 'no picture from the stream'));
+      this.#failed(pending, new LiveViewerError('client:timeout', 'no picture from the stream'));
     }
   }
 }
