@@ -20,8 +20,7 @@ import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { findUserById } from '../src/identity/index.ts';
-import { subjectOf } from '../src/live/index.ts';
-import { type CameraFacts, decide, EARTH_RADIUS_M, haversineMetres } from '../src/policy/index.ts';
+import { type CameraFacts, decide, EARTH_RADIUS_M, haversineMetres, subjectOf } from '../src/policy/index.ts';
 import { createSourceUrlResolver, SourceSecretBox } from '../src/registry/index.ts';
 import { injectAs, openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
 

@@ -6,9 +6,7 @@ import type { Db } from '../db/index.ts';
 import type { DecisionService } from '../decisions/index.ts';
 import { requireAuth } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
-import { subjectOf } from '../live/index.ts';
-import { hidesCamera } from '../policy/index.ts';
-import { mayAdminister, REGISTRY_ADMIN_ROLE } from '../registry/index.ts';
+import { hidesCamera, mayAdminister, REGISTRY_ADMIN_ROLE, subjectOf } from '../policy/index.ts';
 import type { GbSipServer } from './server.ts';
 import { gbSettings } from './settings.ts';
 

@@ -11,13 +11,15 @@ import { z } from 'zod';
 import type { CameraRecord } from '../cameras/facts.ts';
 import type { DecisionService } from '../decisions/index.ts';
 import { type EmergencyDetail, noticeOf } from '../emergency/index.ts';
-import type { CurrentUser } from '../identity/index.ts';
 import { requireAuth } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
 import { ensureIngest } from '../media/control.ts';
 import type { MediaDirectory } from '../media/directory.ts';
 import { issueStreamToken, sessionHandle } from '../media/tokens.ts';
-import { hidesCamera, type Subject } from '../policy/index.ts';
+import { hidesCamera, subjectOf } from '../policy/index.ts';
+
+/** @deprecated import `subjectOf` from `policy/`; kept while realtime still imports it from here. */
+export { subjectOf } from '../policy/index.ts';
 
 export interface AuditWrite {
   actorId: string;
@@ -74,19 +76,6 @@ export const liveRequestSchema = z.object({
   /** A page renewing the token of a stream it plays (before it expires): not a new use. */
   refresh: z.boolean().optional(),
 });
-
-export function subjectOf(u: CurrentUser): Subject {
-  return {
-    userId: u.id,
-    orgId: u.orgId,
-    tier: u.tier,
-    districtCode: u.districtCode as Subject['districtCode'],
-    departmentKind: u.departmentKind,
-    roles: u.roles,
-    clearance: u.clearance,
-    countyPoliceCertificate: u.countyPoliceCertificate,
-  };
-}
 
 const DENY_MESSAGES: Record<string, string> = {
   'forbidden:grade': 'your clearance is below this camera’s security grade',

@@ -13,11 +13,9 @@ import { districtAt, districtBounds } from '@wall/protocol/districts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/index.ts';
 import { requireAuth } from '../identity/index.ts';
-import { subjectOf } from '../live/index.ts';
-import { decide, hidesCamera } from '../policy/index.ts';
+import { decide, hidesCamera, mayAdminister, REGISTRY_ADMIN_ROLE, subjectOf } from '../policy/index.ts';
 import type { RegistryDeps } from './deps.ts';
 import { factsOf, ITEM_COLUMNS, ITEM_FROM, type ItemRow, toItem } from './rows.ts';
-import { mayAdminister, REGISTRY_ADMIN_ROLE } from './scope.ts';
 import { cameraMap, type SearchContext, searchCameras } from './search.ts';
 import { auditedWrite, idParam, invalidBody, isUniqueViolation } from './write.ts';
 

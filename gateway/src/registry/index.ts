@@ -4,9 +4,8 @@ import type { RegistryDeps } from './deps.ts';
 import { createSourceUrlResolver } from './source-url.ts';
 import { registerSourceRoutes } from './sources.ts';
 
+export type { SourceStreamRow } from '../cameras/facts.ts';
 export type { RegistryChange, RegistryDeps } from './deps.ts';
-export { radiusBox } from './geo.ts';
-export { catalogConditions, mayAdminister, REGISTRY_ADMIN_ROLE } from './scope.ts';
 export { cameraMap, type SearchContext, searchCameras } from './search.ts';
 export {
   parseSecretKey,
@@ -15,7 +14,7 @@ export {
   SourceSecretBox,
   sourceSecretBox,
 } from './secrets.ts';
-export { createSourceUrlResolver, type SourceStreamRow, sourceUrlWithSecret } from './source-url.ts';
+export { createSourceUrlResolver, sourceUrlWithSecret } from './source-url.ts';
 
 /**
  * The registry API (issue 4 §4): source systems (`/api/sources`) and cameras (`/api/cameras`:

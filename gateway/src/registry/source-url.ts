@@ -1,15 +1,6 @@
 import { AppError, type SourceKind, type StreamProfile, type StreamRef } from '@wall/protocol';
-import type { CameraRecord } from '../cameras/facts.ts';
+import type { CameraRecord, SourceStreamRow } from '../cameras/facts.ts';
 import { SealedSecretError, type SourceSecretBox } from './secrets.ts';
-
-/** A source system as stream URLs need it. */
-export interface SourceStreamRow {
-  id: string;
-  kind: SourceKind;
-  connection: Record<string, unknown>;
-  /** `secret_ciphertext` as the driver returns it (Buffer from pg, Uint8Array from PGlite). */
-  secretCiphertext: Uint8Array | null;
-}
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 

@@ -10,9 +10,9 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/index.ts';
 import { type CurrentUser, requireAuth } from '../identity/index.ts';
+import { mayAdminister, REGISTRY_ADMIN_ROLE } from '../policy/index.ts';
 import type { RegistryDeps } from './deps.ts';
 import { SOURCE_COLUMNS, type SourceRow, toSource } from './rows.ts';
-import { mayAdminister, REGISTRY_ADMIN_ROLE } from './scope.ts';
 import type { SourceSecretBox } from './secrets.ts';
 import { Sql, where } from './sql.ts';
 import { auditedWrite, idParam, invalidBody } from './write.ts';
