@@ -9,7 +9,7 @@ import type { GatewayConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { DecisionService } from './decisions/index.ts';
 import { registerEmergencyRoutes } from './emergency/index.ts';
-import { GB_OPERATIONS, registerGb28181 } from './gb28181/index.ts';
+import { registerGb28181 } from './gb28181/index.ts';
 import { registerHealthRoutes } from './health/index.ts';
 import { RateLimiter, registerIdentity, requireAuth, SessionStore } from './identity/index.ts';
 import { registerIncidentRoutes } from './incidents/index.ts';
@@ -27,6 +27,14 @@ import {
   WALL_OPERATIONS,
 } from './openapi/index.ts';
 import { registerRegistryRoutes, sourceSecretBox } from './registry/index.ts';
+import {
+  gb28181Source,
+  onvifSource,
+  registerSourceRoutes,
+  rtspSource,
+  SOURCE_OPERATIONS,
+  SourceRegistry,
+} from './sources/index.ts';
 import { registerWallRoutes } from './walls/index.ts';
 
 declare module 'fastify' {
@@ -180,9 +188,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       await grants.refresh();
     },
   });
-  const registry = registerRegistryRoutes(app, {
+  const secrets = sourceSecretBox(c);
+  registerRegistryRoutes(app, {
     db: deps.db,
-    secrets: sourceSecretBox(c),
+    secrets,
     incidents: () => decisions.incidents(),
     onChange: async (e) => {
       await decisions.invalidate({ kind: e.kind, id: e.id });
@@ -192,9 +201,26 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     },
   });
   registerWallRoutes(app, { db: deps.db, decisions, audit: (e) => audit.append(e), logger: deps.logger });
+  // GB/T 28181: the SIP server (started by main.ts) behind the gb28181 source kind.
+  const gb = registerGb28181(app, {
+    config: c,
+    db: deps.db,
+    redis: deps.redis,
+    logger: deps.logger,
+    secrets,
+    decisions,
+    audit: (e) => audit.append(e),
+  });
+  // Every source kind by its adapter: live streams, PTZ and catalogues dispatch by kind.
+  const sources = new SourceRegistry([
+    rtspSource({ secrets }),
+    onvifSource({ secrets }),
+    gb28181Source({ db: deps.db, server: gb }),
+  ]);
+  registerSourceRoutes(app, { db: deps.db, sources, decisions, audit: (e) => audit.append(e) });
   registerLiveRoutes(app, {
     decisions,
-    sourceUrl: registry.sourceUrl,
+    sources,
     directory: new MediaDirectory(deps.redis),
     ...(c.STREAM_TOKEN_PUBLIC_KEY && c.STREAM_TOKEN_PRIVATE_KEY && c.MEDIA_CONTROL_SECRET
       ? {
@@ -220,17 +246,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       await audit.append(e);
     },
   });
-  // GB/T 28181: SIP server (started by main.ts), catalogue sync, PTZ, the live adapter of GB cameras.
-  registerGb28181(app, {
-    config: c,
-    db: deps.db,
-    redis: deps.redis,
-    logger: deps.logger,
-    secrets: sourceSecretBox(c),
-    decisions,
-    audit: (e) => audit.append(e),
-  });
-  const operations = [...CORE_OPERATIONS, ...REGISTRY_OPERATIONS, ...WALL_OPERATIONS, ...GB_OPERATIONS];
+  const operations = [...CORE_OPERATIONS, ...REGISTRY_OPERATIONS, ...WALL_OPERATIONS, ...SOURCE_OPERATIONS];
   registerOpenApi(app, operations);
   routes.check(operations);
   return app;

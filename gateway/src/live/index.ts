@@ -1,22 +1,14 @@
 import type { KeyObject } from 'node:crypto';
-import {
-  type EmergencyUseNotice,
-  type MediaNodeInfo,
-  type SourceKind,
-  type StreamProfile,
-  streamProfileSchema,
-} from '@wall/protocol';
+import { type EmergencyUseNotice, liveRequestSchema } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import type { CameraRecord } from '../cameras/facts.ts';
 import type { DecisionService } from '../decisions/index.ts';
 import { type EmergencyDetail, noticeOf } from '../emergency/index.ts';
 import { requireAuth } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
-import { ensureIngest } from '../media/control.ts';
 import type { MediaDirectory } from '../media/directory.ts';
 import { issueStreamToken, sessionHandle } from '../media/tokens.ts';
 import { hidesCamera, subjectOf } from '../policy/index.ts';
+import type { SourceRegistry } from '../sources/index.ts';
 
 /** @deprecated import `subjectOf` from `policy/`; kept while realtime still imports it from here. */
 export { subjectOf } from '../policy/index.ts';
@@ -36,8 +28,8 @@ export interface AuditWrite {
 
 export interface LiveDeps {
   decisions: DecisionService;
-  /** The stream URL with the source's credentials opened (registry); never logged. */
-  sourceUrl: (camera: CameraRecord, profile: StreamProfile) => string | undefined;
+  /** The source kinds: how a camera's stream reaches a media node (URL pull, INVITE, …). */
+  sources: SourceRegistry;
   directory: MediaDirectory;
   /** Undefined when live video is not configured (no signing key or control secret). */
   media?: { tokenKey: KeyObject; controlSecret: string };
@@ -49,33 +41,6 @@ export interface LiveDeps {
    */
   onEmergencyUse?: (use: { ownerOrgId: string; notice: EmergencyUseNotice }) => void;
 }
-
-/**
- * Starts the ingest of a camera profile for a kind of source that is not pulled by URL (GB/T 28181:
- * the device is INVITEd to send to the node). Registered by the source's module in
- * `app.liveSources`; resolves once the node ingests the profile and the source was asked to send.
- */
-export interface LiveSourceAdapter {
-  ensure(req: {
-    cameraId: string;
-    profile: StreamProfile;
-    node: MediaNodeInfo;
-    controlSecret: string;
-  }): Promise<void>;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Ingest adapters by source kind; kinds without one (RTSP, ONVIF) are pulled by URL. */
-    liveSources: Map<SourceKind, LiveSourceAdapter>;
-  }
-}
-
-export const liveRequestSchema = z.object({
-  profile: streamProfileSchema,
-  /** A page renewing the token of a stream it plays (before it expires): not a new use. */
-  refresh: z.boolean().optional(),
-});
 
 const DENY_MESSAGES: Record<string, string> = {
   'forbidden:grade': 'your clearance is below this camera’s security grade',
@@ -90,7 +55,6 @@ const DENY_MESSAGES: Record<string, string> = {
  * A denied request starts no ingest and issues no token.
  */
 export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
-  app.decorate('liveSources', new Map<SourceKind, LiveSourceAdapter>());
   app.post('/api/cameras/:id/live', async (req, reply) => {
     const auth = requireAuth(req);
     const body = liveRequestSchema.safeParse(req.body);
@@ -139,15 +103,11 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
     const prepare = async () => {
       if (!deps.media)
         throw new AppError('unavailable:dependency', 'live video is not configured on this gateway');
-      const adapter = app.liveSources.get(camera.sourceKind);
-      if (!adapter && camera.sourceKind === 'gb28181')
-        throw new AppError('unavailable:dependency', 'GB/T 28181 is not enabled on this gateway');
-      const url = adapter ? undefined : deps.sourceUrl(camera, body.data.profile);
-      if (!adapter && !url)
-        throw new AppError('not_found:camera', `the camera has no ${body.data.profile} stream`);
+      // The kind's read-only preparation: the URL and its credentials, or the device's gateway.
+      const stream = deps.sources.get(camera.sourceKind).stream(camera, body.data.profile);
       const node = await deps.directory.place(camera.facts.id, body.data.profile);
       if (!node) throw new AppError('unavailable:dependency', 'no media node is available');
-      return { media: deps.media, adapter, url, node };
+      return { media: deps.media, stream, node };
     };
     let prepared: Awaited<ReturnType<typeof prepare>>;
     try {
@@ -156,7 +116,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
       await deps.audit(entry);
       throw err;
     }
-    const { media, adapter, url, node } = prepared;
+    const { media, stream, node } = prepared;
     const { token, claims } = issueStreamToken(media.tokenKey, {
       userId: auth.user.id,
       cameraId: camera.facts.id,
@@ -175,20 +135,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): void {
     };
     const [, issued] = await Promise.all([deps.audit(entry), deps.audit(tokenEntry)]);
     // If the node fails, the minted token is withheld, and that is audited too.
-    const [ingest] = await Promise.allSettled([
-      adapter
-        ? adapter.ensure({
-            cameraId: camera.facts.id,
-            profile: body.data.profile,
-            node,
-            controlSecret: media.controlSecret,
-          })
-        : ensureIngest(node.controlUrl, media.controlSecret, {
-            cameraId: camera.facts.id,
-            profile: body.data.profile,
-            source: { kind: 'rtsp', url: url as string, transport: 'tcp' },
-          }),
-    ]);
+    const [ingest] = await Promise.allSettled([stream.ensure(node, media.controlSecret)]);
     if (ingest.status === 'rejected') {
       const code = ingest.reason instanceof AppError ? ingest.reason.code : 'internal';
       await deps.audit({ ...tokenEntry, result: 'error', reason: `withheld:${code}` });

@@ -1,4 +1,5 @@
 import {
+  auditPageSchema,
   cameraCreateSchema,
   cameraItemSchema,
   cameraMapCompactSchema,
@@ -14,6 +15,8 @@ import {
   incidentListSchema,
   incidentReviewSchema,
   incidentSchema,
+  liveAnswerSchema,
+  liveRequestSchema,
   loginRequestSchema,
   sessionInfoSchema,
   sourceCreateSchema,
@@ -23,34 +26,9 @@ import {
   wallStateSchema,
 } from '@wall/protocol';
 import { z } from 'zod';
-import { AUDIT_RESULTS, auditQuerySchema } from '../audit/index.ts';
+import { auditQuerySchema } from '../audit/index.ts';
 import { incidentOpenSchema } from '../incidents/index.ts';
-import { liveRequestSchema } from '../live/index.ts';
 import { COMMON_ERRORS, errorSchema, type Operation, WRITE_ERRORS } from './document.ts';
-
-const auditRowSchema = z.object({
-  seq: z.number().int(),
-  at: z.iso.datetime(),
-  actorId: z.string().nullable(),
-  actorName: z.string(),
-  action: z.string(),
-  targetKind: z.string().nullable(),
-  targetId: z.string().nullable(),
-  result: z.enum(AUDIT_RESULTS),
-  reason: z.string().nullable(),
-  address: z.string().nullable(),
-  emergency: z.boolean(),
-  detail: z.record(z.string(), z.unknown()),
-  prevHash: z.string().meta({ description: 'SHA-256 (hex) of the previous entry' }),
-  hash: z.string().meta({ description: 'SHA-256 (hex) of this entry’s canonical content' }),
-});
-
-const liveAnswerSchema = z.object({
-  token: z.string().meta({ description: 'EdDSA JWT for the media node, valid ≤ 60 s' }),
-  nodeUrl: z.string(),
-  expiresAt: z.iso.datetime(),
-  emergency: z.boolean().meta({ description: 'true when allowed by a major incident (R-ACC-4)' }),
-});
 
 const DENIED = {
   description:
@@ -129,7 +107,7 @@ export const CORE_OPERATIONS: Operation[] = [
     responses: {
       200: {
         description: 'a page',
-        schema: z.object({ entries: z.array(auditRowSchema), nextBefore: z.number().int().nullable() }),
+        schema: auditPageSchema,
       },
       ...COMMON_ERRORS,
       403: { description: 'forbidden:role', schema: errorSchema },

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registerCameraRoutes } from './cameras.ts';
 import type { RegistryDeps } from './deps.ts';
-import { createSourceUrlResolver } from './source-url.ts';
 import { registerSourceRoutes } from './sources.ts';
 
 export type { SourceStreamRow } from '../cameras/facts.ts';
@@ -14,15 +13,12 @@ export {
   SourceSecretBox,
   sourceSecretBox,
 } from './secrets.ts';
-export { createSourceUrlResolver, sourceUrlWithSecret } from './source-url.ts';
 
 /**
  * The registry API (issue 4 §4): source systems (`/api/sources`) and cameras (`/api/cameras`:
- * register, change, remove, read, search, map list). Returns the stream-URL resolver live access
- * uses at ensure-ingest time (credentials opened only then).
+ * register, change, remove, read, search, map list).
  */
-export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps) {
+export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps): void {
   registerSourceRoutes(app, deps);
   registerCameraRoutes(app, deps);
-  return { sourceUrl: createSourceUrlResolver(deps.secrets) };
 }
