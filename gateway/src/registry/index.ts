@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { registerCameraRoutes } from './cameras.ts';
+import { registerCameraRoutes } from './camera-routes.ts';
 import type { RegistryDeps } from './deps.ts';
-import { registerSourceRoutes } from './sources.ts';
+import { registerSourceRoutes } from './source-routes.ts';
 
 export type { SourceStreamRow } from '../cameras/facts.ts';
 export type { RegistryChange, RegistryDeps } from './deps.ts';

@@ -1,8 +1,7 @@
 export { gb28181Source } from './gb28181/index.ts';
 export { onvifSource } from './onvif/index.ts';
-export { SOURCE_OPERATIONS } from './openapi.ts';
 export { SourceRegistry } from './registry.ts';
-export { catalogSummarySchema, registerSourceRoutes, type SourceRoutesDeps } from './routes.ts';
+export { catalogSummarySchema, registerSourceKindRoutes, type SourceKindRoutesDeps } from './routes.ts';
 export { rtspPull, rtspSource } from './rtsp/index.ts';
 export type {
   CatalogSync,
