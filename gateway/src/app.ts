@@ -9,7 +9,7 @@ import type { GatewayConfig } from './config.ts';
 import type { Db } from './db/index.ts';
 import { DecisionService } from './decisions/index.ts';
 import { registerEmergencyRoutes } from './emergency/index.ts';
-import { GB_OPERATIONS, registerGb28181 } from './gb28181/index.ts';
+import { registerGb28181 } from './gb28181/index.ts';
 import { registerHealthRoutes } from './health/index.ts';
 import { RateLimiter, registerIdentity, requireAuth, SessionStore } from './identity/index.ts';
 import { registerIncidentRoutes } from './incidents/index.ts';
@@ -19,14 +19,15 @@ import { registerLiveRoutes } from './live/index.ts';
 import { MediaDirectory } from './media/directory.ts';
 import { GrantWatch, StreamRevoker } from './media/revocations.ts';
 import { sessionHandle, streamTokenKey } from './media/tokens.ts';
-import {
-  CORE_OPERATIONS,
-  REGISTRY_OPERATIONS,
-  registerOpenApi,
-  trackRoutes,
-  WALL_OPERATIONS,
-} from './openapi/index.ts';
+import { registerOpenApi, trackRoutes } from './openapi/index.ts';
 import { registerRegistryRoutes, sourceSecretBox } from './registry/index.ts';
+import {
+  gb28181Source,
+  onvifSource,
+  registerSourceKindRoutes,
+  rtspSource,
+  SourceRegistry,
+} from './sources/index.ts';
 import { registerWallRoutes } from './walls/index.ts';
 
 declare module 'fastify' {
@@ -180,9 +181,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       await grants.refresh();
     },
   });
-  const registry = registerRegistryRoutes(app, {
+  const secrets = sourceSecretBox(c);
+  registerRegistryRoutes(app, {
     db: deps.db,
-    secrets: sourceSecretBox(c),
+    secrets,
     incidents: () => decisions.incidents(),
     onChange: async (e) => {
       await decisions.invalidate({ kind: e.kind, id: e.id });
@@ -192,9 +194,26 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     },
   });
   registerWallRoutes(app, { db: deps.db, decisions, audit: (e) => audit.append(e), logger: deps.logger });
+  // GB/T 28181: the SIP server (started by main.ts) behind the gb28181 source kind.
+  const gb = registerGb28181(app, {
+    config: c,
+    db: deps.db,
+    redis: deps.redis,
+    logger: deps.logger,
+    secrets,
+    decisions,
+    audit: (e) => audit.append(e),
+  });
+  // Every source kind by its adapter: live streams, PTZ and catalogues dispatch by kind.
+  const sources = new SourceRegistry([
+    rtspSource({ secrets }),
+    onvifSource({ secrets }),
+    gb28181Source({ db: deps.db, server: gb }),
+  ]);
+  registerSourceKindRoutes(app, { db: deps.db, sources, decisions, audit: (e) => audit.append(e) });
   registerLiveRoutes(app, {
     decisions,
-    sourceUrl: registry.sourceUrl,
+    sources,
     directory: new MediaDirectory(deps.redis),
     ...(c.STREAM_TOKEN_PUBLIC_KEY && c.STREAM_TOKEN_PRIVATE_KEY && c.MEDIA_CONTROL_SECRET
       ? {
@@ -220,19 +239,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       await audit.append(e);
     },
   });
-  // GB/T 28181: SIP server (started by main.ts), catalogue sync, PTZ, the live adapter of GB cameras.
-  registerGb28181(app, {
-    config: c,
-    db: deps.db,
-    redis: deps.redis,
-    logger: deps.logger,
-    secrets: sourceSecretBox(c),
-    decisions,
-    audit: (e) => audit.append(e),
-  });
-  const operations = [...CORE_OPERATIONS, ...REGISTRY_OPERATIONS, ...WALL_OPERATIONS, ...GB_OPERATIONS];
-  registerOpenApi(app, operations);
-  routes.check(operations);
+  // The document is built from every route's own definition; a route registered without one (or a
+  // definition not served) stops the start.
+  registerOpenApi(app);
+  routes.check();
   return app;
 }
 

@@ -8,8 +8,7 @@ import { DecisionService } from '../src/decisions/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { findUserById } from '../src/identity/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { subjectOf } from '../src/live/index.ts';
-import type { Subject } from '../src/policy/index.ts';
+import { type Subject, subjectOf } from '../src/policy/index.ts';
 import { isolatedRedisUrl, openReferenceDatabase, REDIS_DB } from './services.ts';
 
 /** Subscribes a spy; its promise resolves with the next message on the invalidation channel. */

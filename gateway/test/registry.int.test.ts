@@ -20,9 +20,9 @@ import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { findUserById } from '../src/identity/index.ts';
-import { subjectOf } from '../src/live/index.ts';
-import { type CameraFacts, decide, EARTH_RADIUS_M, haversineMetres } from '../src/policy/index.ts';
-import { createSourceUrlResolver, SourceSecretBox } from '../src/registry/index.ts';
+import { type CameraFacts, decide, EARTH_RADIUS_M, haversineMetres, subjectOf } from '../src/policy/index.ts';
+import { SourceSecretBox } from '../src/registry/index.ts';
+import { rtspPull, streamUrlOf } from '../src/sources/index.ts';
 import { injectAs, openReferenceDatabase, signInTo, TEST_REDIS_URL, type TestSession } from './services.ts';
 
 const PASSWORD = 'demo-password-registry';
@@ -447,7 +447,7 @@ describe('registry API: sources, cameras, search, map (real PostgreSQL and Redis
       // The media node's URL carries the sealed credentials, opened only by the resolver.
       const record = await loadCamera(db, cam.id);
       if (!record) throw new Error('the registered camera does not load');
-      const url = createSourceUrlResolver(new SourceSecretBox(KEY))(record, 'main');
+      const url = streamUrlOf(rtspPull(new SourceSecretBox(KEY)), record, 'main');
       expect(url).toBe(`rtsp://nvr-admin:${encodeURIComponent(SECRET.password)}@nvr.bank.test:554/ch1/main`);
 
       const gov = await call(

@@ -147,7 +147,9 @@ function workspaceManifests() {
     'package.json',
     'pnpm-workspace.yaml',
     'pnpm-lock.yaml',
-    ...['protocol', 'gateway', 'media-server', 'web', 'infra', 'bench'].map((p) => `${p}/package.json`),
+    ...['protocol', 'stream-token', 'gateway', 'media-server', 'web', 'infra', 'bench'].map(
+      (p) => `${p}/package.json`,
+    ),
   ];
 }
 

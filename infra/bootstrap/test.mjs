@@ -8,7 +8,7 @@ import { DEBIAN_PACKAGES, ensureDebianPackages, ROOT } from './steps.mjs';
 import { ensureTestServices } from './test-services.mjs';
 
 const RESULTS = join(ROOT, '.data', 'test-results');
-const PACKAGES = ['protocol', 'gateway', 'media-server', 'infra', 'web', 'bench'];
+const PACKAGES = ['protocol', 'stream-token', 'gateway', 'media-server', 'infra', 'web', 'bench'];
 const bin = (pkg, name) => join(ROOT, pkg, 'node_modules', '.bin', name);
 
 function sh(cmd, args, { cwd = ROOT, env = process.env } = {}) {

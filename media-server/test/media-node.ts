@@ -4,8 +4,8 @@ import { Redis } from 'ioredis';
 import { mediaEnvSchema } from '../src/config.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { createMediaNode, type MediaNode } from '../src/node.ts';
-import { signStreamToken } from '../src/tokens/index.ts';
 import { freePort } from './rtsp-sim.ts';
+import { signStreamToken } from './support/sign-token.ts';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 

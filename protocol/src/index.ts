@@ -1,3 +1,4 @@
+export * from './audit.ts';
 export * from './channels.ts';
 export * from './domain.ts';
 export * from './emergency.ts';

@@ -3,6 +3,38 @@ import { streamProfileSchema } from './domain.ts';
 import type { Ack } from './errors.ts';
 import { clientText } from './text.ts';
 
+/** `POST /api/cameras/:id/live`: the profile to watch. */
+export const liveRequestSchema = z.object({
+  profile: streamProfileSchema,
+  /** A page renewing the token of a stream it plays (before it expires): not a new use. */
+  refresh: z.boolean().optional(),
+});
+export type LiveRequest = z.infer<typeof liveRequestSchema>;
+
+/** The gateway's answer to a live request: the stream token and the media node to present it to. */
+export const liveAnswerSchema = z.object({
+  token: z.string().meta({ description: 'EdDSA JWT for the media node, valid ≤ 60 s' }),
+  nodeUrl: z.string(),
+  expiresAt: z.iso.datetime(),
+  emergency: z.boolean().meta({ description: 'true when allowed by a major incident (R-ACC-4)' }),
+});
+export type LiveAnswer = z.infer<typeof liveAnswerSchema>;
+
+/** `POST /api/cameras/:id/ptz`: the API's PTZ vocabulary (each kind of source translates it). */
+export const PTZ_COMMANDS = ['left', 'right', 'up', 'down', 'zoom_in', 'zoom_out', 'stop'] as const;
+export type PtzCommandName = (typeof PTZ_COMMANDS)[number];
+export const ptzRequestSchema = z
+  .object({
+    command: z.enum(PTZ_COMMANDS),
+    /** Pan/tilt speed 1–255 (zoom: scaled to 1–15); default 128. */
+    speed: z.number().int().min(1).max(255).optional(),
+  })
+  .strict();
+export type PtzRequest = z.infer<typeof ptzRequestSchema>;
+export const ptzAnswerSchema = z.object({
+  sent: z.string().meta({ description: 'the PTZCmd sent, 16 hex digits (A50F01…checksum)' }),
+});
+
 /** Longest lifetime a stream token may be issued with (R-ACC-5). */
 export const STREAM_TOKEN_MAX_LIFETIME_S = 60;
 

@@ -1,15 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type AuditContent,
-  canonicalAudit,
-  canonicalJson,
-  GENESIS_HASH,
-  hashAudit,
-  normalizeJson,
-  storableText,
-} from './canonical.ts';
+import { type AuditContent, canonicalAudit, canonicalJson, GENESIS_HASH, hashAudit } from './canonical.ts';
+import { normalizeJson, storableText } from './json.ts';
 
 const content: AuditContent = {
   seq: 7,

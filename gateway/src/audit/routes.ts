@@ -1,7 +1,9 @@
-import { requestErrorCode } from '@wall/protocol';
+import { auditPageSchema } from '@wall/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../lib/app-error.ts';
+import { COMMON_ERRORS, defineRoute, errorSchema, registerRoutes } from '../openapi/index.ts';
 import { listAudit } from './query.ts';
 import { type AuditEntryInput, type AuditVerifyResult, auditQuerySchema } from './types.ts';
 import { verifyAudit } from './verify.ts';
@@ -52,33 +54,72 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRoutesDeps)
     throw new AppError('forbidden:role', 'only auditors read the audit log');
   };
 
-  app.get('/api/audit', async (req) => {
-    const who = await auditorOnly(req, 'audit.read');
-    const parsed = auditQuerySchema.safeParse(req.query);
-    if (!parsed.success) {
-      throw new AppError(
-        requestErrorCode(parsed.error),
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      );
-    }
-    const page = await listAudit(deps.db, parsed.data);
-    const filters = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
-    await record(req, who, 'audit.read', { detail: { filters, returned: page.entries.length } });
-    return page;
+  const read = defineRoute({
+    method: 'get',
+    url: '/api/audit',
+    summary: 'Audit entries, filtered, newest first, keyset-paged',
+    tag: 'audit',
+    access: 'session',
+    // deps.reader answers unauthenticated (guard and handler call it first).
+    sessionCheck: false,
+    rule: 'Auditors only (role auditor).',
+    guard: async ({ req }) => {
+      await auditorOnly(req, 'audit.read');
+    },
+    query: auditQuerySchema,
+    responses: {
+      200: { description: 'a page', schema: auditPageSchema },
+      ...COMMON_ERRORS,
+      403: { description: 'forbidden:role', schema: errorSchema },
+    },
+    handler: async ({ req, query }) => {
+      const who = deps.reader(req);
+      const page = await listAudit(deps.db, query);
+      const filters = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
+      await record(req, who, 'audit.read', { detail: { filters, returned: page.entries.length } });
+      return page;
+    },
   });
 
   let running: Promise<AuditVerifyResult> | null = null;
-  app.get('/api/audit/verify', async (req) => {
-    const who = await auditorOnly(req, 'audit.verify');
-    running ??= (deps.verify ? deps.verify() : verifyAudit(deps.db)).finally(() => {
-      running = null;
-    });
-    const verdict = await running;
-    await record(req, who, 'audit.verify', {
-      // A broken chain is what the auditor asked to learn: the read itself succeeded.
-      reason: verdict.ok ? null : `chain broken at ${verdict.brokenAt} (${verdict.why})`,
-      detail: { ...verdict },
-    });
-    return verdict;
+  const verify = defineRoute({
+    method: 'get',
+    url: '/api/audit/verify',
+    summary: 'Walks the hash chain: ok with the entry count, or the first broken entry',
+    tag: 'audit',
+    access: 'session',
+    // deps.reader answers unauthenticated (guard and handler call it first).
+    sessionCheck: false,
+    rule: 'Auditors only (role auditor).',
+    responses: {
+      200: {
+        description: 'the result',
+        schema: z.union([
+          z.object({ ok: z.literal(true), entries: z.number().int() }),
+          z.object({
+            ok: z.literal(false),
+            brokenAt: z.number().int(),
+            entries: z.number().int(),
+            why: z.enum(['hash', 'link', 'gap']),
+          }),
+        ]),
+      },
+      ...COMMON_ERRORS,
+      403: { description: 'forbidden:role', schema: errorSchema },
+    },
+    handler: async ({ req }) => {
+      const who = await auditorOnly(req, 'audit.verify');
+      running ??= (deps.verify ? deps.verify() : verifyAudit(deps.db)).finally(() => {
+        running = null;
+      });
+      const verdict = await running;
+      await record(req, who, 'audit.verify', {
+        // A broken chain is what the auditor asked to learn: the read itself succeeded.
+        reason: verdict.ok ? null : `chain broken at ${verdict.brokenAt} (${verdict.why})`,
+        detail: { ...verdict },
+      });
+      return verdict;
+    },
   });
+  registerRoutes(app, [read, verify]);
 }

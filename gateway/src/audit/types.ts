@@ -1,12 +1,9 @@
-import { clientText } from '@wall/protocol';
+import { AUDIT_RESULTS, type AuditResult, clientText } from '@wall/protocol';
 import { z } from 'zod';
-import { normalizeJsonObject, storableText } from './canonical.ts';
+import { type JsonObject, normalizeJsonObject, storableText } from './json.ts';
 
-export const AUDIT_RESULTS = ['allow', 'deny', 'ok', 'error'] as const;
-export type AuditResult = (typeof AUDIT_RESULTS)[number];
-
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+export { AUDIT_RESULTS, type AuditResult } from '@wall/protocol';
+export type { JsonObject, JsonValue } from './json.ts';
 
 /** Free text is cut, not refused: an over-long reason must not make the audited action fail. */
 const text = (max: number) => z.string().transform((s) => storableText(s, max));

@@ -4,17 +4,26 @@ import {
   type Funding,
   type Grade,
   grantEndsAt,
+  type SourceKind,
   type StreamProfile,
   type StreamRef,
 } from '@wall/protocol';
 import type { Queryable } from '../db/index.ts';
 import type { CameraFacts, IncidentFacts } from '../policy/index.ts';
-import type { SourceStreamRow } from '../registry/source-url.ts';
+
+/** A source system as stream URLs need it. */
+export interface SourceStreamRow {
+  id: string;
+  kind: SourceKind;
+  connection: Record<string, unknown>;
+  /** `secret_ciphertext` as the driver returns it (Buffer from pg, Uint8Array from PGlite). */
+  secretCiphertext: Uint8Array | null;
+}
 
 export interface CameraRecord {
   facts: CameraFacts;
   name: string;
-  sourceKind: 'gb28181' | 'rtsp' | 'onvif';
+  sourceKind: SourceKind;
   /** The camera's stream profiles as registered (a path under the source's base, or a URL). */
   profiles: Partial<Record<StreamProfile, StreamRef>>;
   /** Its source system as stream URLs need it; the credentials stay sealed (opened at ingest). */
@@ -33,7 +42,7 @@ interface Row {
   source_id: string;
   owner_org_id: string;
   funding: Funding;
-  kind: 'gb28181' | 'rtsp' | 'onvif';
+  kind: SourceKind;
   connection: Record<string, unknown>;
   secret_ciphertext: Uint8Array | null;
 }

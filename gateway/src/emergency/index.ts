@@ -3,20 +3,23 @@ import {
   type EmergencyUse,
   type EmergencyUseNotice,
   type EmergencyUsePage,
+  emergencyUsePageSchema,
   emergencyUseQuerySchema,
   type Funding,
   type IncidentReview,
+  incidentReviewSchema,
   MAX_REVIEW_USES,
   type ReviewUse,
   type StreamProfile,
 } from '@wall/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AuditEntryInput } from '../audit/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
-import { type CurrentUser, requireAuth } from '../identity/index.ts';
+import type { CurrentUser } from '../identity/index.ts';
 import { INCIDENT_SELECT, type IncidentRow, incidentJson } from '../incidents/index.ts';
 import { AppError } from '../lib/app-error.ts';
+import { answer, COMMON_ERRORS, defineRoute, errorSchema, registerRoutes } from '../openapi/index.ts';
 import { mayReadIncident } from '../policy/index.ts';
 
 /**
@@ -182,54 +185,80 @@ export interface EmergencyRoutesDeps {
  * GET /api/incidents/:id/review — the after-action review of one incident (audited).
  */
 export function registerEmergencyRoutes(app: FastifyInstance, deps: EmergencyRoutesDeps): void {
-  app.get('/api/emergency-uses', async (req) => {
-    const { user } = requireAuth(req);
-    const q = emergencyUseQuerySchema.safeParse(req.query);
-    if (!q.success) {
-      throw new AppError(
-        'invalid:request',
-        q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
-      );
-    }
-    return listEmergencyUses(deps.db, user.orgId, q.data);
+  const uses = defineRoute({
+    method: 'get',
+    url: '/api/emergency-uses',
+    summary:
+      'Emergency uses of the caller’s organisation’s cameras, newest first (the owner’s notices, R-ACC-4)',
+    tag: 'incidents',
+    access: 'session',
+    rule: 'Any signed-in user; only cameras their organisation owned at the time of use. Tokens withheld because the media node failed are left out. Also pushed live as the realtime event access:emergency.',
+    query: emergencyUseQuerySchema,
+    invalid: {
+      // Always invalid:request here (the query holds no free text).
+      query: (error) =>
+        new AppError(
+          'invalid:request',
+          error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
+        ),
+    },
+    responses: { 200: { description: 'a page', schema: emergencyUsePageSchema }, ...COMMON_ERRORS },
+    handler: async ({ auth, query }) => {
+      return listEmergencyUses(deps.db, auth.user.orgId, query);
+    },
   });
 
-  app.get('/api/incidents/:id/review', async (req: FastifyRequest) => {
-    const { user } = requireAuth(req);
-    const id = z.uuid().safeParse((req.params as { id?: string }).id);
-    if (!id.success) throw new AppError('not_found:incident', 'no such incident');
-    const { rows } = await deps.db.query<IncidentRow>(`${INCIDENT_SELECT} WHERE i.id = $1`, [id.data]);
-    const incident = rows[0];
-    if (!incident) throw new AppError('not_found:incident', 'no such incident');
-    const entry = {
-      actorId: user.id,
-      actorName: user.username,
-      action: 'incident.review',
-      targetKind: 'incident',
-      targetId: incident.id,
-      address: req.ip,
-    } as const;
-    const area = {
-      lon: incident.lon,
-      lat: incident.lat,
-      radiusM: incident.radius_m,
-      districtCode: incident.district_code,
-    };
-    if (!mayReadIncident(user, area)) {
-      await deps.audit({ ...entry, result: 'deny', reason: 'forbidden:role' });
-      throw new AppError(
-        'forbidden:role',
-        'only auditors and the command users the incident concerns read its review',
-      );
-    }
-    const review = await incidentReview(deps.db, incident, deps.grantMaxMs);
-    await deps.audit({
-      ...entry,
-      result: 'ok',
-      detail: { uses: review.summary.uses, withheld: review.summary.withheld, truncated: review.truncated },
-    });
-    return review;
+  const review = defineRoute({
+    method: 'get',
+    url: '/api/incidents/:id/review',
+    summary: 'After-action review: every use of the incident’s emergency grant, with counts (R-ACC-4)',
+    tag: 'incidents',
+    access: 'session',
+    rule: 'Auditors, and police and emergency users the incident concerns (city tier: all; district tier: incidents reaching their district). Read from the audit log (stream.token entries marked emergency). Audited (incident.review), refusals too.',
+    params: z.object({ id: z.uuid() }),
+    invalid: { params: answer('not_found:incident', 'no such incident') },
+    responses: {
+      200: { description: 'the review', schema: incidentReviewSchema },
+      ...COMMON_ERRORS,
+      403: { description: 'forbidden:role', schema: errorSchema },
+      404: { description: 'not_found:incident', schema: errorSchema },
+    },
+    handler: async ({ req, auth, params }) => {
+      const { user } = auth;
+      const { rows } = await deps.db.query<IncidentRow>(`${INCIDENT_SELECT} WHERE i.id = $1`, [params.id]);
+      const incident = rows[0];
+      if (!incident) throw new AppError('not_found:incident', 'no such incident');
+      const entry = {
+        actorId: user.id,
+        actorName: user.username,
+        action: 'incident.review',
+        targetKind: 'incident',
+        targetId: incident.id,
+        address: req.ip,
+      } as const;
+      const area = {
+        lon: incident.lon,
+        lat: incident.lat,
+        radiusM: incident.radius_m,
+        districtCode: incident.district_code,
+      };
+      if (!mayReadIncident(user, area)) {
+        await deps.audit({ ...entry, result: 'deny', reason: 'forbidden:role' });
+        throw new AppError(
+          'forbidden:role',
+          'only auditors and the command users the incident concerns read its review',
+        );
+      }
+      const review = await incidentReview(deps.db, incident, deps.grantMaxMs);
+      await deps.audit({
+        ...entry,
+        result: 'ok',
+        detail: { uses: review.summary.uses, withheld: review.summary.withheld, truncated: review.truncated },
+      });
+      return review;
+    },
   });
+  registerRoutes(app, [uses, review]);
 }
 
 /** The notice the owner's users get, from what the live route knows at the moment of use. */

@@ -2,7 +2,7 @@ import { CHANGZHOU_DISTRICTS } from '@wall/protocol/districts';
 import * as gb from '@wall/protocol/gb28181';
 import { describe, expect, it } from 'vitest';
 import { channelKind, classifyItem } from './catalog-items.ts';
-import { ptzCommand } from './routes.ts';
+import { ptzCommand } from './ptz.ts';
 import { gbSettings } from './settings.ts';
 
 const TIANNING = CHANGZHOU_DISTRICTS.features.find((f) => f.properties.adcode === 320402)?.properties

@@ -6,14 +6,12 @@ import type { Db } from '../db/index.ts';
 import type { DecisionService } from '../decisions/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SourceSecretBox } from '../registry/index.ts';
-import { registerGbRoutes } from './routes.ts';
 import { type GbServerOptions, GbSipServer } from './server.ts';
 
 export type { Actor, CatalogSummary } from './catalog.ts';
 export { type ChannelFacts, channelKind, classifyItem, SECRECY_GRADE_FLOOR } from './catalog-items.ts';
 export type { DeviceSession } from './devices.ts';
-export { GB_OPERATIONS } from './openapi.ts';
-export { PTZ_COMMANDS, ptzCommand } from './routes.ts';
+export { ptzCommand } from './ptz.ts';
 export { type GbServerOptions, GbSipServer } from './server.ts';
 export { GB_DEFAULTS, type GbSourceSettings, gbSettings } from './settings.ts';
 
@@ -41,9 +39,9 @@ export interface GbDeps {
 const INVALIDATE_ONE_BY_ONE = 50;
 
 /**
- * GB/T 28181 (issue 6): the SIP server (REGISTER, keepalive, catalogue, INVITE/BYE, PTZ), its HTTP
- * routes, and the live adapter for GB cameras (`app.liveSources`). The server is built here and
- * started by main.ts (`app.gb.start()`); closing the app closes it.
+ * GB/T 28181 (issue 6): the SIP server (REGISTER, keepalive, catalogue, INVITE/BYE, PTZ). The server
+ * is built here and started by main.ts (`app.gb.start()`); closing the app closes it. Its HTTP side
+ * (live streams, PTZ, catalogue sync) is the `gb28181` source adapter (`sources/gb28181`).
  */
 export function registerGb28181(app: FastifyInstance, deps: GbDeps): GbSipServer {
   const c = deps.config;
@@ -81,11 +79,5 @@ export function registerGb28181(app: FastifyInstance, deps: GbDeps): GbSipServer
   app.addHook('onClose', async () => {
     await server.close();
   });
-  registerGbRoutes(app, { db: deps.db, server, decisions: deps.decisions, audit: deps.audit });
-  if (c.GB_SIP_ENABLED) {
-    app.liveSources.set('gb28181', {
-      ensure: (req) => server.streams.ensure(req),
-    });
-  }
   return server;
 }

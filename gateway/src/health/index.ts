@@ -1,7 +1,8 @@
-import { type Health, PROTOCOL_VERSION, probe } from '@wall/protocol';
+import { type Health, healthSchema, PROTOCOL_VERSION, probe } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/index.ts';
+import { defineRoute, registerRoutes } from '../openapi/index.ts';
 
 export interface HealthDeps {
   db: Db;
@@ -25,8 +26,21 @@ export async function checkHealth(deps: HealthDeps): Promise<Health> {
 
 /** GET /healthz: 200 only when every dependency answers, else 503 with the same body. */
 export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
-  app.get('/healthz', async (_req, reply) => {
-    const health = await checkHealth(deps);
-    return reply.code(health.status === 'ok' ? 200 : 503).send(health);
-  });
+  registerRoutes(app, [
+    defineRoute({
+      method: 'get',
+      url: '/healthz',
+      summary: 'Health of the gateway and its dependencies (200 only when all are up)',
+      tag: 'health',
+      access: 'public',
+      responses: {
+        200: { description: 'up', schema: healthSchema },
+        503: { description: 'a dependency is down', schema: healthSchema },
+      },
+      handler: async ({ reply }) => {
+        const health = await checkHealth(deps);
+        return reply.code(health.status === 'ok' ? 200 : 503).send(health);
+      },
+    }),
+  ]);
 }

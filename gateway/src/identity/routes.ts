@@ -6,10 +6,12 @@ import {
   requestErrorCode,
   SESSION_COOKIE,
   type SessionInfo,
+  sessionInfoSchema,
 } from '@wall/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../lib/app-error.ts';
+import { COMMON_ERRORS, defineRoute, errorSchema, registerRoutes, WRITE_ERRORS } from '../openapi/index.ts';
 import type { RateLimitCounter, RateLimiter, RateLimitRule } from './rate-limit.ts';
 import type { Session, SessionStore } from './sessions.ts';
 import { type CurrentUser, findUserById, findUserForLogin } from './users.ts';
@@ -157,67 +159,103 @@ export async function registerIdentity(app: FastifyInstance, deps: IdentityDeps)
     return counters;
   };
 
-  app.post('/api/auth/login', async (req, reply: FastifyReply) => {
-    const address = req.ip;
-    const body = loginRequestSchema.safeParse(req.body);
-    if (!body.success) {
-      const code = requestErrorCode(body.error);
-      const raw = req.body as { username?: unknown } | null | undefined;
-      const username = typeof raw?.username === 'string' ? raw.username.slice(0, 256) : undefined;
-      // A name with a control character never reaches the database (PostgreSQL refuses NUL), but it
-      // is still a sign-in attempt: counted and audited like any failed one, answered 400.
-      if (code === 'invalid:control_char' && username !== undefined) {
-        await countAttempt(reply, username, address);
-        await deps.onLogin?.({ username, ok: false, reason: code, address });
-        throw new AppError(code, 'the username and password may not contain control characters');
+  const login = defineRoute({
+    method: 'post',
+    url: '/api/auth/login',
+    summary: 'Sign in: sets the HttpOnly session cookie, returns the user and the CSRF token',
+    tag: 'identity',
+    access: 'public',
+    rule: 'Rate-limited per user at one address, per address, and per user over every address (429 with Retry-After); each attempt is counted before the password is checked. Audited (auth.login), a name or password with a control character too.',
+    body: loginRequestSchema,
+    invalid: {
+      body: async (error, { req, reply }) => {
+        const code = requestErrorCode(error);
+        const raw = req.body as { username?: unknown } | null | undefined;
+        const username = typeof raw?.username === 'string' ? raw.username.slice(0, 256) : undefined;
+        // A name with a control character never reaches the database (PostgreSQL refuses NUL), but it
+        // is still a sign-in attempt: counted and audited like any failed one, answered 400.
+        if (code === 'invalid:control_char' && username !== undefined) {
+          await countAttempt(reply, username, req.ip);
+          await deps.onLogin?.({ username, ok: false, reason: code, address: req.ip });
+          return new AppError(code, 'the username and password may not contain control characters');
+        }
+        return new AppError('invalid:request', 'username and password are required');
+      },
+    },
+    responses: {
+      200: { description: 'signed in', schema: sessionInfoSchema },
+      400: {
+        description: 'invalid:request / invalid:control_char (a control character in the name or password)',
+        schema: errorSchema,
+      },
+      401: { description: 'unauthenticated — wrong name or password', schema: errorSchema },
+      429: { description: 'rate_limited', schema: errorSchema },
+    },
+    handler: async ({ req, reply, body }) => {
+      const address = req.ip;
+      const { username, password } = body;
+      const counters = await countAttempt(reply, username, address);
+      let found: Awaited<ReturnType<typeof findUserForLogin>>;
+      let ok: boolean;
+      try {
+        found = await findUserForLogin(deps.db, username);
+        ok = await verify(found?.passwordHash ?? DUMMY_HASH, password).catch(() => false);
+      } catch (err) {
+        // Not a failed sign-in (the database did not answer): the attempt does not count.
+        await deps.limiter.refund(counters.map((c) => c.name)).catch((refundErr: unknown) => {
+          req.log.error({ err: refundErr }, 'sign-in attempt not given back');
+        });
+        throw err;
       }
-      throw new AppError('invalid:request', 'username and password are required');
-    }
-    const { username, password } = body.data;
-    const counters = await countAttempt(reply, username, address);
-    let found: Awaited<ReturnType<typeof findUserForLogin>>;
-    let ok: boolean;
-    try {
-      found = await findUserForLogin(deps.db, username);
-      ok = await verify(found?.passwordHash ?? DUMMY_HASH, password).catch(() => false);
-    } catch (err) {
-      // Not a failed sign-in (the database did not answer): the attempt does not count.
-      await deps.limiter.refund(counters.map((c) => c.name)).catch((refundErr: unknown) => {
-        req.log.error({ err: refundErr }, 'sign-in attempt not given back');
+      if (!found || !ok || found.disabled) {
+        const reason = !found ? 'unknown_user' : found.disabled ? 'disabled' : 'wrong_password';
+        await deps.onLogin?.({ username, userId: found?.user.id, ok: false, reason, address });
+        throw new AppError('unauthenticated', 'wrong username or password');
+      }
+      // Signed in: this address's lockout of the user starts afresh, and the attempt is given back to
+      // the address and to the user's count over every address (only failures use them up).
+      const [own, ...shared] = counters;
+      await Promise.all([
+        own ? deps.limiter.reset(own.name) : undefined,
+        deps.limiter.refund(shared.map((c) => c.name)),
+      ]);
+      const session = await deps.sessions.create(found.user.id, address);
+      await deps.onLogin?.({ username, userId: found.user.id, ok: true, reason: 'password', address });
+      reply.setCookie(SESSION_COOKIE, session.id, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: deps.cookieSecure,
+        path: '/',
+        maxAge: deps.absoluteTimeoutS,
       });
-      throw err;
-    }
-    if (!found || !ok || found.disabled) {
-      const reason = !found ? 'unknown_user' : found.disabled ? 'disabled' : 'wrong_password';
-      await deps.onLogin?.({ username, userId: found?.user.id, ok: false, reason, address });
-      throw new AppError('unauthenticated', 'wrong username or password');
-    }
-    // Signed in: this address's lockout of the user starts afresh, and the attempt is given back to
-    // the address and to the user's count over every address (only failures use them up).
-    const [own, ...shared] = counters;
-    await Promise.all([
-      own ? deps.limiter.reset(own.name) : undefined,
-      deps.limiter.refund(shared.map((c) => c.name)),
-    ]);
-    const session = await deps.sessions.create(found.user.id, address);
-    await deps.onLogin?.({ username, userId: found.user.id, ok: true, reason: 'password', address });
-    reply.setCookie(SESSION_COOKIE, session.id, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: deps.cookieSecure,
-      path: '/',
-      maxAge: deps.absoluteTimeoutS,
-    });
-    return info({ user: found.user, session });
+      return info({ user: found.user, session });
+    },
   });
 
-  app.post('/api/auth/logout', async (req, reply) => {
-    const auth = requireAuth(req);
-    await deps.sessions.revoke(auth.session.id, auth.user.id);
-    await deps.onLogout?.(auth.session.id, auth.user.id);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.code(204).send();
+  const logout = defineRoute({
+    method: 'post',
+    url: '/api/auth/logout',
+    summary: 'Sign out: the session is revoked',
+    tag: 'identity',
+    access: 'session+csrf',
+    responses: { 204: { description: 'signed out' }, ...WRITE_ERRORS },
+    handler: async ({ auth, reply }) => {
+      await deps.sessions.revoke(auth.session.id, auth.user.id);
+      await deps.onLogout?.(auth.session.id, auth.user.id);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(204).send();
+    },
   });
 
-  app.get('/api/me', async (req) => info(requireAuth(req)));
+  const me = defineRoute({
+    method: 'get',
+    url: '/api/me',
+    summary: 'The signed-in user and the CSRF token',
+    tag: 'identity',
+    access: 'session',
+    responses: { 200: { description: 'the user', schema: sessionInfoSchema }, ...COMMON_ERRORS },
+    handler: async ({ auth }) => info(auth),
+  });
+
+  registerRoutes(app, [login, logout, me]);
 }

@@ -1,11 +1,19 @@
-import { clientText, grantEndsAt, type Incident, requestErrorCode } from '@wall/protocol';
+import { clientText, grantEndsAt, type Incident, incidentListSchema, incidentSchema } from '@wall/protocol';
 import { districtAt } from '@wall/protocol/districts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
-import { type CurrentUser, requireAuth } from '../identity/index.ts';
+import type { CurrentUser } from '../identity/index.ts';
 import { AppError } from '../lib/app-error.ts';
+import {
+  answer,
+  COMMON_ERRORS,
+  defineRoute,
+  errorSchema,
+  registerRoutes,
+  WRITE_ERRORS,
+} from '../openapi/index.ts';
 import {
   confirmationRefusal,
   declarationRefusal,
@@ -136,167 +144,219 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     return rows[0] as IncidentRow;
   };
 
-  app.post('/api/incidents', async (req, reply) => {
-    const { user } = requireAuth(req);
-    const body = incidentOpenSchema.safeParse(req.body);
-    if (!body.success)
-      throw new AppError(
-        requestErrorCode(body.error),
-        body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      );
-    const { title, level, lon, lat, radiusM } = body.data;
-    const district = districtAt(lon, lat) ?? null;
-    const refusal = declarationRefusal(
-      user,
-      { level, lon, lat, radiusM, districtCode: district },
-      deps.radiusLimits,
-    );
-    if (refusal) {
-      await refuse(req, user, 'incident.open', null, new AppError(refusal.code, refusal.message), {
-        title,
-        level,
-        lon,
-        lat,
-        radiusM,
-      });
-    }
-    const openedAt = now();
-    const confirmBy = isMajor(level) ? new Date(openedAt.getTime() + deps.confirmWindowMs) : null;
-    const row = await deps.db.transaction(async (tx) => {
-      const { rows } = await tx.query<IncidentRow>(
-        `INSERT INTO incidents (title, level, lon, lat, radius_m, district_code, opened_by, opened_at, confirm_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-        [title, level, lon, lat, radiusM, district, user.id, openedAt, confirmBy],
-      );
-      const r = rows[0] as IncidentRow;
-      await appendAudit(tx, {
-        actorId: user.id,
-        actorName: user.username,
-        action: 'incident.open',
-        targetKind: 'incident',
-        targetId: r.id,
-        result: 'ok',
-        reason: `level ${r.level}`,
-        address: req.ip,
-        detail: {
-          level: r.level,
-          lon: r.lon,
-          lat: r.lat,
-          radiusM: r.radius_m,
-          ...(confirmBy ? { confirmBy: confirmBy.toISOString() } : {}),
-        },
-      });
-      return r;
-    });
-    const json = incidentJson(row, deps.grantMaxMs);
-    await changed('opened', json);
-    return reply.code(201).send(json);
-  });
-
-  app.post('/api/incidents/:id/confirm', async (req) => {
-    const { user } = requireAuth(req);
-    const id = z.uuid().safeParse((req.params as { id?: string }).id);
-    if (!id.success) throw new AppError('not_found:incident', 'no such incident');
-    const outcome = await deps.db.transaction(async (tx) => {
-      const current = await lockIncident(tx, id.data);
-      if (current instanceof AppError) return current;
-      const at = now();
-      const refusal = confirmationRefusal(
+  const open = defineRoute({
+    method: 'post',
+    url: '/api/incidents',
+    summary: 'Declare an incident (level Ⅳ–Ⅰ, centre, radius)',
+    tag: 'incidents',
+    access: 'session+csrf',
+    rule: 'Police and emergency users with the operator role; the whole area must lie in the declarer’s scope (district users: their district, forbidden:area; city users: the city) and the radius within its level’s limit (INCIDENT_MAX_RADIUS_M, invalid:incident_radius). Audited, refusals included. A level Ⅰ/Ⅱ incident opens live view inside its radius to police and emergency users in scope (R-ACC-4) at once, until it is closed, EMERGENCY_GRANT_MAX_H after its opening, or — unless a second command user confirms it — INCIDENT_CONFIRM_S after its opening, whichever comes first.',
+    body: incidentOpenSchema,
+    responses: { 201: { description: 'opened', schema: incidentSchema }, ...WRITE_ERRORS },
+    handler: async ({ req, reply, auth, body }) => {
+      const { user } = auth;
+      const { title, level, lon, lat, radiusM } = body;
+      const district = districtAt(lon, lat) ?? null;
+      const refusal = declarationRefusal(
         user,
-        {
-          level: current.level,
-          lon: current.lon,
-          lat: current.lat,
-          radiusM: current.radius_m,
-          districtCode: current.district_code,
-        },
-        {
-          openedBy: current.opened_by ?? '',
-          confirmBy: current.confirm_by ? new Date(current.confirm_by) : null,
-          confirmedAt: current.confirmed_at ? new Date(current.confirmed_at) : null,
-          closedAt: current.closed_at ? new Date(current.closed_at) : null,
-        },
-        at,
+        { level, lon, lat, radiusM, districtCode: district },
+        deps.radiusLimits,
       );
-      if (refusal) return new AppError(refusal.code, refusal.message);
-      await tx.query('UPDATE incidents SET confirmed_by = $2, confirmed_at = $3 WHERE id = $1', [
-        id.data,
-        user.id,
-        at,
-      ]);
-      await appendAudit(tx, {
-        actorId: user.id,
-        actorName: user.username,
-        action: 'incident.confirm',
-        targetKind: 'incident',
-        targetId: id.data,
-        result: 'ok',
-        reason: 'confirmed',
-        address: req.ip,
-      });
-      return incidentJson(await reread(tx, id.data), deps.grantMaxMs);
-    });
-    if (outcome instanceof AppError) return refuse(req, user, 'incident.confirm', id.data, outcome);
-    await changed('confirmed', outcome);
-    return outcome;
-  });
-
-  app.post('/api/incidents/:id/close', async (req) => {
-    const { user } = requireAuth(req);
-    const id = z.uuid().safeParse((req.params as { id?: string }).id);
-    if (!id.success) throw new AppError('not_found:incident', 'no such incident');
-    const outcome = await deps.db.transaction(async (tx) => {
-      const current = await lockIncident(tx, id.data);
-      if (current instanceof AppError) return current;
-      if (!mayCommand(user, current.district_code)) {
-        return new AppError('forbidden:role', 'only command-centre operators in scope close incidents');
+      if (refusal) {
+        await refuse(req, user, 'incident.open', null, new AppError(refusal.code, refusal.message), {
+          title,
+          level,
+          lon,
+          lat,
+          radiusM,
+        });
       }
-      if (current.closed_at) return new AppError('invalid:request', 'the incident is already closed');
-      await tx.query('UPDATE incidents SET closed_at = $3, closed_by = $2 WHERE id = $1', [
-        id.data,
-        user.id,
-        now(),
-      ]);
-      await appendAudit(tx, {
-        actorId: user.id,
-        actorName: user.username,
-        action: 'incident.close',
-        targetKind: 'incident',
-        targetId: id.data,
-        result: 'ok',
-        reason: 'closed',
-        address: req.ip,
+      const openedAt = now();
+      const confirmBy = isMajor(level) ? new Date(openedAt.getTime() + deps.confirmWindowMs) : null;
+      const row = await deps.db.transaction(async (tx) => {
+        const { rows } = await tx.query<IncidentRow>(
+          `INSERT INTO incidents (title, level, lon, lat, radius_m, district_code, opened_by, opened_at, confirm_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+          [title, level, lon, lat, radiusM, district, user.id, openedAt, confirmBy],
+        );
+        const r = rows[0] as IncidentRow;
+        await appendAudit(tx, {
+          actorId: user.id,
+          actorName: user.username,
+          action: 'incident.open',
+          targetKind: 'incident',
+          targetId: r.id,
+          result: 'ok',
+          reason: `level ${r.level}`,
+          address: req.ip,
+          detail: {
+            level: r.level,
+            lon: r.lon,
+            lat: r.lat,
+            radiusM: r.radius_m,
+            ...(confirmBy ? { confirmBy: confirmBy.toISOString() } : {}),
+          },
+        });
+        return r;
       });
-      return incidentJson(await reread(tx, id.data), deps.grantMaxMs);
-    });
-    if (outcome instanceof AppError) return refuse(req, user, 'incident.close', id.data, outcome);
-    await changed('closed', outcome);
-    return outcome;
+      const json = incidentJson(row, deps.grantMaxMs);
+      await changed('opened', json);
+      return reply.code(201).send(json);
+    },
   });
 
-  app.get('/api/incidents', async (req) => {
-    const { user } = requireAuth(req);
-    const q = z.object({ open: z.enum(['true', 'false']).optional() }).safeParse(req.query);
-    if (!q.success) throw new AppError('invalid:request', 'open must be true or false');
-    const where =
-      q.data.open === 'true'
-        ? 'WHERE i.closed_at IS NULL'
-        : q.data.open === 'false'
-          ? 'WHERE i.closed_at IS NOT NULL'
-          : '';
-    const { rows } = await deps.db.query<IncidentRow>(
-      `${INCIDENT_SELECT} ${where} ORDER BY i.opened_at DESC LIMIT ${SCAN_LIMIT}`,
-    );
-    // An owner sees the incidents whose grant opened its cameras (its notices); the command users
-    // and auditors those the rules let them read; nobody else any.
-    const opened = await incidentsThatOpened(deps.db, user.orgId);
-    const visible = rows.filter(
-      (r) =>
-        opened.has(r.id) ||
-        mayReadIncident(user, { lon: r.lon, lat: r.lat, radiusM: r.radius_m, districtCode: r.district_code }),
-    );
-    return { incidents: visible.slice(0, LIST_LIMIT).map((r) => incidentJson(r, deps.grantMaxMs)) };
+  const confirm = defineRoute({
+    method: 'post',
+    url: '/api/incidents/:id/confirm',
+    summary:
+      'Confirm a level Ⅰ/Ⅱ incident (a second command user or a superior), so its emergency grant does not lapse',
+    tag: 'incidents',
+    access: 'session+csrf',
+    rule: 'Police and emergency users with the operator role in the incident’s scope (district users: their district; city users: anywhere), not the declarer, before INCIDENT_CONFIRM_S after its opening. Unconfirmed by then, the grant lapses and the media nodes end the streams it allowed. Audited, refusals included (forbidden:role, forbidden:same_person, conflict:confirmed, conflict:lapsed).',
+    params: z.object({ id: z.uuid() }),
+    invalid: { params: answer('not_found:incident', 'no such incident') },
+    responses: {
+      200: { description: 'confirmed', schema: incidentSchema },
+      ...WRITE_ERRORS,
+      404: { description: 'not_found:incident', schema: errorSchema },
+      409: { description: 'conflict:confirmed or conflict:lapsed', schema: errorSchema },
+    },
+    handler: async ({ req, auth, params }) => {
+      const { user } = auth;
+      const { id } = params;
+      const outcome = await deps.db.transaction(async (tx) => {
+        const current = await lockIncident(tx, id);
+        if (current instanceof AppError) return current;
+        const at = now();
+        const refusal = confirmationRefusal(
+          user,
+          {
+            level: current.level,
+            lon: current.lon,
+            lat: current.lat,
+            radiusM: current.radius_m,
+            districtCode: current.district_code,
+          },
+          {
+            openedBy: current.opened_by ?? '',
+            confirmBy: current.confirm_by ? new Date(current.confirm_by) : null,
+            confirmedAt: current.confirmed_at ? new Date(current.confirmed_at) : null,
+            closedAt: current.closed_at ? new Date(current.closed_at) : null,
+          },
+          at,
+        );
+        if (refusal) return new AppError(refusal.code, refusal.message);
+        await tx.query('UPDATE incidents SET confirmed_by = $2, confirmed_at = $3 WHERE id = $1', [
+          id,
+          user.id,
+          at,
+        ]);
+        await appendAudit(tx, {
+          actorId: user.id,
+          actorName: user.username,
+          action: 'incident.confirm',
+          targetKind: 'incident',
+          targetId: id,
+          result: 'ok',
+          reason: 'confirmed',
+          address: req.ip,
+        });
+        return incidentJson(await reread(tx, id), deps.grantMaxMs);
+      });
+      if (outcome instanceof AppError) return refuse(req, user, 'incident.confirm', id, outcome);
+      await changed('confirmed', outcome);
+      return outcome;
+    },
   });
+
+  const close = defineRoute({
+    method: 'post',
+    url: '/api/incidents/:id/close',
+    summary: 'Close an incident (its emergency grants end)',
+    tag: 'incidents',
+    access: 'session+csrf',
+    rule: 'Who may declare it may close it. Audited, refusals included (forbidden:role, already closed, no such incident).',
+    params: z.object({ id: z.uuid() }),
+    invalid: { params: answer('not_found:incident', 'no such incident') },
+    responses: {
+      200: { description: 'closed', schema: incidentSchema },
+      ...WRITE_ERRORS,
+      404: { description: 'not_found:incident', schema: errorSchema },
+    },
+    handler: async ({ req, auth, params }) => {
+      const { user } = auth;
+      const { id } = params;
+      const outcome = await deps.db.transaction(async (tx) => {
+        const current = await lockIncident(tx, id);
+        if (current instanceof AppError) return current;
+        if (!mayCommand(user, current.district_code)) {
+          return new AppError('forbidden:role', 'only command-centre operators in scope close incidents');
+        }
+        if (current.closed_at) return new AppError('invalid:request', 'the incident is already closed');
+        await tx.query('UPDATE incidents SET closed_at = $3, closed_by = $2 WHERE id = $1', [
+          id,
+          user.id,
+          now(),
+        ]);
+        await appendAudit(tx, {
+          actorId: user.id,
+          actorName: user.username,
+          action: 'incident.close',
+          targetKind: 'incident',
+          targetId: id,
+          result: 'ok',
+          reason: 'closed',
+          address: req.ip,
+        });
+        return incidentJson(await reread(tx, id), deps.grantMaxMs);
+      });
+      if (outcome instanceof AppError) return refuse(req, user, 'incident.close', id, outcome);
+      await changed('closed', outcome);
+      return outcome;
+    },
+  });
+
+  const list = defineRoute({
+    method: 'get',
+    url: '/api/incidents',
+    summary: 'Incidents, newest first (at most 200)',
+    tag: 'incidents',
+    access: 'session',
+    rule: 'Auditors and the police and emergency users an incident concerns (city tier: all; district tier: incidents reaching their district); an owner organisation sees the incidents whose grant opened its cameras. Others get an empty list.',
+    query: z.object({ open: z.enum(['true', 'false']).optional() }),
+    invalid: { query: answer('invalid:request', 'open must be true or false') },
+    responses: {
+      200: { description: 'incidents', schema: incidentListSchema },
+      ...COMMON_ERRORS,
+    },
+    handler: async ({ auth, query }) => {
+      const { user } = auth;
+      const where =
+        query.open === 'true'
+          ? 'WHERE i.closed_at IS NULL'
+          : query.open === 'false'
+            ? 'WHERE i.closed_at IS NOT NULL'
+            : '';
+      const { rows } = await deps.db.query<IncidentRow>(
+        `${INCIDENT_SELECT} ${where} ORDER BY i.opened_at DESC LIMIT ${SCAN_LIMIT}`,
+      );
+      // An owner sees the incidents whose grant opened its cameras (its notices); the command users
+      // and auditors those the rules let them read; nobody else any.
+      const opened = await incidentsThatOpened(deps.db, user.orgId);
+      const visible = rows.filter(
+        (r) =>
+          opened.has(r.id) ||
+          mayReadIncident(user, {
+            lon: r.lon,
+            lat: r.lat,
+            radiusM: r.radius_m,
+            districtCode: r.district_code,
+          }),
+      );
+      return { incidents: visible.slice(0, LIST_LIMIT).map((r) => incidentJson(r, deps.grantMaxMs)) };
+    },
+  });
+  registerRoutes(app, [open, confirm, close, list]);
 }
 
 /** The incidents under whose grant a camera of this organisation was used (its emergency notices). */

@@ -1,5 +1,6 @@
-import { createHash, createPrivateKey, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
 import { STREAM_TOKEN_MAX_LIFETIME_S, type StreamTokenClaims } from '@wall/protocol';
+import { encodeStreamToken } from '@wall/stream-token';
 
 /** The stream-token signing key from its JWK parts (base64url `x` and `d`). */
 export function streamTokenKey(x: string, d: string): KeyObject {
@@ -14,7 +15,7 @@ export function sessionHandle(sessionId: string): string {
   return createHash('sha256').update(`wall-session:${sessionId}`).digest('base64url').slice(0, 32);
 }
 
-/** Issues a stream token (EdDSA JWT) for one user, camera, profile and node; at most 60 s. */
+/** Issues a stream token (`@wall/stream-token`'s format) for one user, camera, profile and node; at most 60 s. */
 export function issueStreamToken(
   key: KeyObject,
   c: {
@@ -42,7 +43,5 @@ export function issueStreamToken(
     ...(c.emergency && c.incidentId ? { inc: c.incidentId } : {}),
     ...(c.sessionHandle ? { sid: c.sessionHandle } : {}),
   };
-  const h = Buffer.from('{"alg":"EdDSA","typ":"JWT"}').toString('base64url');
-  const p = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return { token: `${h}.${p}.${sign(null, Buffer.from(`${h}.${p}`), key).toString('base64url')}`, claims };
+  return { token: encodeStreamToken(claims, key), claims };
 }

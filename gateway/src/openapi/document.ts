@@ -13,6 +13,8 @@ export interface Operation {
   access: Access;
   /** Extra words on who may call it beyond `access` (roles, policy actions). */
   rule?: string;
+  /** The policy action the operation decides, where there is one. */
+  action?: string;
   query?: z.ZodType;
   body?: z.ZodType;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
@@ -38,6 +40,18 @@ export const WRITE_ERRORS: Operation['responses'] = {
     description: 'forbidden:csrf / forbidden:* — CSRF token or origin wrong, or denied',
     schema: errorSchema,
   },
+};
+
+/** A policy denial of a camera action, as the camera routes answer it. */
+export const DENIED: Operation['responses'][number] = {
+  description:
+    'denied by the policy: forbidden:grade | forbidden:private | forbidden:role | forbidden:state (a camera outside the caller’s tier is 404, like a missing one)',
+  schema: errorSchema,
+};
+export const CAMERA_NOT_FOUND: Operation['responses'][number] = {
+  description:
+    'not_found:camera — no such camera, or one outside the caller’s tier (answered alike; audited)',
+  schema: errorSchema,
 };
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
@@ -77,6 +91,7 @@ export function buildDocument(operations: readonly Operation[]): Record<string, 
       summary: op.summary,
       tags: [op.tag],
       ...(op.rule ? { description: op.rule } : {}),
+      ...(op.action ? { 'x-policy-action': op.action } : {}),
       ...(params.length + queryParams.length > 0 ? { parameters: [...params, ...queryParams] } : {}),
       ...(op.access === 'session+csrf'
         ? {

@@ -1,4 +1,6 @@
+export { catalogConditions, mayAdminister, REGISTRY_ADMIN_ROLE, type SqlParams } from './catalog-scope.ts';
 export { decide, EARTH_RADIUS_M, haversineMetres, hidesCamera } from './decide.ts';
+export { haversineSql, type LonLatBox, radiusBox } from './geo.ts';
 export {
   INCIDENTS_CITY_ROOM,
   incidentAudience,
@@ -19,6 +21,7 @@ export {
   type RadiusLimits,
   type Refusal,
 } from './incidents.ts';
+export { subjectOf } from './subject.ts';
 export {
   ACTIONS,
   type Action,
@@ -34,3 +37,4 @@ export {
   type PolicyContext,
   type Subject,
 } from './types.ts';
+export { mayUseWall } from './walls.ts';

@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { registerCameraRoutes } from './cameras.ts';
+import { registerCameraRoutes } from './camera-routes.ts';
 import type { RegistryDeps } from './deps.ts';
-import { createSourceUrlResolver } from './source-url.ts';
-import { registerSourceRoutes } from './sources.ts';
+import { registerSourceRoutes } from './source-routes.ts';
 
+export type { SourceStreamRow } from '../cameras/facts.ts';
 export type { RegistryChange, RegistryDeps } from './deps.ts';
-export { radiusBox } from './geo.ts';
-export { catalogConditions, mayAdminister, REGISTRY_ADMIN_ROLE } from './scope.ts';
 export { cameraMap, type SearchContext, searchCameras } from './search.ts';
 export {
   parseSecretKey,
@@ -15,15 +13,12 @@ export {
   SourceSecretBox,
   sourceSecretBox,
 } from './secrets.ts';
-export { createSourceUrlResolver, type SourceStreamRow, sourceUrlWithSecret } from './source-url.ts';
 
 /**
  * The registry API (issue 4 §4): source systems (`/api/sources`) and cameras (`/api/cameras`:
- * register, change, remove, read, search, map list). Returns the stream-URL resolver live access
- * uses at ensure-ingest time (credentials opened only then).
+ * register, change, remove, read, search, map list).
  */
-export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps) {
+export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps): void {
   registerSourceRoutes(app, deps);
   registerCameraRoutes(app, deps);
-  return { sourceUrl: createSourceUrlResolver(deps.secrets) };
 }

@@ -16,14 +16,15 @@ import {
 import type { Queryable } from '../db/index.ts';
 import {
   type CameraFacts,
+  catalogConditions,
   decide,
+  haversineSql,
   type IncidentFacts,
   type PolicyContext,
+  radiusBox,
   type Subject,
 } from '../policy/index.ts';
-import { haversineSql, radiusBox } from './geo.ts';
 import { factsOf, ITEM_COLUMNS, ITEM_FROM, type ItemRow, toItem } from './rows.ts';
-import { catalogConditions } from './scope.ts';
 import { containsPattern, Sql, where } from './sql.ts';
 
 /** Who is searching and what the policy needs besides the cameras. */

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { SEALED_FORMAT, SealedSecretError, SourceSecretBox, sourceSecretBox } from './secrets.ts';
-import { sourceUrlWithSecret } from './source-url.ts';
 
 const KEY = randomBytes(32).toString('base64url');
 const OTHER = randomBytes(32).toString('base64url');
@@ -74,31 +73,6 @@ describe('source secrets at rest (AES-256-GCM)', () => {
     expect(() => new SourceSecretBox(`${KEY.slice(0, 42)}B`)).toThrow(RangeError);
     expect(sourceSecretBox({})).toBeUndefined();
     expect(sourceSecretBox({ SOURCE_SECRET_KEY: KEY })).toBeInstanceOf(SourceSecretBox);
-  });
-
-  it('puts the credentials, percent-encoded, into the stream URL only when asked', () => {
-    const box = new SourceSecretBox(KEY);
-    const row = {
-      id: SOURCE,
-      kind: 'rtsp' as const,
-      connection: { baseUrl: 'rtsp://nvr.example:554/' },
-      secretCiphertext: box.seal(SOURCE, SECRET),
-    };
-    expect(sourceUrlWithSecret(box, row, { path: '/ch1/main' })).toBe(
-      'rtsp://admin:Pa55%3Aw%40rd%2F%E5%AF%86%E7%A0%81@nvr.example:554/ch1/main',
-    );
-    expect(sourceUrlWithSecret(box, row, { url: 'rtsp://10.0.0.9/live' })).toBe(
-      'rtsp://admin:Pa55%3Aw%40rd%2F%E5%AF%86%E7%A0%81@10.0.0.9/live',
-    );
-    expect(sourceUrlWithSecret(box, row, undefined)).toBeUndefined();
-    expect(sourceUrlWithSecret(box, { ...row, secretCiphertext: null }, { path: '/a' })).toBe(
-      'rtsp://nvr.example:554/a',
-    );
-    expect(sourceUrlWithSecret(box, { ...row, kind: 'gb28181' }, { path: '/a' })).toBeUndefined();
-    expect(() => sourceUrlWithSecret(undefined, row, { path: '/a' })).toThrow(/SOURCE_SECRET_KEY/);
-    expect(() => sourceUrlWithSecret(new SourceSecretBox(OTHER), row, { path: '/a' })).toThrow(
-      /cannot be opened/,
-    );
   });
 
   it('is required by the configuration in production only', () => {

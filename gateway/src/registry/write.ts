@@ -1,9 +1,14 @@
 import { AppError, type ErrorCode, requestErrorCode } from '@wall/protocol';
-import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import type { CurrentUser } from '../identity/index.ts';
+
+/** Who writes, from where (the audit entry names both). */
+export interface RegistryActor {
+  user: CurrentUser;
+  address: string;
+}
 
 /** What is being written, for the audit entry. */
 export interface WriteTarget {
@@ -31,11 +36,11 @@ export interface WriteScope {
  */
 export async function auditedWrite<T>(
   db: Db,
-  req: FastifyRequest,
-  user: CurrentUser,
+  actor: RegistryActor,
   target: WriteTarget,
   fn: (w: WriteScope) => Promise<T | Refusal>,
 ): Promise<T> {
+  const { user, address } = actor;
   const entry = (result: 'ok' | 'deny', reason: string, detail: Record<string, unknown>, id?: string) => ({
     actorId: user.id,
     actorName: user.username,
@@ -44,7 +49,7 @@ export async function auditedWrite<T>(
     targetId: id ?? target.targetId,
     result,
     reason,
-    address: req.ip,
+    address,
     detail,
   });
   const out = await db.transaction((tx) =>
@@ -74,14 +79,6 @@ export function invalidBody(error: z.ZodError, prefix = ''): AppError {
       .map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)'}: ${i.message}`)
       .join('; '),
   );
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The `:id` of a route as a lowercase uuid, or undefined (then: 404, there is no such record). */
-export function idParam(req: FastifyRequest): string | undefined {
-  const id = (req.params as { id?: unknown }).id;
-  return typeof id === 'string' && UUID.test(id) ? id.toLowerCase() : undefined;
 }
 
 /** PostgreSQL unique violation. */

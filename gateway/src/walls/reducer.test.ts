@@ -1,6 +1,6 @@
 import type { WallCommand, WallLayout, WallState, WallTile } from '@wall/protocol';
 import { describe, expect, it } from 'vitest';
-import { mayUseWall } from './access.ts';
+import { mayUseWall } from '../policy/index.ts';
 import { applyCommand, camerasOf, tilesFor, WallVersionConflict } from './reducer.ts';
 
 const CAM = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;

@@ -1,11 +1,11 @@
-import { AppError, createWallSchema, requestErrorCode, wallCommandSchema } from '@wall/protocol';
+import { createWallSchema, wallCommandSchema, wallStateSchema } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AuditEntryInput } from '../audit/index.ts';
 import type { Db } from '../db/index.ts';
 import type { DecisionService } from '../decisions/index.ts';
-import { requireAuth } from '../identity/index.ts';
 import type { Logger } from '../lib/logger.ts';
+import { COMMON_ERRORS, defineRoute, errorSchema, registerRoutes, WRITE_ERRORS } from '../openapi/index.ts';
 import { WallVersionConflict } from './reducer.ts';
 import { WallService } from './service.ts';
 
@@ -24,14 +24,8 @@ export interface WallRoutesDeps {
   logger: Logger;
 }
 
-function invalid(error: z.ZodError): AppError {
-  return new AppError(
-    requestErrorCode(error),
-    error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
-  );
-}
-
-const wallIdOf = (params: unknown) => String((params as { id?: unknown }).id ?? '');
+// Any id: the service answers one that names no wall of the caller's organisation with not_found:wall.
+const wallParams = z.object({ id: z.string() });
 
 /**
  * GET /api/walls (the walls the user may use), POST /api/walls (create: `{ name, layout }` → 201),
@@ -48,37 +42,90 @@ export function registerWallRoutes(app: FastifyInstance, deps: WallRoutesDeps): 
   });
   app.decorate('walls', walls);
 
-  app.get('/api/walls', async (req) => {
-    const { user } = requireAuth(req);
-    return { walls: await walls.list(user) };
+  const list = defineRoute({
+    method: 'get',
+    url: '/api/walls',
+    summary: 'The walls the caller may use (its organisation’s)',
+    tag: 'walls',
+    access: 'session',
+    responses: {
+      200: { description: 'walls', schema: z.object({ walls: z.array(wallStateSchema) }) },
+      ...COMMON_ERRORS,
+    },
+    handler: async ({ auth }) => {
+      return { walls: await walls.list(auth.user) };
+    },
   });
 
-  app.post('/api/walls', async (req, reply) => {
-    const { user } = requireAuth(req);
-    const body = createWallSchema.safeParse(req.body);
-    if (!body.success) throw invalid(body.error);
-    const wall = await walls.create({ user, address: req.ip }, body.data);
-    return reply.code(201).send(wall);
+  const create = defineRoute({
+    method: 'post',
+    url: '/api/walls',
+    summary: 'Create a wall for the caller’s organisation',
+    tag: 'walls',
+    access: 'session+csrf',
+    body: createWallSchema,
+    responses: { 201: { description: 'created', schema: wallStateSchema }, ...WRITE_ERRORS },
+    handler: async ({ req, reply, auth, body }) => {
+      const wall = await walls.create({ user: auth.user, address: req.ip }, body);
+      return reply.code(201).send(wall);
+    },
   });
 
-  app.get('/api/walls/:id', async (req) => {
-    const { user } = requireAuth(req);
-    return walls.get(user, wallIdOf(req.params), req.ip);
+  const get = defineRoute({
+    method: 'get',
+    url: '/api/walls/:id',
+    summary: 'A wall’s current state',
+    tag: 'walls',
+    access: 'session',
+    params: wallParams,
+    responses: {
+      200: { description: 'the wall', schema: wallStateSchema },
+      ...COMMON_ERRORS,
+      404: {
+        description: 'not_found:wall — no such wall, or another organisation’s (answered alike; audited)',
+        schema: errorSchema,
+      },
+    },
+    handler: async ({ req, auth, params }) => {
+      return walls.get(auth.user, params.id, req.ip);
+    },
   });
 
-  app.post('/api/walls/:id/commands', async (req, reply) => {
-    const { user } = requireAuth(req);
-    const cmd = wallCommandSchema.safeParse(req.body);
-    if (!cmd.success) throw invalid(cmd.error);
-    try {
-      return await walls.command({ user, address: req.ip }, wallIdOf(req.params), cmd.data);
-    } catch (err) {
-      if (err instanceof WallVersionConflict) {
-        return reply.code(409).send({ code: err.code, message: err.message, current: err.current });
+  const command = defineRoute({
+    method: 'post',
+    url: '/api/walls/:id/commands',
+    summary:
+      'Change a wall (layout, assign, clear, swap, tour) at an expected version; broadcast to its room',
+    tag: 'walls',
+    access: 'session+csrf',
+    rule: 'Cameras put on a wall must pass catalog:read for the sender (refusals audited).',
+    params: wallParams,
+    body: wallCommandSchema,
+    responses: {
+      200: { description: 'the new state', schema: wallStateSchema },
+      ...WRITE_ERRORS,
+      404: {
+        description:
+          'not_found:wall | not_found:camera — also for another organisation’s wall and a camera outside the caller’s tier (audited)',
+        schema: errorSchema,
+      },
+      409: {
+        description: 'conflict:version — with the current state',
+        schema: errorSchema.extend({ current: wallStateSchema }),
+      },
+    },
+    handler: async ({ req, reply, auth, params, body }) => {
+      try {
+        return await walls.command({ user: auth.user, address: req.ip }, params.id, body);
+      } catch (err) {
+        if (err instanceof WallVersionConflict) {
+          return reply.code(409).send({ code: err.code, message: err.message, current: err.current });
+        }
+        throw err;
       }
-      throw err;
-    }
+    },
   });
 
+  registerRoutes(app, [list, create, get, command]);
   return walls;
 }

@@ -4,9 +4,7 @@ import type { Db } from '../db/index.ts';
 import type { DecisionService } from '../decisions/index.ts';
 import type { CurrentUser } from '../identity/index.ts';
 import type { Logger } from '../lib/logger.ts';
-import { subjectOf } from '../live/index.ts';
-import { type DenyReason, hidesCamera } from '../policy/index.ts';
-import { mayUseWall } from './access.ts';
+import { type DenyReason, hidesCamera, mayUseWall, subjectOf } from '../policy/index.ts';
 import { applyCommand, camerasOf, WallVersionConflict } from './reducer.ts';
 import { insertWall, listWalls, loadWall, saveWall } from './repository.ts';
 

@@ -1,2 +1,1 @@
-export { signStreamToken } from './sign.ts';
 export { requireCamera, type VerifyOptions, verifyStreamToken } from './verify.ts';

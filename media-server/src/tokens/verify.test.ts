@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { signStreamToken } from '../../test/support/sign-token.ts';
 import { AppError } from '../lib/app-error.ts';
-import { signStreamToken } from './sign.ts';
 import { requireCamera, verifyStreamToken } from './verify.ts';
 
 const keys = generateKeyPairSync('ed25519');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EARTH_RADIUS_M, haversineMetres } from '../policy/index.ts';
+import { EARTH_RADIUS_M, haversineMetres } from './decide.ts';
 import { radiusBox } from './geo.ts';
 
 const DEG = 180 / Math.PI;

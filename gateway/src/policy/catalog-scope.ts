@@ -1,7 +1,11 @@
 import type { CurrentUser } from '../identity/index.ts';
-import type { IncidentFacts, Subject } from '../policy/index.ts';
 import { haversineSql, radiusBox } from './geo.ts';
-import type { Sql } from './sql.ts';
+import type { IncidentFacts, Subject } from './types.ts';
+
+/** What the prefilter needs of a statement builder: a placeholder for each new parameter. */
+export interface SqlParams {
+  p(value: unknown): string;
+}
 
 /** The role that may register, change and remove cameras and source systems. */
 export const REGISTRY_ADMIN_ROLE = 'registry_admin';
@@ -26,7 +30,7 @@ const EMERGENCY_READERS = new Set(['police', 'emergency']);
  *  - state: catalogue reads cover every state, so no condition.
  */
 export function catalogConditions(
-  sql: Sql,
+  sql: SqlParams,
   subject: Subject,
   incidents: readonly IncidentFacts[],
   now: Date,
@@ -69,7 +73,7 @@ function majorIncidents(incidents: readonly IncidentFacts[], now: Date): Inciden
   );
 }
 
-function incidentArea(sql: Sql, i: IncidentFacts): string {
+function incidentArea(sql: SqlParams, i: IncidentFacts): string {
   const box = radiusBox(i.lon, i.lat, i.radiusM);
   return `c.lon BETWEEN ${sql.p(box.minLon)} AND ${sql.p(box.maxLon)}
       AND c.lat BETWEEN ${sql.p(box.minLat)} AND ${sql.p(box.maxLat)}

@@ -1,4 +1,4 @@
-import { EARTH_RADIUS_M } from '../policy/index.ts';
+import { EARTH_RADIUS_M } from './decide.ts';
 
 const DEG = 180 / Math.PI;
 

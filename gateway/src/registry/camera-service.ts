@@ -1,25 +1,32 @@
 import {
   AppError,
+  type CameraCreate,
+  type CameraItem,
+  type CameraMapQuery,
+  type CameraPage,
+  type CameraSearchQuery,
   type CameraState,
-  cameraCreateSchema,
-  cameraMapQuerySchema,
-  cameraSearchQuerySchema,
-  cameraUpdateSchema,
+  type CameraUpdate,
   canTransition,
   type DistrictCode,
   isPrivateSpace,
 } from '@wall/protocol';
 import { districtAt, districtBounds } from '@wall/protocol/districts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Queryable } from '../db/index.ts';
-import { requireAuth } from '../identity/index.ts';
-import { subjectOf } from '../live/index.ts';
-import { decide, hidesCamera } from '../policy/index.ts';
+import type { CurrentUser } from '../identity/index.ts';
+import { decide, hidesCamera, mayAdminister, REGISTRY_ADMIN_ROLE, subjectOf } from '../policy/index.ts';
+import {
+  cameraForUpdate,
+  externalIdTaken,
+  insertCamera,
+  loadItem,
+  sourceForCamera,
+  updateCamera,
+} from './camera-repository.ts';
 import type { RegistryDeps } from './deps.ts';
-import { factsOf, ITEM_COLUMNS, ITEM_FROM, type ItemRow, toItem } from './rows.ts';
-import { mayAdminister, REGISTRY_ADMIN_ROLE } from './scope.ts';
+import { factsOf, type ItemRow, toItem } from './rows.ts';
 import { cameraMap, type SearchContext, searchCameras } from './search.ts';
-import { auditedWrite, idParam, invalidBody, isUniqueViolation } from './write.ts';
+import type { RegistryLog } from './source-service.ts';
+import { auditedWrite, isUniqueViolation, type RegistryActor, type WriteTarget } from './write.ts';
 
 const DENY_MESSAGES: Record<string, string> = {
   'forbidden:grade': 'your clearance is below this camera’s security grade',
@@ -54,115 +61,89 @@ function locate(
     : { problem: `the point is outside district ${given}` };
 }
 
-async function loadItem(db: Queryable, id: string): Promise<ItemRow | undefined> {
-  const { rows } = await db.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM ${ITEM_FROM} WHERE c.id = $1`, [id]);
-  return rows[0];
-}
+/**
+ * Cameras (use cases): search, map list and files within what `catalog:read` allows; register,
+ * change and remove by registry administrators within their scope (Art. 9 refusals, lifecycle),
+ * each write and refusal audited in its transaction.
+ */
+export class CameraService {
+  readonly #deps: RegistryDeps;
+  readonly #log: RegistryLog;
 
-interface SourceForWrite {
-  id: string;
-  owner_org_id: string;
-  removed_at: Date | null;
-}
+  constructor(deps: RegistryDeps, log: RegistryLog) {
+    this.#deps = deps;
+    this.#log = log;
+  }
 
-interface CameraForWrite {
-  id: string;
-  lon: number;
-  lat: number;
-  district_code: DistrictCode;
-  site_category: string;
-  location_kind: string;
-  grade: number;
-  state: CameraState;
-  name: string;
-  address: string | null;
-  installer: string | null;
-  profiles: Record<string, unknown>;
-  owner_org_id: string;
-}
-
-export function registerCameraRoutes(app: FastifyInstance, deps: RegistryDeps): void {
-  const changed = async (id: string) => {
+  async #changed(id: string): Promise<void> {
     try {
-      await deps.onChange?.({ kind: 'camera', id });
+      await this.#deps.onChange?.({ kind: 'camera', id });
     } catch (err) {
-      app.log.error({ err, cameraId: id }, 'registry change listener failed');
+      this.#log.error({ err, cameraId: id }, 'registry change listener failed');
     }
-  };
-  const searchContext = async (req: FastifyRequest): Promise<SearchContext> => {
-    const { user } = requireAuth(req);
-    return { db: deps.db, subject: subjectOf(user), incidents: await deps.incidents(), now: new Date() };
-  };
+  }
 
-  app.get('/api/cameras', async (req) => {
-    const ctx = await searchContext(req);
-    const q = cameraSearchQuerySchema.safeParse(req.query);
-    if (!q.success) throw invalidBody(q.error);
-    return searchCameras(ctx, q.data);
-  });
+  async #searchContext(user: CurrentUser): Promise<SearchContext> {
+    return {
+      db: this.#deps.db,
+      subject: subjectOf(user),
+      incidents: await this.#deps.incidents(),
+      now: new Date(),
+    };
+  }
 
-  app.get('/api/cameras/geojson', async (req, reply) => {
-    const ctx = await searchContext(req);
-    const q = cameraMapQuerySchema.safeParse(req.query);
-    if (!q.success) throw invalidBody(q.error);
-    const body = await cameraMap(ctx, q.data);
-    return reply.type(q.data.format === 'geojson' ? 'application/geo+json' : 'application/json').send(body);
-  });
+  async search(user: CurrentUser, q: CameraSearchQuery): Promise<CameraPage> {
+    return searchCameras(await this.#searchContext(user), q);
+  }
+
+  /** The map list as its JSON text (GeoJSON or the compact form). */
+  async map(user: CurrentUser, q: CameraMapQuery): Promise<string> {
+    return cameraMap(await this.#searchContext(user), q);
+  }
 
   /**
    * One camera's file, decided with `catalog:read`. A camera outside the caller's tier answers 404
    * exactly like a camera that does not exist (its existence is not disclosed); other denials answer
    * 403 with the policy's reason. Denials are audited.
    */
-  app.get('/api/cameras/:id', async (req, reply) => {
-    const { user } = requireAuth(req);
-    const id = idParam(req);
-    const row = id ? await loadItem(deps.db, id) : undefined;
-    if (!id || !row) throw new AppError('not_found:camera', 'no such camera');
-    const decision = decide(subjectOf(user), factsOf(row), 'catalog:read', {
+  async read(actor: RegistryActor, id: string): Promise<CameraItem> {
+    const row = await loadItem(this.#deps.db, id);
+    if (!row) throw new AppError('not_found:camera', 'no such camera');
+    const decision = decide(subjectOf(actor.user), factsOf(row), 'catalog:read', {
       now: new Date(),
-      openIncidents: await deps.incidents(),
+      openIncidents: await this.#deps.incidents(),
     });
     if (!decision.allow) {
       await auditedWrite(
-        deps.db,
-        req,
-        user,
+        this.#deps.db,
+        actor,
         { action: 'camera.read', targetKind: 'camera', targetId: id },
         async (w) => w.refuse(decision.reason, 'denied', { policyAction: 'catalog:read' }),
       ).catch((err: unknown) => {
         if (!(err instanceof AppError)) throw err;
       });
       if (hidesCamera(decision)) throw new AppError('not_found:camera', 'no such camera');
-      return reply
-        .code(403)
-        .send({ code: decision.reason, message: DENY_MESSAGES[decision.reason] ?? 'denied' });
+      throw new AppError(decision.reason, DENY_MESSAGES[decision.reason] ?? 'denied');
     }
     return toItem(row, { emergency: decision.reason === 'allowed:emergency' });
-  });
+  }
 
-  app.post('/api/cameras', async (req, reply) => {
-    const { user } = requireAuth(req);
+  /** Refuses (403 forbidden:role, audited as `target`) a caller without the registry administrator role. */
+  async requireAdmin(actor: RegistryActor, target: WriteTarget, message: string): Promise<void> {
+    if (actor.user.roles.includes(REGISTRY_ADMIN_ROLE)) return;
+    await auditedWrite(this.#deps.db, actor, target, (w) => w.refuse('forbidden:role', message));
+  }
+
+  async register(actor: RegistryActor, b: CameraCreate): Promise<CameraItem> {
+    const { user } = actor;
     const target = { action: 'camera.register', targetKind: 'camera', targetId: null } as const;
-    if (!user.roles.includes(REGISTRY_ADMIN_ROLE)) {
-      await auditedWrite(deps.db, req, user, target, (w) =>
-        w.refuse('forbidden:role', 'only registry administrators register cameras'),
-      );
-    }
-    const parsed = cameraCreateSchema.safeParse(req.body);
-    if (!parsed.success) throw invalidBody(parsed.error);
-    const b = parsed.data;
     const what = { sourceId: b.sourceId, externalId: b.externalId, locationKind: b.locationKind };
     let item: ItemRow;
     try {
-      item = await auditedWrite(deps.db, req, user, target, async (w) => {
+      item = await auditedWrite(this.#deps.db, actor, target, async (w) => {
         if (isPrivateSpace(b.locationKind))
           return w.refuse('refused:private_space', PRIVATE_SPACE_MESSAGE, what);
-        const src = await w.tx.query<SourceForWrite>(
-          'SELECT id, owner_org_id, removed_at FROM source_systems WHERE id = $1 FOR SHARE',
-          [b.sourceId],
-        );
-        const source = src.rows[0];
+        const source = await sourceForCamera(w.tx, b.sourceId);
         if (!source) throw new AppError('not_found:source', 'no such source system');
         const place = locate(b.lon, b.lat, b.districtCode);
         if ('problem' in place) return w.refuse('invalid:location', place.problem, what);
@@ -170,33 +151,23 @@ export function registerCameraRoutes(app: FastifyInstance, deps: RegistryDeps): 
           return w.refuse('forbidden:tier', 'this camera is outside your administrative scope', what);
         }
         if (source.removed_at) return w.refuse('conflict:state', 'the source system was removed', what);
-        const dup = await w.tx.query('SELECT 1 FROM cameras WHERE source_id = $1 AND external_id = $2', [
-          b.sourceId,
-          b.externalId,
-        ]);
-        if (dup.rows.length) {
+        if (await externalIdTaken(w.tx, b.sourceId, b.externalId)) {
           return w.refuse('conflict:duplicate', 'the source already has a camera with this externalId', what);
         }
-        const ins = await w.tx.query<{ id: string }>(
-          `INSERT INTO cameras (source_id, external_id, name, address, lon, lat, district_code, site_category,
-                                location_kind, grade, installer, profiles)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-          [
-            b.sourceId,
-            b.externalId,
-            b.name,
-            b.address ?? null,
-            b.lon,
-            b.lat,
-            place.district,
-            b.category,
-            b.locationKind,
-            b.grade,
-            b.installer ?? null,
-            JSON.stringify(b.profiles),
-          ],
-        );
-        const id = ins.rows[0]?.id as string;
+        const id = await insertCamera(w.tx, {
+          sourceId: b.sourceId,
+          externalId: b.externalId,
+          name: b.name,
+          address: b.address ?? null,
+          lon: b.lon,
+          lat: b.lat,
+          districtCode: place.district,
+          category: b.category,
+          locationKind: b.locationKind,
+          grade: b.grade,
+          installer: b.installer ?? null,
+          profiles: b.profiles,
+        });
         await w.done(
           'registered',
           {
@@ -218,40 +189,24 @@ export function registerCameraRoutes(app: FastifyInstance, deps: RegistryDeps): 
         throw new AppError('conflict:duplicate', 'the source already has a camera with this externalId');
       throw err;
     }
-    await changed(item.id);
-    return reply.code(201).send(toItem(item));
-  });
+    await this.#changed(item.id);
+    return toItem(item);
+  }
 
-  const update = async (req: FastifyRequest, body: unknown, removal: boolean) => {
-    const { user } = requireAuth(req);
-    const id = idParam(req);
-    const target = {
-      action: removal ? 'camera.remove' : 'camera.update',
-      targetKind: 'camera',
-      targetId: id ?? null,
-    } as const;
-    if (!user.roles.includes(REGISTRY_ADMIN_ROLE)) {
-      await auditedWrite(deps.db, req, user, target, (w) =>
-        w.refuse('forbidden:role', 'only registry administrators change cameras'),
-      );
-    }
-    if (!id) throw new AppError('not_found:camera', 'no such camera');
-    const parsed = cameraUpdateSchema.safeParse(body);
-    if (!parsed.success) throw invalidBody(parsed.error);
-    const b = parsed.data;
+  /** Removal is a state (R-REG-4, retention): the file stays, found by catalogue reads as `removed`. */
+  remove(actor: RegistryActor, id: string): Promise<CameraItem> {
+    return this.update(actor, id, { state: 'removed' }, true);
+  }
+
+  async update(actor: RegistryActor, id: string, b: CameraUpdate, removal = false): Promise<CameraItem> {
+    const { user } = actor;
+    const action = removal || b.state === 'removed' ? 'camera.remove' : 'camera.update';
     const item = await auditedWrite(
-      deps.db,
-      req,
-      user,
-      { ...target, action: b.state === 'removed' ? 'camera.remove' : target.action },
+      this.#deps.db,
+      actor,
+      { action, targetKind: 'camera', targetId: id },
       async (w) => {
-        const found = await w.tx.query<CameraForWrite>(
-          `SELECT c.id, c.lon, c.lat, c.district_code, c.site_category, c.location_kind, c.grade, c.state,
-                c.name, c.address, c.installer, c.profiles, s.owner_org_id
-           FROM cameras c JOIN source_systems s ON s.id = c.source_id WHERE c.id = $1 FOR UPDATE OF c`,
-          [id],
-        );
-        const cur = found.rows[0];
+        const cur = await cameraForUpdate(w.tx, id);
         if (!cur) throw new AppError('not_found:camera', 'no such camera');
         const owner = cur.owner_org_id;
         if (!mayAdminister(user, { districtCode: cur.district_code, ownerOrgId: owner })) {
@@ -316,34 +271,12 @@ export function registerCameraRoutes(app: FastifyInstance, deps: RegistryDeps): 
           if (JSON.stringify(was[key]) !== JSON.stringify(next[key]))
             changes[key] = { from: was[key], to: next[key] };
         }
-        await w.tx.query(
-          `UPDATE cameras SET name = $2, address = $3, lon = $4, lat = $5, district_code = $6, site_category = $7,
-                location_kind = $8, grade = $9, installer = $10, profiles = $11, state = $12, updated_at = now()
-          WHERE id = $1`,
-          [
-            id,
-            next.name,
-            next.address,
-            next.lon,
-            next.lat,
-            next.districtCode,
-            next.category,
-            next.locationKind,
-            next.grade,
-            next.installer,
-            JSON.stringify(next.profiles),
-            next.state,
-          ],
-        );
+        await updateCamera(w.tx, id, next);
         await w.done(next.state === 'removed' ? 'removed' : 'updated', { changes });
         return (await loadItem(w.tx, id)) as ItemRow;
       },
     );
-    await changed(item.id);
+    await this.#changed(item.id);
     return toItem(item);
-  };
-
-  app.patch('/api/cameras/:id', async (req) => update(req, req.body, false));
-  /** Removal is a state (R-REG-4, retention): the file stays, found by catalogue reads as `removed`. */
-  app.delete('/api/cameras/:id', async (req) => update(req, { state: 'removed' }, true));
+  }
 }
