@@ -19,7 +19,7 @@ module.exports = {
       comment:
         'protocol is the only code shared by the services and the browser: it may depend on no other workspace, or every change there would ripple back into the shared contract.',
       from: { path: '^protocol/' },
-      to: { path: '^(gateway|media-server|web|infra|bench)/' },
+      to: { path: '^(gateway|media-server|web|infra|bench|stream-token)/' },
     },
     {
       name: 'protocol-runs-in-browsers',
@@ -33,9 +33,9 @@ module.exports = {
       name: 'web-does-not-import-services',
       severity: 'error',
       comment:
-        'The browser app talks to the gateway and media nodes over HTTP and sockets only; importing their code would bundle server code (and secrets handling) into pages and couple deploys.',
+        'The browser app talks to the gateway and media nodes over HTTP and sockets only; importing their code (or the Node-only stream-token signer) would bundle server code and secrets handling into pages and couple deploys.',
       from: { path: '^web/' },
-      to: { path: '^(gateway|media-server|infra)/' },
+      to: { path: '^(gateway|media-server|infra|stream-token)/' },
     },
     {
       name: 'services-do-not-import-each-other',
@@ -61,7 +61,7 @@ module.exports = {
       severity: 'error',
       comment:
         'Files that import each other cannot be understood, tested or moved one at a time, and their module initialisation order is fragile.',
-      from: { path: '^(protocol|gateway|media-server|web|infra)/' },
+      from: { path: '^(protocol|stream-token|gateway|media-server|web|infra)/' },
       to: { circular: true },
     },
     {

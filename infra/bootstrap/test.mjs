@@ -98,6 +98,7 @@ header('architecture rules (dependency-cruiser, .dependency-cruiser.cjs)');
     '--output-type',
     'err',
     'protocol',
+    'stream-token',
     'gateway',
     'media-server',
     'web/src',

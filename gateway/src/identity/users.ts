@@ -1,21 +1,9 @@
 import type { DepartmentKind, Grade, Tier } from '@wall/protocol';
 import type { Queryable } from '../db/index.ts';
 
-/** The signed-in user as the rest of the gateway sees them (the policy's subject). */
-export interface CurrentUser {
-  id: string;
-  username: string;
-  displayName: string;
-  orgId: string;
-  orgName: string;
-  tier: Tier;
-  districtCode: string | null;
-  departmentKind: DepartmentKind;
-  roles: string[];
-  clearance: Grade;
-  workId: string;
-  countyPoliceCertificate: boolean;
-}
+import type { CurrentUser } from '../lib/current-user.ts';
+
+export type { CurrentUser };
 
 interface UserRow {
   id: string;

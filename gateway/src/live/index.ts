@@ -1,5 +1,3 @@
-/** @deprecated import `subjectOf` from `policy/`; kept while realtime still imports it from here. */
-export { subjectOf } from '../policy/index.ts';
 export { registerLiveRoutes } from './routes.ts';
 export {
   type AuditWrite,

@@ -1,7 +1,6 @@
 import { AppError, type ErrorCode, requestErrorCode } from '@wall/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Auth } from '../identity/index.ts';
 import type { Action } from '../policy/index.ts';
 import { type Access, type Operation, openApiPath } from './document.ts';
 
@@ -11,6 +10,9 @@ declare module 'fastify' {
     apiOperations: Operation[];
   }
 }
+
+/** The signed-in user and session, as identity decorates every request (`req.auth`). */
+type Auth = NonNullable<FastifyRequest['auth']>;
 
 type Part = 'params' | 'query' | 'body';
 type Schema = z.ZodType | undefined;

@@ -1,4 +1,4 @@
-import type { CurrentUser } from '../identity/index.ts';
+import type { CurrentUser } from '../lib/current-user.ts';
 import { haversineSql, radiusBox } from './geo.ts';
 import type { IncidentFacts, Subject } from './types.ts';
 

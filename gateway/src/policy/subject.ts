@@ -1,4 +1,4 @@
-import type { CurrentUser } from '../identity/index.ts';
+import type { CurrentUser } from '../lib/current-user.ts';
 import type { Subject } from './types.ts';
 
 /** The policy's view of a signed-in user. */

@@ -2,9 +2,8 @@ import { type CameraRecord, loadCamera } from '../cameras/facts.ts';
 import type { Db } from '../db/index.ts';
 import type { DecisionService } from '../decisions/index.ts';
 import type { CurrentUser } from '../identity/index.ts';
-import { subjectOf } from '../live/index.ts';
-import { decide, type IncidentFacts, incidentRoomsOf } from '../policy/index.ts';
-import { loadWall, mayUseWall } from '../walls/index.ts';
+import { decide, type IncidentFacts, incidentRoomsOf, mayUseWall, subjectOf } from '../policy/index.ts';
+import { loadWall } from '../walls/index.ts';
 
 /** The rooms of the realtime namespace: `<kind>:<id>`. */
 export const wallRoom = (id: string) => `wall:${id}`;
