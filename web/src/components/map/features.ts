@@ -1,4 +1,5 @@
 import { DISTRICTS, type Incident, MAP_CATEGORIES } from '@wall/protocol';
+import { circlePoints } from '@wall/protocol/geo';
 import type { FilterMasks } from './feature-json';
 import type { CameraFilters, CameraMapData, MapStatus } from './types';
 
@@ -58,28 +59,11 @@ function mask(size: number, indexes: readonly number[]): Uint8Array | undefined 
   return m;
 }
 
-const EARTH_RADIUS_M = 6_371_008.8;
-
 /** A circle of `radiusM` metres around a point, as a closed ring of `vertices` + 1 positions. */
 export function circleRing(lon: number, lat: number, radiusM: number, vertices = 64): [number, number][] {
-  const phi1 = (lat * Math.PI) / 180;
-  const lam1 = (lon * Math.PI) / 180;
-  const delta = radiusM / EARTH_RADIUS_M;
-  const ring: [number, number][] = [];
-  for (let k = 0; k <= vertices; k++) {
-    const theta = (2 * Math.PI * (k % vertices)) / vertices;
-    const phi2 = Math.asin(
-      Math.sin(phi1) * Math.cos(delta) + Math.cos(phi1) * Math.sin(delta) * Math.cos(theta),
-    );
-    const lam2 =
-      lam1 +
-      Math.atan2(
-        Math.sin(theta) * Math.sin(delta) * Math.cos(phi1),
-        Math.cos(delta) - Math.sin(phi1) * Math.sin(phi2),
-      );
-    ring.push([(lam2 * 180) / Math.PI, (phi2 * 180) / Math.PI]);
-  }
-  return ring;
+  const points = circlePoints(lon, lat, radiusM, vertices);
+  const first = points[0];
+  return first ? [...points, first] : points;
 }
 
 /** Open incidents as circle polygons (64 vertices) with their level and title. */
