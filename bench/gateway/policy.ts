@@ -6,8 +6,7 @@ import { Redis } from 'ioredis';
 import { DecisionService } from '../../gateway/src/decisions/index.ts';
 import { findUserById } from '../../gateway/src/identity/index.ts';
 import { createLogger } from '../../gateway/src/lib/logger.ts';
-import { subjectOf } from '../../gateway/src/live/index.ts';
-import { decide, type Subject } from '../../gateway/src/policy/index.ts';
+import { decide, type Subject, subjectOf } from '../../gateway/src/policy/index.ts';
 import { freshDatabase, REDIS_URL } from './setup.ts';
 
 const TARGET = 20_000;
