@@ -397,8 +397,17 @@ describe('continuous recording on the media node (real node, RTSP simulator, Red
       'after restart',
     );
     expect(next.startMs).toBe(gap.toMs);
-    // Switched off: the open segment is written and the ingest idles out like any other.
+    // Switched off, then on again: the open segment is written, and the hole is a recording_stopped gap.
     await plan([]);
     expect(await recordings()).toEqual([]);
+    const lastWritten = (await segments('rec-1')).at(-1) as RecordedSegment;
+    await plan([cam1()]);
+    const stopped = await waitFor(
+      async () => (await gaps('rec-1')).find((g) => g.reason === 'recording_stopped'),
+      20_000,
+      'recording_stopped gap',
+    );
+    expect(stopped.fromMs).toBe(lastWritten.endMs);
+    await plan([]);
   });
 });

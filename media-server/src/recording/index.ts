@@ -1,6 +1,15 @@
+export { AccessUnitAssembler } from './access-units.ts';
 export { RECORDING_STREAM_MAXLEN, RecordingEventLog, type RecordingEventSink } from './events.ts';
 export { type AccessUnit, type AvcTrack, muxSegment } from './fmp4.ts';
-export type { RecorderState, RecorderStatus } from './recorder.ts';
+export {
+  CameraRecorder,
+  type RecordableIngest,
+  type RecorderHost,
+  type RecorderIngests,
+  type RecorderState,
+  type RecorderStatus,
+  segmentKey,
+} from './recorder.ts';
 export {
   type NodeRecordingPlanEntry,
   nodeRecordingPlanEntrySchema,
@@ -8,4 +17,5 @@ export {
   type RecordingsOptions,
   recordingPlanRequestSchema,
 } from './recordings.ts';
+export { Segmenter } from './segmenter.ts';
 export { FsStorage, type RecordingStorage, type StorageSpace } from './storage.ts';

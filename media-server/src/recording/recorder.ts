@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import type {
+  EnsureIngestRequest,
   IngestSource,
   RecordingEvent,
   RecordingGap,
   RecordingGapReason,
   StreamProfile,
+  StreamState,
+  StreamStatus,
 } from '@wall/protocol';
-import type { Ingest, IngestManager } from '../ingest/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { AccessUnitAssembler, type ReceivedAccessUnit } from './access-units.ts';
 import type { RecordingEventSink } from './events.ts';
@@ -27,11 +29,29 @@ export type RecorderState =
   | 'unsupported'
   | 'stopped';
 
+/** What a recorder uses of an ingest (the node's `Ingest`). */
+export interface RecordableIngest {
+  readonly closed: boolean;
+  readonly state: StreamState;
+  /** Every H.264 RTP packet the relay passes on; returns the remover. */
+  tap(listener: (packet: Buffer) => void): () => void;
+  status(): Pick<StreamStatus, 'transcoded' | 'reason'>;
+  once(event: 'closed', listener: () => void): unknown;
+  off(event: 'closed', listener: () => void): unknown;
+}
+
+/** What a recorder uses of the ingests (the node's `IngestManager`): start one, hold it, let go. */
+export interface RecorderIngests {
+  ensure(req: EnsureIngestRequest): Promise<RecordableIngest>;
+  hold(ingest: RecordableIngest): void;
+  unhold(ingest: RecordableIngest): void;
+}
+
 /** What the recorder needs from the node: its services, and the storage admission (disk full). */
 export interface RecorderHost {
   nodeId: string;
   segmentMs: number;
-  ingests: IngestManager;
+  ingests: RecorderIngests;
   storage: RecordingStorage;
   events: RecordingEventSink;
   logger: Logger;
@@ -111,7 +131,7 @@ export class CameraRecorder {
   readonly #segmenter: Segmenter;
   #state: RecorderState = 'starting';
   #since: number;
-  #ingest: Ingest | undefined;
+  #ingest: RecordableIngest | undefined;
   #untap: (() => void) | undefined;
   #onIngestClosed: (() => void) | undefined;
   #retry: NodeJS.Timeout | undefined;
@@ -249,7 +269,7 @@ export class CameraRecorder {
   }
 
   /** The ingest was stopped under us (source moved, stopped by the gateway): lose, then take it again. */
-  #ingestClosed(ingest: Ingest): void {
+  #ingestClosed(ingest: RecordableIngest): void {
     if (this.#ingest !== ingest) return;
     this.#detach();
     this.#lose('ingest stopped');

@@ -1,10 +1,9 @@
 import { ingestSourceSchema, type RecordingGapReason, recordingPlanEntrySchema } from '@wall/protocol';
 import { z } from 'zod';
-import type { IngestManager } from '../ingest/index.ts';
 import { AppError } from '../lib/app-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { RecordingEventLog, RecordingEventSink } from './events.ts';
-import { CameraRecorder, type RecorderHost, type RecorderStatus } from './recorder.ts';
+import { CameraRecorder, type RecorderHost, type RecorderIngests, type RecorderStatus } from './recorder.ts';
 import type { RecordingStorage } from './storage.ts';
 
 /**
@@ -23,7 +22,7 @@ export interface RecordingsOptions {
   segmentMs: number;
   /** Below this many free bytes recording stops, lowest priority first; it resumes above twice it. */
   minFreeBytes: number;
-  ingests: IngestManager;
+  ingests: RecorderIngests;
   storage: RecordingStorage;
   /** The events' stream; `lastEnds` tells where each camera's recording ended before a restart. */
   events: RecordingEventSink & Pick<RecordingEventLog, 'lastEnds'>;
