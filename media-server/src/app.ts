@@ -13,6 +13,7 @@ import { registerHealthRoutes } from './health/index.ts';
 import type { IngestManager } from './ingest/index.ts';
 import { AppError } from './lib/app-error.ts';
 import type { Logger } from './lib/logger.ts';
+import type { Recordings } from './recording/index.ts';
 import type { WorkerPool } from './workers/pool.ts';
 
 export interface MediaDeps {
@@ -23,6 +24,7 @@ export interface MediaDeps {
   ingests: IngestManager;
   verifyToken: (token: string | undefined) => StreamTokenClaims;
   nodeInfo: () => MediaNodeInfo;
+  recordings: Recordings;
 }
 
 /** Builds the media node's HTTP server without starting it (signalling attaches to its server). */
@@ -60,6 +62,7 @@ export async function buildApp(deps: MediaDeps): Promise<FastifyInstance> {
     ingests: deps.ingests,
     secret: deps.config.MEDIA_CONTROL_SECRET,
     nodeInfo: deps.nodeInfo,
+    recordings: deps.recordings,
   });
   return app;
 }

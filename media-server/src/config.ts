@@ -66,6 +66,12 @@ export const mediaEnvSchema = z
       .optional(),
     /** No media this long after the gateway's INVITE succeeded → offline `gb:no_media` (ms). */
     MEDIA_GB_NO_MEDIA_TIMEOUT_MS: envVar.int(10_000, 1_000, 600_000),
+    /** Where recorded segments are written (`<cameraId>/<profile>/<YYYY-MM-DD>/<startMs>.mp4`). */
+    RECORDING_DIR: z.string().min(1).default('.data/recordings'),
+    /** Recorded segments are cut at the first key frame after this many seconds. */
+    RECORDING_SEGMENT_S: envVar.int(4, 2, 6),
+    /** Below this much free space, recording stops (lowest priority first); resumes above twice it. */
+    RECORDING_MIN_FREE_BYTES: envVar.int(1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
     LOG_LEVEL: envVar.logLevel(),
   })
   .refine((c) => c.RTC_MIN_PORT < c.RTC_MAX_PORT, {

@@ -5,6 +5,7 @@ import { buildApp } from './app.ts';
 import { gbMediaAddress, type MediaConfig } from './config.ts';
 import { defaultSources, IngestManager } from './ingest/index.ts';
 import type { Logger } from './lib/logger.ts';
+import { FsStorage, RecordingEventLog, type RecordingStorage, Recordings } from './recording/index.ts';
 import { NodeRegistry } from './registry/index.ts';
 import { listenForRevocations, Signalling } from './signalling/index.ts';
 import { verifyStreamToken } from './tokens/index.ts';
@@ -16,15 +17,26 @@ export interface MediaNode {
   ingests: IngestManager;
   signalling: Signalling;
   registry: NodeRegistry;
+  recordings: Recordings;
   info(): MediaNodeInfo;
   close(): Promise<void>;
+}
+
+export interface MediaNodeDeps {
+  /** Where segments are written (default: files under RECORDING_DIR). */
+  recordingStorage?: RecordingStorage;
 }
 
 /**
  * Wires a media node: worker pool, ingests, HTTP (health, control, snapshots), viewer signalling,
  * Redis registry. Not listening yet: `node.app.listen()` starts it. `close()` closes children first.
  */
-export async function createMediaNode(config: MediaConfig, redis: Redis, logger: Logger): Promise<MediaNode> {
+export async function createMediaNode(
+  config: MediaConfig,
+  redis: Redis,
+  logger: Logger,
+  deps: MediaNodeDeps = {},
+): Promise<MediaNode> {
   const pool = await WorkerPool.create({
     size: config.MEDIASOUP_WORKERS,
     rtcMinPort: config.RTC_MIN_PORT,
@@ -50,6 +62,15 @@ export async function createMediaNode(config: MediaConfig, redis: Redis, logger:
       },
     }),
   });
+  const recordings = new Recordings({
+    nodeId: config.MEDIA_NODE_ID,
+    segmentMs: config.RECORDING_SEGMENT_S * 1000,
+    minFreeBytes: config.RECORDING_MIN_FREE_BYTES,
+    ingests,
+    storage: deps.recordingStorage ?? new FsStorage(config.RECORDING_DIR),
+    events: new RecordingEventLog(redis),
+    logger: logger.child({ feature: 'recording' }),
+  });
   const verifyToken = (token: string | undefined) =>
     verifyStreamToken(token, { publicKey: config.MEDIA_TOKEN_PUBLIC_KEY, nodeId: config.MEDIA_NODE_ID });
   let signalling: Signalling | undefined;
@@ -67,7 +88,16 @@ export async function createMediaNode(config: MediaConfig, redis: Redis, logger:
       heartbeatAt: Date.now(),
     };
   };
-  const app = await buildApp({ config, pool, redis, logger, ingests, verifyToken, nodeInfo: info });
+  const app = await buildApp({
+    config,
+    pool,
+    redis,
+    logger,
+    ingests,
+    verifyToken,
+    nodeInfo: info,
+    recordings,
+  });
   signalling = new Signalling({
     httpServer: app.server,
     pool,
@@ -91,10 +121,12 @@ export async function createMediaNode(config: MediaConfig, redis: Redis, logger:
     ingests,
     signalling: sig,
     registry,
+    recordings,
     info,
     async close() {
       if (closed) return;
       closed = true;
+      await recordings.close(); // open segments are written before the ingests stop
       revocations.close();
       await sig.close();
       await app.close();

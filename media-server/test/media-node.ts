@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { mediaEnvSchema } from '../src/config.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { createMediaNode, type MediaNode } from '../src/node.ts';
+import type { RecordingStorage } from '../src/recording/index.ts';
 import { freePort } from './rtsp-sim.ts';
 import { signStreamToken } from './support/sign-token.ts';
 
@@ -38,16 +39,28 @@ export interface TestNode {
  * kernel's ephemeral range (32768–60999), where any outgoing connection (PostgreSQL, Redis, HTTP)
  * may hold the same port for a while and make the listen fail with EADDRINUSE. Taken: 21444
  * launcher test, 21544 Playwright, 21600–21601 live-node, 21660/21680 gb-ingest, 21700 live-node
- * idle, 21740 http, 21780 revocation, 21860 gateway gb live, 21890 gateway live, 21960 bench gb28181.
+ * idle, 21740 http, 21780 revocation, 21820 recording, 21860 gateway gb live, 21890 gateway live,
+ * 21960 bench gb28181.
  */
 /** A real media node (workers, ingest, signalling) on free ports, with a fresh token key pair. */
 export async function startTestNode(
-  options: { workers?: number; idleTimeoutMs?: number; webRtcPort?: number; redisUrl?: string } = {},
+  options: {
+    workers?: number;
+    idleTimeoutMs?: number;
+    webRtcPort?: number;
+    redisUrl?: string;
+    /** Recording: the node id (a restart keeps it), where segments go, their length, the free-space floor. */
+    nodeId?: string;
+    recordingDir?: string;
+    recordingStorage?: RecordingStorage;
+    segmentS?: number;
+    minFreeBytes?: number;
+  } = {},
 ): Promise<TestNode> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const x = publicKey.export({ format: 'jwk' }).x ?? '';
   const secret = randomBytes(32).toString('base64url');
-  const nodeId = `test-${randomBytes(3).toString('hex')}`;
+  const nodeId = options.nodeId ?? `test-${randomBytes(3).toString('hex')}`;
   const port = await freePort();
   const config = mediaEnvSchema.parse({
     MEDIA_PORT: String(port),
@@ -62,10 +75,15 @@ export async function startTestNode(
     RTC_MAX_PORT: '47499',
     WEBRTC_PORT: String(options.webRtcPort ?? 21600),
     INGEST_IDLE_TIMEOUT_MS: String(options.idleTimeoutMs ?? 30_000),
+    RECORDING_DIR: options.recordingDir,
+    RECORDING_SEGMENT_S: options.segmentS === undefined ? undefined : String(options.segmentS),
+    RECORDING_MIN_FREE_BYTES: options.minFreeBytes === undefined ? undefined : String(options.minFreeBytes),
   });
   const redis = new Redis(options.redisUrl ?? TEST_REDIS_URL, { lazyConnect: true });
   await redis.connect();
-  const node = await createMediaNode(config, redis, createLogger('silent', 'media-test'));
+  const node = await createMediaNode(config, redis, createLogger('silent', 'media-test'), {
+    ...(options.recordingStorage ? { recordingStorage: options.recordingStorage } : {}),
+  });
   await node.app.listen({ host: '127.0.0.1', port });
   node.registry.start();
   const url = `http://127.0.0.1:${port}`;

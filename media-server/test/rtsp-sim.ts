@@ -22,9 +22,9 @@ export interface RtspSim {
 
 /** Starts the project's GStreamer RTSP camera simulator on a free port. */
 export async function startRtspSim(
-  options: { count?: number; gop?: number; codec?: 'h264' | 'h265' } = {},
+  options: { count?: number; gop?: number; codec?: 'h264' | 'h265'; port?: number } = {},
 ): Promise<RtspSim> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(
     '/usr/bin/python3',
     [

@@ -16,6 +16,11 @@ export const RETENTION_FLOOR_DAYS = 30;
 
 /** The Redis stream (a key: scoped by the connection's database) of `recordingEventSchema` entries. */
 export const RECORDING_EVENTS_STREAM = 'media:recording-events';
+/**
+ * The one field of each stream entry: its value is the JSON of a `recordingEventSchema` event
+ * (`XADD media:recording-events MAXLEN ~ 1000000 * event '{"kind":"segment",…}'`).
+ */
+export const RECORDING_EVENT_FIELD = 'event';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 /** A path under the node's recording store, `/`-separated, no `..`, no leading `/`. */

@@ -11,11 +11,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { IngestManager } from '../ingest/index.ts';
 import { AppError } from '../lib/app-error.ts';
+import { type Recordings, recordingPlanRequestSchema } from '../recording/index.ts';
 
 export interface ControlDeps {
   ingests: IngestManager;
   secret: string;
   nodeInfo: () => MediaNodeInfo;
+  recordings: Recordings;
 }
 
 function authorized(header: string | undefined, secret: string): boolean {
@@ -83,5 +85,14 @@ export async function registerControlRoutes(app: FastifyInstance, deps: ControlD
     });
 
     scope.get('/control/load', async () => deps.nodeInfo());
+
+    // Recording (issue 13): the camera profiles this node records continuously, set by the gateway.
+    scope.put('/control/recordings', async (req) => {
+      const body = recordingPlanRequestSchema.safeParse(req.body);
+      if (!body.success) throw new AppError(requestErrorCode(body.error), issues(body.error.issues));
+      return { recordings: await deps.recordings.setPlan(body.data.plan) };
+    });
+
+    scope.get('/control/recordings', async () => ({ recordings: deps.recordings.list() }));
   });
 }

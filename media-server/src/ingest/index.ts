@@ -1,5 +1,8 @@
 export type { GbSourceOptions } from './gb/index.ts';
+// H.264 and RTP byte readers (pure), for the recorder that reads the relay's packets.
+export { NalFlag, NalType, parseSps, type SpsInfo, walkNals } from './h264.ts';
 export { Ingest } from './ingest.ts';
 export { IngestManager } from './manager.ts';
+export { locateRtpPayload, type RtpPayloadRange, rtpMarker, rtpSequenceNumber, rtpTimestamp } from './rtp.ts';
 export type { IngestSteps, SourceAdapter, SourceRegistry } from './source.ts';
 export { defaultSources } from './sources.ts';

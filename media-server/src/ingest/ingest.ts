@@ -63,7 +63,10 @@ export class Ingest extends EventEmitter<IngestEvents> {
   #lastPacketAt = 0;
   #closed = false;
   #snapshot: { at: number; jpeg: Buffer } | undefined;
+  readonly #taps = new Set<(packet: Buffer) => void>();
   viewers = 0;
+  /** Holders other than viewers (recorders): they keep the ingest from idling out, and are not viewers. */
+  holders = 0;
 
   constructor(options: IngestOptions) {
     super();
@@ -124,6 +127,9 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.#relay = await RtpRelay.create({
       bindHost: this.#o.relayHost,
       forwardTo: { host: '127.0.0.1', port: 9 },
+    });
+    this.#relay.tap((packet) => {
+      for (const tap of this.#taps) tap(packet);
     });
     this.#relay.on('packet:first', () => this.#mark(this.#feed.relayFirstPacket));
     this.#relay.on('keyframe', () => {
@@ -188,6 +194,16 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.#restarts++;
     await this.#attachToWorker();
     this.#publish();
+  }
+
+  /**
+   * Calls `listener` with every H.264 RTP packet the relay passes on (never to be changed or kept
+   * beyond its use: it is the relay's). Returns the function that removes it; closing removes all.
+   */
+  tap(listener: (packet: Buffer) => void): () => void {
+    if (this.#closed) return () => undefined;
+    this.#taps.add(listener);
+    return () => this.#taps.delete(listener);
   }
 
   /** A viewer started consuming (the manager counts it). */
@@ -295,6 +311,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#taps.clear();
     clearInterval(this.#tick);
     this.#feed.close();
     this.#transport?.close();

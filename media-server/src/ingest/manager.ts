@@ -67,7 +67,7 @@ export class IngestManager extends EventEmitter<IngestManagerEvents> {
     const key = `${req.cameraId}:${req.profile}`;
     const existing = this.#ingests.get(key);
     if (existing?.adopt(req.source)) {
-      if (existing.viewers === 0) this.#armIdle(existing);
+      if (existing.viewers === 0 && existing.holders === 0) this.#armIdle(existing);
       return existing;
     }
     if (existing) this.stop(req.cameraId, req.profile); // the source moved: start over
@@ -116,13 +116,31 @@ export class IngestManager extends EventEmitter<IngestManagerEvents> {
   /** A viewer stopped watching; the last one arms the idle timeout. */
   release(ingest: Ingest): void {
     ingest.viewers = Math.max(0, ingest.viewers - 1);
-    if (ingest.viewers === 0) this.#armIdle(ingest);
+    if (ingest.viewers === 0 && ingest.holders === 0) this.#armIdle(ingest);
+  }
+
+  /**
+   * Something other than a viewer (a recorder) needs the ingest running: it does not idle out while
+   * held. Not counted as a viewer.
+   */
+  hold(ingest: Ingest): void {
+    ingest.holders++;
+    clearTimeout(this.#idle.get(ingest.key));
+    this.#idle.delete(ingest.key);
+  }
+
+  /** The holder let go; with no viewer left either, the idle timeout is armed. */
+  unhold(ingest: Ingest): void {
+    ingest.holders = Math.max(0, ingest.holders - 1);
+    if (ingest.holders === 0 && ingest.viewers === 0 && this.#ingests.get(ingest.key) === ingest) {
+      this.#armIdle(ingest);
+    }
   }
 
   #armIdle(ingest: Ingest): void {
     clearTimeout(this.#idle.get(ingest.key));
     const timer = setTimeout(() => {
-      if (ingest.viewers === 0 && this.#ingests.get(ingest.key) === ingest) {
+      if (ingest.viewers === 0 && ingest.holders === 0 && this.#ingests.get(ingest.key) === ingest) {
         this.#o.logger.info({ cameraId: ingest.cameraId, profile: ingest.profile }, 'idle: stopping ingest');
         this.stop(ingest.cameraId, ingest.profile);
       }

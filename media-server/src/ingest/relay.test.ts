@@ -186,6 +186,21 @@ describe('RtpRelay (packets fed in-process)', () => {
     });
   });
 
+  it('tap: listeners get every valid media packet (not RTCP or garbage), in order, until removed', async () => {
+    await create();
+    const s = new Stream();
+    const seen: Buffer[] = [];
+    const untap = relay.tap((p) => seen.push(p));
+    const media = [...s.keyFrame(), ...s.deltaFrame()];
+    feed([rtcpSr(), Buffer.from('junk'), ...media]);
+    expect(seen).toEqual(media);
+    untap();
+    feed(s.deltaFrame());
+    expect(seen).toHaveLength(media.length);
+    await when(sink.socket, 'message', () => sink.packets.length >= media.length + 2, 2000, 'forwarded');
+    expect(relay.stats().forwarded).toBe(media.length + 2);
+  });
+
   it('keeps the GOP from SPS/PPS through every slice of the IDR, and starts over at the next key frame', async () => {
     await create();
     const keyframes: RtpRelayKeyFrame[] = [];

@@ -146,6 +146,8 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
 
   // GOP.
   readonly #gop: Buffer[] = [];
+  /** Listeners of every valid RTP media packet (see `tap`). */
+  readonly #taps: ((packet: Buffer) => void)[] = [];
   #gopActive = false;
   #gopHasSlice = false;
   #gopTimestamp = -1;
@@ -286,6 +288,20 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
     }
     this.#forward(packet);
     this.#media(packet, range.start, range.end, this.#clock());
+    for (const tap of this.#taps) tap(packet);
+  }
+
+  /**
+   * Calls `listener` with every valid RTP media packet, after it was forwarded and measured (a recorder
+   * reads the stream the viewers get, without a second connection to the camera). The packet is the
+   * relay's own (kept in the GOP): read it, never change it. Returns the function that removes the tap.
+   */
+  tap(listener: (packet: Buffer) => void): () => void {
+    this.#taps.push(listener);
+    return () => {
+      const i = this.#taps.indexOf(listener);
+      if (i >= 0) this.#taps.splice(i, 1);
+    };
   }
 
   /** Copies of the packets since the last key frame, oldest first (empty before the first key frame). */

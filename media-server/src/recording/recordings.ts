@@ -1,0 +1,180 @@
+import { ingestSourceSchema, type RecordingGapReason, recordingPlanEntrySchema } from '@wall/protocol';
+import { z } from 'zod';
+import { AppError } from '../lib/app-error.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { RecordingEventLog, RecordingEventSink } from './events.ts';
+import { CameraRecorder, type RecorderHost, type RecorderIngests, type RecorderStatus } from './recorder.ts';
+import type { RecordingStorage } from './storage.ts';
+
+/**
+ * A plan entry as the media node takes it: the contract's entry (camera, profile, priority) plus the
+ * ingest source, as in ensure-ingest — the node needs it to start the ingest without a viewer.
+ */
+export const nodeRecordingPlanEntrySchema = recordingPlanEntrySchema.extend({ source: ingestSourceSchema });
+export type NodeRecordingPlanEntry = z.infer<typeof nodeRecordingPlanEntrySchema>;
+
+export const recordingPlanRequestSchema = z.object({
+  plan: z.array(nodeRecordingPlanEntrySchema).max(2000),
+});
+
+export interface RecordingsOptions {
+  nodeId: string;
+  segmentMs: number;
+  /** Below this many free bytes recording stops, lowest priority first; it resumes above twice it. */
+  minFreeBytes: number;
+  ingests: RecorderIngests;
+  storage: RecordingStorage;
+  /** The events' stream; `lastEnds` tells where each camera's recording ended before a restart. */
+  events: RecordingEventSink & Pick<RecordingEventLog, 'lastEnds'>;
+  logger: Logger;
+  /** How often sources are checked for loss and storage for space (ms). Default 500. */
+  tickMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The camera profiles this node records (the plan the control API sets), their recorders, and the
+ * storage's admission: before each write, when free space is below the minimum, the
+ * lowest-priority recorder still writing is suspended (a `storage_full` gap), one per write; all
+ * suspended ones resume once free space is back above twice the minimum. Nothing here deletes.
+ */
+export class Recordings {
+  readonly #o: RecordingsOptions;
+  readonly #log: Logger;
+  readonly #recorders = new Map<string, CameraRecorder>();
+  /** Where recordings removed from the plan ended: a re-added one starts with a `recording_stopped` gap. */
+  readonly #stoppedAt = new Map<string, number>();
+  readonly #host: RecorderHost;
+  readonly #tick: NodeJS.Timeout;
+  #restartEnds: Promise<Map<string, number>> | undefined;
+  #checkingSpace = false;
+  #applying: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(o: RecordingsOptions) {
+    this.#o = o;
+    this.#log = o.logger;
+    const now = o.now ?? Date.now;
+    this.#host = {
+      nodeId: o.nodeId,
+      segmentMs: o.segmentMs,
+      ingests: o.ingests,
+      storage: o.storage,
+      events: o.events,
+      logger: o.logger,
+      now,
+      admit: (r) => this.#admit(r),
+    };
+    this.#tick = setInterval(() => this.#onTick(), o.tickMs ?? 500);
+    this.#tick.unref();
+  }
+
+  list(): RecorderStatus[] {
+    return [...this.#recorders.values()].map((r) => r.status());
+  }
+
+  /** Replaces the plan: starts new entries, stops those left out, updates priorities and sources. */
+  setPlan(plan: NodeRecordingPlanEntry[]): Promise<RecorderStatus[]> {
+    const seen = new Set<string>();
+    for (const e of plan) {
+      const key = `${e.cameraId}:${e.profile}`;
+      if (seen.has(key)) throw new AppError('conflict:duplicate', `the plan names ${key} twice`);
+      seen.add(key);
+    }
+    const run = this.#applying.then(() => this.#apply(plan));
+    this.#applying = run.catch(() => undefined);
+    return run;
+  }
+
+  async #apply(plan: NodeRecordingPlanEntry[]): Promise<RecorderStatus[]> {
+    if (this.#closed) throw new AppError('unavailable:dependency', 'the media node is stopping');
+    this.#restartEnds ??= this.#o.events.lastEnds(this.#o.nodeId).catch((err: unknown) => {
+      this.#log.error({ err }, 'recording: last events not readable; restart gaps unknown');
+      return new Map<string, number>();
+    });
+    const restartEnds = await this.#restartEnds;
+    const wanted = new Map(plan.map((e) => [`${e.cameraId}:${e.profile}`, e]));
+    const stopping: Promise<void>[] = [];
+    for (const [key, r] of this.#recorders) {
+      const e = wanted.get(key);
+      if (e && JSON.stringify(e.source) === JSON.stringify(r.source)) continue;
+      this.#recorders.delete(key);
+      stopping.push(
+        r.stop().then((end) => {
+          if (end !== undefined) this.#stoppedAt.set(key, end);
+        }),
+      );
+    }
+    await Promise.all(stopping);
+    for (const [key, e] of wanted) {
+      const existing = this.#recorders.get(key);
+      if (existing) {
+        existing.setPriority(e.priority);
+        continue;
+      }
+      let previous: { endMs: number; reason: RecordingGapReason } | undefined;
+      const stoppedAt = this.#stoppedAt.get(key);
+      const restartEnd = restartEnds.get(key);
+      if (stoppedAt !== undefined) previous = { endMs: stoppedAt, reason: 'recording_stopped' };
+      else if (restartEnd !== undefined) previous = { endMs: restartEnd, reason: 'node_restart' };
+      restartEnds.delete(key); // only the first recorder after the restart starts with that gap
+      const r = new CameraRecorder(e, this.#host, previous);
+      this.#recorders.set(key, r);
+      r.start();
+      this.#log.info({ cameraId: e.cameraId, profile: e.profile, priority: e.priority }, 'recording started');
+    }
+    return this.list();
+  }
+
+  async #admit(r: CameraRecorder): Promise<boolean> {
+    if (!r.active) return false;
+    const { freeBytes } = await this.#o.storage.statfs();
+    if (freeBytes >= this.#o.minFreeBytes) return true;
+    // Lowest priority first; among equals, the one added last.
+    let victim: CameraRecorder | undefined;
+    for (const c of this.#recorders.values()) {
+      if (c.active && (!victim || c.priority <= victim.priority)) victim = c;
+    }
+    victim ??= r;
+    this.#log.warn(
+      { freeBytes, minFreeBytes: this.#o.minFreeBytes, cameraId: victim.cameraId, priority: victim.priority },
+      'storage low: recording stopped for the lowest priority',
+    );
+    victim.suspend('storage_full');
+    return victim !== r && r.active;
+  }
+
+  #onTick(): void {
+    const now = (this.#o.now ?? Date.now)();
+    let suspended = false;
+    for (const r of this.#recorders.values()) {
+      r.tick(now);
+      if (r.state === 'storage_full') suspended = true;
+    }
+    if (suspended && !this.#checkingSpace) {
+      this.#checkingSpace = true;
+      this.#o.storage
+        .statfs()
+        .then(({ freeBytes }) => {
+          if (freeBytes < 2 * this.#o.minFreeBytes) return;
+          const waiting = [...this.#recorders.values()].filter((r) => r.state === 'storage_full');
+          waiting.sort((a, b) => b.priority - a.priority);
+          for (const r of waiting) r.resume();
+        })
+        .catch((err: unknown) => this.#log.error({ err }, 'recording: statfs failed'))
+        .finally(() => {
+          this.#checkingSpace = false;
+        });
+    }
+  }
+
+  /** Stops every recorder (open segments are written) and lets go of the ingests. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#tick);
+    await this.#applying;
+    await Promise.all([...this.#recorders.values()].map((r) => r.stop()));
+    this.#recorders.clear();
+  }
+}
