@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEMO_GB, gbSimPassword, provisionGbSource } from '../../gb-sim/provision.ts';
 import { loadConfig, ROOT } from './config.ts';
@@ -168,6 +168,8 @@ async function main(): Promise<void> {
         host === '127.0.0.1' ? `${webOrigin},http://localhost:${config.WEB_PORT}` : webOrigin,
       MEDIA_TOKEN_PUBLIC_KEY: secrets.streamTokenPublicKey,
       MEDIA_CONTROL_SECRET: secrets.mediaControlSecret,
+      // Recordings stay with the rest of the demo's data.
+      RECORDING_DIR: resolve(dataDir, 'recordings'),
     },
     ready: () => waitForHttp(`${mediaUrl}/healthz`),
     readyTimeoutMs: 60_000,
