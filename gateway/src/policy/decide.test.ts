@@ -1392,14 +1392,19 @@ describe('decide: properties', () => {
         contextArb,
         fc.integer({ min: -600, max: 0 }),
         (s, c, x, fromMin) => {
-          const d = decide(s, c, 'playback:view', { ...x, playback: { from: minutes(fromMin), lookbackMs: 3_600_000 } });
+          const d = decide(s, c, 'playback:view', {
+            ...x,
+            playback: { from: minutes(fromMin), lookbackMs: 3_600_000 },
+          });
           if (!d.allow) return;
           if (d.reason === 'allowed') {
             expect([s.departmentKind, s.countyPoliceCertificate]).toEqual(['police', true]);
           } else {
             expect(['police', 'emergency']).toContain(s.departmentKind);
             const named = x.openIncidents.find((i) => i.id === d.emergency.incidentId);
-            expect(minutes(fromMin).getTime()).toBeGreaterThanOrEqual((named?.openedAt.getTime() ?? 0) - 3_600_000);
+            expect(minutes(fromMin).getTime()).toBeGreaterThanOrEqual(
+              (named?.openedAt.getTime() ?? 0) - 3_600_000,
+            );
           }
           expect(s.clearance).toBeGreaterThanOrEqual(c.grade);
           expect(decide(s, c, 'catalog:read', x).reason).not.toBe('forbidden:tier');

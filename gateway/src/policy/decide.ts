@@ -188,7 +188,8 @@ function decidePlayback(subject: Subject, camera: CameraFacts, context: PolicyCo
     incident = emergencyIncident(camera, context);
     if (incident === null) return DENY_RETRIEVAL;
     // Negated so that NaN (an invalid date or lookback) denies.
-    if (!(playback.from.getTime() >= incident.openedAt.getTime() - playback.lookbackMs)) return DENY_RETRIEVAL;
+    if (!(playback.from.getTime() >= incident.openedAt.getTime() - playback.lookbackMs))
+      return DENY_RETRIEVAL;
   }
   if (!(subject.clearance >= camera.grade)) return DENY_GRADE;
   const state = camera.state;
