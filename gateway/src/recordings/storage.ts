@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { storageKeySchema } from '@wall/protocol';
 
@@ -50,7 +50,9 @@ export function fileStorage(dir: string): RecordingStorage {
       });
     },
     async remove(storageKey) {
-      await rm(pathOf(storageKey), { force: true });
+      await unlink(pathOf(storageKey)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
     },
   };
 }

@@ -43,6 +43,8 @@ export interface SweepResult {
 
 /** Chains per audit entry: keeps each entry's detail far below the audit's size limit. */
 const CHAINS_PER_ENTRY = 100;
+/** Files deleted at once after a batch. */
+const FILE_CONCURRENCY = 16;
 /** A key of its own, so that gateways sweeping at once take turns per batch. */
 const SWEEP_LOCK = 'recording:sweep';
 
@@ -123,19 +125,24 @@ export class RetentionSweeper {
           }
           return { deleted, next: last };
         });
-      // Rows are gone (committed): now their files.
-      for (const d of step.deleted) {
-        try {
-          await this.#opts.storage.remove(d.storageKey);
-        } catch (err) {
-          out.fileErrors += 1;
-          this.#log.error(
-            { err, storageKey: d.storageKey, cameraId: d.cameraId },
-            'segment file not deleted',
-          );
+      // Rows are gone (committed): now their files, a few at a time.
+      let next = 0;
+      const removeNext = async (): Promise<void> => {
+        for (let k = next++; k < step.deleted.length; k = next++) {
+          const d = step.deleted[k] as DeletedSegment;
+          try {
+            await this.#opts.storage.remove(d.storageKey);
+          } catch (err) {
+            out.fileErrors += 1;
+            this.#log.error(
+              { err, storageKey: d.storageKey, cameraId: d.cameraId },
+              'segment file not deleted',
+            );
+          }
+          out.bytes += d.bytes;
         }
-        out.bytes += d.bytes;
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, step.deleted.length) }, removeNext));
       out.deleted += step.deleted.length;
       if (step.next === null) break;
       out.batches += 1;
