@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import { API_SECURITY_HEADERS, channelsOf, routerErrorAnswer } from '@wall/protocol';
@@ -20,6 +21,12 @@ import { MediaDirectory } from './media/directory.ts';
 import { GrantWatch, StreamRevoker } from './media/revocations.ts';
 import { sessionHandle, streamTokenKey } from './media/tokens.ts';
 import { registerOpenApi, trackRoutes } from './openapi/index.ts';
+import {
+  fileStorage,
+  RecordingIndexWriter,
+  RetentionSweeper,
+  registerRecordingRoutes,
+} from './recordings/index.ts';
 import { registerRegistryRoutes, sourceSecretBox } from './registry/index.ts';
 import {
   gb28181Source,
@@ -231,6 +238,38 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         deps.logger.error({ err, cameraId: use.notice.cameraId }, 'emergency use not announced');
       });
     },
+  });
+  // Recording (R-REC-1…3): the index of what the media nodes recorded, retention, holds, playback.
+  const recordingStorage = fileStorage(c.RECORDING_DIR);
+  registerRecordingRoutes(app, {
+    db: deps.db,
+    decisions,
+    audit: (e) => audit.append(e),
+    storage: recordingStorage,
+    defaultRetentionDays: c.RECORDING_RETENTION_DAYS,
+    incidentLookbackMs: c.PLAYBACK_INCIDENT_LOOKBACK_MIN * 60_000,
+    emergencyMaxMs: decisions.emergencyGrantMaxMs,
+  });
+  const recordingIndex = c.RECORDING_INDEX_ENABLED
+    ? new RecordingIndexWriter({
+        db: deps.db,
+        redis: deps.redis,
+        logger: deps.logger,
+        consumer: c.RECORDING_CONSUMER ?? `${hostname()}:${c.GATEWAY_PORT}`,
+      })
+    : null;
+  recordingIndex?.start();
+  const sweeper = new RetentionSweeper({
+    db: deps.db,
+    storage: recordingStorage,
+    logger: deps.logger,
+    defaultDays: c.RECORDING_RETENTION_DAYS,
+    batch: c.RECORDING_SWEEP_BATCH,
+  });
+  sweeper.start(c.RECORDING_SWEEP_INTERVAL_S * 1000);
+  app.addHook('onClose', async () => {
+    await recordingIndex?.close();
+    await sweeper.close();
   });
   registerEmergencyRoutes(app, {
     db: deps.db,

@@ -1,4 +1,4 @@
-import { envVar, parseEnv } from '@wall/protocol';
+import { envVar, parseEnv, RETENTION_FLOOR_DAYS } from '@wall/protocol';
 import { z } from 'zod';
 import { parseRadiusLimits } from './policy/incidents.ts';
 
@@ -135,6 +135,40 @@ export const gatewayEnvSchema = z.object({
   GB_SIP_REFUSALS_MAX: envVar.int(20, 1, 100_000),
   GB_SIP_REFUSALS_WINDOW_S: envVar.int(60, 1, 86_400),
   GB_SIP_BACKOFF_S: envVar.int(60, 1, 86_400),
+  /**
+   * Days recordings are kept unless a camera sets its own (`PUT /api/cameras/:id/retention`); never
+   * below the 30-day floor (R-REC-1, Art. 18(7)).
+   */
+  RECORDING_RETENTION_DAYS: z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number of days')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(
+          RETENTION_FLOOR_DAYS,
+          `recordings are kept at least ${RETENTION_FLOOR_DAYS} days (R-REC-1); a lower retention is refused`,
+        )
+        .max(36_500, 'expected at most 36500 days'),
+    )
+    .default(RETENTION_FLOOR_DAYS),
+  /** How often the retention sweeper runs (seconds); 0: never (another gateway or a job sweeps). */
+  RECORDING_SWEEP_INTERVAL_S: envVar.int(3600, 0, 86_400),
+  /** Segments deleted per sweeper transaction (short locks: a million go in many small batches). */
+  RECORDING_SWEEP_BATCH: envVar.int(5000, 1, 100_000),
+  /** Where segment files are, as the media node writes them: `<RECORDING_DIR>/<storageKey>`. */
+  RECORDING_DIR: z.string().min(1).default('.data/recordings'),
+  /** Index the media nodes' recording events (a Redis consumer group shared by every gateway). */
+  RECORDING_INDEX_ENABLED: envVar.bool(true),
+  /** This gateway's consumer name in the group (stable across restarts: it takes up its own pending events). */
+  RECORDING_CONSUMER: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1–64 letters, digits, . _ : -')
+    .optional(),
+  /** Footage opened to police and emergency users from this long before a major incident opened (R-RET-3). */
+  PLAYBACK_INCIDENT_LOOKBACK_MIN: envVar.int(60, 0, 10_080),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;

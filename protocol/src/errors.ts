@@ -62,6 +62,16 @@ export const ERROR_CODES = {
   'conflict:lapsed': 409,
   // GB/T 28181.
   'ptz:unsupported': 422,
+  // Recording, retention and playback (R-REC-1…3, R-RET-1…3).
+  /** Playback needs a retrieval right (county-level police certificate) or an approval (R-RET-2). */
+  'forbidden:retrieval': 403,
+  /** A retention below the 30-day floor (R-REC-1). */
+  'invalid:retention_floor': 400,
+  /** A time range that ends before it starts, or is longer than the route allows. */
+  'invalid:range': 400,
+  'not_found:hold': 404,
+  /** The evidence hold was released already. */
+  'conflict:released': 409,
   internal: 500,
 } as const satisfies Record<string, number>;
 

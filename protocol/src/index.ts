@@ -9,6 +9,7 @@ export * from './http.ts';
 export * from './identity.ts';
 export * from './media.ts';
 export * from './recording.ts';
+export * from './recording-api.ts';
 export * from './registry.ts';
 export * from './socket.ts';
 export * from './text.ts';

@@ -202,6 +202,13 @@ const ctx = (...incidents: IncidentFacts[]): PolicyContext => ({ now: NOW, openI
 const CALM = ctx();
 const MAJOR = ctx(incident());
 
+/** Playback of footage from `fromMin` minutes (relative to NOW), with the 60-minute look-back. */
+const playbackCtx = (fromMin: number, ...incidents: IncidentFacts[]): PolicyContext => ({
+  now: NOW,
+  openIncidents: incidents,
+  playback: { from: minutes(fromMin), lookbackMs: 60 * 60_000 },
+});
+
 const ALLOW: Decision = { allow: true, reason: 'allowed' };
 const emergencyAllow = (incidentId: string): Decision => ({
   allow: true,
@@ -214,6 +221,7 @@ const DENY = {
   private: { allow: false, reason: 'forbidden:private' },
   role: { allow: false, reason: 'forbidden:role' },
   state: { allow: false, reason: 'forbidden:state' },
+  retrieval: { allow: false, reason: 'forbidden:retrieval' },
 } as const satisfies Record<string, Decision>;
 
 // ---------------------------------------------------------------------------------------------
@@ -243,30 +251,12 @@ const rows: Row[] = [
     expected: DENY.role,
   },
   {
-    rule: 'R-ACC-1 / R-RET-1,4',
-    case: 'playback by certified city police: no rule until two-person retrieval exists',
-    subject: CITY_POLICE,
-    camera: GOV_TIANNING,
-    action: 'playback:view',
-    context: CALM,
-    expected: DENY.role,
-  },
-  {
     rule: 'R-ACC-1 / R-RET-4',
     case: 'export by certified city police is denied',
     subject: CITY_POLICE,
     camera: GOV_TIANNING,
     action: 'export',
     context: CALM,
-    expected: DENY.role,
-  },
-  {
-    rule: 'R-ACC-1 / R-RET-3',
-    case: 'playback during a major incident is still denied',
-    subject: CITY_EOC,
-    camera: BANK_CAM,
-    action: 'playback:view',
-    context: MAJOR,
     expected: DENY.role,
   },
   {
@@ -991,6 +981,208 @@ const rows: Row[] = [
     context: CALM,
     expected: DENY.grade,
   },
+
+  // R-RET-1: police holding a county-level-or-above certificate view recorded footage, in scope.
+  {
+    rule: 'R-RET-1',
+    case: 'playback by certified city police of a government camera',
+    subject: CITY_POLICE,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: playbackCtx(-600),
+    expected: ALLOW,
+  },
+  {
+    rule: 'R-RET-1',
+    case: 'certified police play back a private camera of another org, no incident needed',
+    subject: CITY_POLICE,
+    camera: BANK_CAM,
+    action: 'playback:view',
+    context: CALM,
+    expected: ALLOW,
+  },
+  {
+    rule: 'R-RET-1',
+    case: 'certified police inside a major incident get a plain allow, not an emergency one',
+    subject: CITY_POLICE,
+    camera: BANK_CAM,
+    action: 'playback:view',
+    context: playbackCtx(-600, incident()),
+    expected: ALLOW,
+  },
+  {
+    rule: 'R-RET-1 / R-ACC-2',
+    case: 'certified district police cannot play back another district (tier, answered as missing)',
+    subject: WUJIN_POLICE,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: CALM,
+    expected: DENY.tier,
+  },
+  {
+    rule: 'R-RET-1 / R-ACC-2',
+    case: 'certified police below the camera’s grade are refused',
+    subject: CITY_POLICE,
+    camera: cam(GOV_TIANNING, { grade: 4 }),
+    action: 'playback:view',
+    context: CALM,
+    expected: DENY.grade,
+  },
+  {
+    rule: 'R-RET-1 / R-REC-1',
+    case: 'footage of a removed camera stays viewable',
+    subject: CITY_POLICE,
+    camera: cam(GOV_TIANNING, { state: 'removed' }),
+    action: 'playback:view',
+    context: CALM,
+    expected: ALLOW,
+  },
+  {
+    rule: 'R-RET-1 / Art. 14',
+    case: 'a camera never accepted has no footage to play back',
+    subject: CITY_POLICE,
+    camera: cam(GOV_TIANNING, { state: 'registered' }),
+    action: 'playback:view',
+    context: CALM,
+    expected: DENY.state,
+  },
+  {
+    rule: 'R-RET-1',
+    case: 'police without the certificate need another basis',
+    subject: sub(CITY_POLICE, { countyPoliceCertificate: false }),
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: CALM,
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-1',
+    case: 'a certificate on a non-police user gives nothing',
+    subject: sub(CITY_EOC, { countyPoliceCertificate: true }),
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: CALM,
+    expected: DENY.retrieval,
+  },
+
+  // R-RET-3: emergencies open footage of the incident area to police and emergency users.
+  {
+    rule: 'R-RET-3',
+    case: 'emergency operator plays back a private camera inside a major incident, from 30 min before it opened',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'playback:view',
+    context: playbackCtx(-90, incident()),
+    expected: emergencyAllow('inc-20250601-001'),
+  },
+  {
+    rule: 'R-RET-3',
+    case: 'emergency operator plays back a government camera inside the incident (emergency basis)',
+    subject: CITY_EOC,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: playbackCtx(-120, incident()),
+    expected: emergencyAllow('inc-20250601-001'),
+  },
+  {
+    rule: 'R-RET-3',
+    case: 'uncertified police inside the incident area, exactly at the look-back limit',
+    subject: sub(CITY_POLICE, { countyPoliceCertificate: false }),
+    camera: BANK_CAM,
+    action: 'playback:view',
+    context: playbackCtx(-120, incident()),
+    expected: emergencyAllow('inc-20250601-001'),
+  },
+  {
+    rule: 'R-RET-3',
+    case: 'footage from before the look-back window needs a retrieval right',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'playback:view',
+    context: playbackCtx(-121, incident()),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-3',
+    case: 'without the requested range (no playback context) the incident basis does not apply',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'playback:view',
+    context: MAJOR,
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-3',
+    case: 'a camera outside the incident radius is refused',
+    subject: CITY_EOC,
+    camera: cam(BANK_CAM, north(1500)),
+    action: 'playback:view',
+    context: playbackCtx(-30, incident()),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-3',
+    case: 'a level Ⅲ incident gives no playback',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'playback:view',
+    context: playbackCtx(-30, incident({ level: 3 })),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-3',
+    case: 'a closed incident gives no playback',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'playback:view',
+    context: playbackCtx(-30, incident({ closedAt: minutes(-1) })),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-3 / R-ACC-2',
+    case: 'district emergency staff: the incident does not widen their scope',
+    subject: TIANNING_EOC,
+    camera: HOTEL_CAM,
+    action: 'playback:view',
+    context: playbackCtx(-30, incident()),
+    expected: DENY.tier,
+  },
+  {
+    rule: 'R-RET-3 / R-ACC-2',
+    case: 'the incident does not lift the grade',
+    subject: TIANNING_EOC,
+    camera: cam(BANK_CAM, { grade: 3 }),
+    action: 'playback:view',
+    context: playbackCtx(-30, incident()),
+    expected: DENY.grade,
+  },
+  {
+    rule: 'R-RET-2 / R-RET-3',
+    case: 'a regulator has no investigation power in emergencies: needs an approval',
+    subject: REGULATOR,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: playbackCtx(-30, incident()),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-2',
+    case: 'an owner unit does not play back even its own camera without an approval',
+    subject: BANK_OWNER,
+    camera: BANK_CAM,
+    action: 'playback:view',
+    context: CALM,
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-2',
+    case: 'an owner unit asking for another org’s camera is out of scope first',
+    subject: BANK_OWNER,
+    camera: HOTEL_CAM,
+    action: 'playback:view',
+    context: CALM,
+    expected: DENY.tier,
+  },
 ];
 
 describe('decide: article by article', () => {
@@ -1165,9 +1357,12 @@ describe('decide: properties', () => {
         if (d.reason === 'allowed:emergency') {
           const kind: DepartmentKind = s.departmentKind;
           expect(['police', 'emergency']).toContain(kind);
-          expect(c.funding).toBe('private');
-          expect(c.ownerOrgId).not.toBe(s.orgId);
-          expect(['live:view', 'catalog:read']).toContain(a);
+          // Playback's incident basis (R-RET-3) covers every camera of the area; live's only others' private ones.
+          if (a !== 'playback:view') {
+            expect(c.funding).toBe('private');
+            expect(c.ownerOrgId).not.toBe(s.orgId);
+          }
+          expect(['live:view', 'catalog:read', 'playback:view']).toContain(a);
           const named = x.openIncidents.find((i) => i.id === d.emergency.incidentId);
           expect(named).toBeDefined();
           expect(named?.level).toBeLessThanOrEqual(2);
@@ -1180,15 +1375,39 @@ describe('decide: properties', () => {
     );
   });
 
-  it('playback and export are refused with forbidden:role until retrieval rules exist', () => {
+  it('export is refused with forbidden:role until retrieval rules exist', () => {
+    fc.assert(
+      fc.property(subjectArb, cameraArb, contextArb, (s, c, x) => {
+        expect(decide(s, c, 'export', x)).toStrictEqual(DENY.role);
+      }),
+      RUNS,
+    );
+  });
+
+  it('playback is allowed only to certified police, or to police and emergency users under an incident', () => {
     fc.assert(
       fc.property(
         subjectArb,
         cameraArb,
-        fc.constantFrom<Action>('playback:view', 'export'),
         contextArb,
-        (s, c, a, x) => {
-          expect(decide(s, c, a, x)).toStrictEqual(DENY.role);
+        fc.integer({ min: -600, max: 0 }),
+        (s, c, x, fromMin) => {
+          const d = decide(s, c, 'playback:view', {
+            ...x,
+            playback: { from: minutes(fromMin), lookbackMs: 3_600_000 },
+          });
+          if (!d.allow) return;
+          if (d.reason === 'allowed') {
+            expect([s.departmentKind, s.countyPoliceCertificate]).toEqual(['police', true]);
+          } else {
+            expect(['police', 'emergency']).toContain(s.departmentKind);
+            const named = x.openIncidents.find((i) => i.id === d.emergency.incidentId);
+            expect(minutes(fromMin).getTime()).toBeGreaterThanOrEqual(
+              (named?.openedAt.getTime() ?? 0) - 3_600_000,
+            );
+          }
+          expect(s.clearance).toBeGreaterThanOrEqual(c.grade);
+          expect(decide(s, c, 'catalog:read', x).reason).not.toBe('forbidden:tier');
         },
       ),
       RUNS,

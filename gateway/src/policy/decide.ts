@@ -25,6 +25,7 @@ const DENY_TIER = deny('forbidden:tier');
 const DENY_PRIVATE = deny('forbidden:private');
 const DENY_ROLE = deny('forbidden:role');
 const DENY_STATE = deny('forbidden:state');
+const DENY_RETRIEVAL = deny('forbidden:retrieval');
 
 /**
  * The one access decision of the platform (R-ACC-1): pure, no I/O, no clock (time comes in the
@@ -36,9 +37,10 @@ const DENY_STATE = deny('forbidden:state');
  * the previous checks have established the subject is entitled to learn, so a reason code never
  * leaks the grade or lifecycle of a camera the subject has no business with.
  *
- *  1. action     `playback:view`, `export` and anything unknown → `forbidden:role`. No camera fact
- *                is read. (Retrieval, Art. 21/22, is a two-person registered act — R-RET-4 — whose
- *                facts, second officer and approval document, are not in the context yet.)
+ *  1. action     `export` and anything unknown → `forbidden:role`. No camera fact is read.
+ *                (Export, Art. 21/22, is a two-person registered act — R-RET-4 — whose facts, second
+ *                officer and approval document, are not in the context yet.) `playback:view` is
+ *                decided by {@link decidePlayback}.
  *  2. scope      R-ACC-2 tiers: city → city-wide; district → cameras whose registered district is
  *                the subject's; unit → cameras of the subject's own org → `forbidden:tier`.
  *                Emergencies never widen scope ("police and emergency users in scope").
@@ -93,8 +95,10 @@ export function decide(
       viewable = true;
       control = true;
       break;
+    case 'playback:view':
+      return decidePlayback(subject, camera, context);
     default:
-      // 'playback:view', 'export', and any string that is not an Action at run time.
+      // 'export', and any string that is not an Action at run time.
       return DENY_ROLE;
   }
 
@@ -150,6 +154,46 @@ export function decide(
   }
 
   // 7. allow
+  if (incident === null) return ALLOWED;
+  return { allow: true, reason: 'allowed:emergency', emergency: { incidentId: incident.id } };
+}
+
+/**
+ * `playback:view` — recorded footage (R-RET-1, R-RET-3), in the same outside-in order:
+ *
+ *  2. scope      as live: the tier's scope → `forbidden:tier` (answered as a missing camera).
+ *  3. basis      - police holding a county-level-or-above certificate: any camera in scope, own,
+ *                  government or private (R-RET-1: they "may view, copy, retrieve");
+ *                - police and emergency users: a camera inside an open level Ⅰ/Ⅱ incident's radius
+ *                  (the same incident rule as live, `emergencyMaxMs` included), for footage from
+ *                  `playback.lookbackMs` before the incident opened onwards (R-RET-3) → the allow is
+ *                  marked emergency; footage from earlier, or no `playback` context → refused;
+ *                - everyone else (other departments need an approval, R-RET-2, not built yet)
+ *                  → `forbidden:retrieval`.
+ *  4. grade      clearance ≥ grade → `forbidden:grade` (an incident does not lift it).
+ *  5. state      any state but `registered`: footage outlives a camera's removal (R-REC-1), and a
+ *                camera never accepted has none → `forbidden:state`.
+ *
+ * A certified officer's plain allow comes first, so an incident never turns it into an emergency one.
+ */
+function decidePlayback(subject: Subject, camera: CameraFacts, context: PolicyContext): Decision {
+  const own = camera.ownerOrgId === subject.orgId;
+  if (!inScope(subject, camera, own)) return DENY_TIER;
+  const kind = subject.departmentKind;
+  let incident: IncidentFacts | null = null;
+  if (!(kind === 'police' && subject.countyPoliceCertificate === true)) {
+    if (kind !== 'police' && kind !== 'emergency') return DENY_RETRIEVAL;
+    const playback = context.playback;
+    if (playback === undefined) return DENY_RETRIEVAL;
+    incident = emergencyIncident(camera, context);
+    if (incident === null) return DENY_RETRIEVAL;
+    // Negated so that NaN (an invalid date or lookback) denies.
+    if (!(playback.from.getTime() >= incident.openedAt.getTime() - playback.lookbackMs))
+      return DENY_RETRIEVAL;
+  }
+  if (!(subject.clearance >= camera.grade)) return DENY_GRADE;
+  const state = camera.state;
+  if (state !== 'accepted' && state !== 'in_service' && state !== 'removed') return DENY_STATE;
   if (incident === null) return ALLOWED;
   return { allow: true, reason: 'allowed:emergency', emergency: { incidentId: incident.id } };
 }

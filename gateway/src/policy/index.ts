@@ -33,6 +33,7 @@ export {
   type EmergencyGrant,
   type IncidentFacts,
   type IncidentLevel,
+  type PlaybackContext,
   POLICY_ROLES,
   type PolicyContext,
   type Subject,

@@ -9,8 +9,8 @@ import type {
 } from '@wall/protocol';
 
 /**
- * Every action the gateway decides (R-ACC-1). `playback:view` and `export` are defined now so the
- * audit vocabulary is stable, but no rule allows them yet: see `decide.ts` (R-RET-4).
+ * Every action the gateway decides (R-ACC-1). `export` is defined now so the audit vocabulary is
+ * stable, but no rule allows it yet (R-RET-4); `playback:view` follows R-RET-1 and R-RET-3 (`decide.ts`).
  */
 export const ACTIONS = ['catalog:read', 'live:view', 'ptz:control', 'playback:view', 'export'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -38,7 +38,7 @@ export interface Subject {
   roles: readonly string[];
   /** 1 … 4; compared with the camera's grade (R-ACC-2). */
   clearance: Grade;
-  /** County-level-or-above police certificate (Art. 21 ¶1, R-RET-1). Not used until retrieval rules exist. */
+  /** County-level-or-above police certificate (Art. 21 ¶1, R-RET-1): recorded footage in scope. */
   countyPoliceCertificate: boolean;
 }
 
@@ -84,11 +84,28 @@ export interface PolicyContext {
    * maximum"). Absent: the grant lasts until the incident closes.
    */
   emergencyMaxMs?: number;
+  /**
+   * `playback:view` only: the start of the requested footage and how far before a major incident's
+   * opening its footage opens to police and emergency users (R-RET-3). Absent: no incident basis.
+   */
+  playback?: PlaybackContext;
+}
+
+export interface PlaybackContext {
+  /** Start of the requested range. */
+  from: Date;
+  /** Footage from this long before the incident opened is covered (PLAYBACK_INCIDENT_LOOKBACK_MIN). */
+  lookbackMs: number;
 }
 
 export type DenyReason = Extract<
   ErrorCode,
-  'forbidden:grade' | 'forbidden:tier' | 'forbidden:private' | 'forbidden:role' | 'forbidden:state'
+  | 'forbidden:grade'
+  | 'forbidden:tier'
+  | 'forbidden:private'
+  | 'forbidden:role'
+  | 'forbidden:state'
+  | 'forbidden:retrieval'
 >;
 
 export interface EmergencyGrant {

@@ -138,6 +138,8 @@ async function main(): Promise<void> {
       STREAM_TOKEN_PRIVATE_KEY: secrets.streamTokenPrivateKey,
       MEDIA_CONTROL_SECRET: secrets.mediaControlSecret,
       SOURCE_SECRET_KEY: secrets.sourceSecretKey,
+      // The gateway's verifier re-hashes the files the media node wrote (one machine: one directory).
+      RECORDING_DIR: resolve(dataDir, 'recordings'),
       GB_SIP_ENABLED: 'true',
       GB_SIP_HOST: host,
       GB_SIP_PORT: String(config.GB_SIP_PORT),

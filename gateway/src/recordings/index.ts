@@ -1,0 +1,39 @@
+export {
+  decodeRecordingEvent,
+  RECORDING_INDEX_GROUP,
+  RecordingIndexWriter,
+  type RecordingIndexWriterOptions,
+} from './index-writer.ts';
+export { type DeletedSegment, type IndexOutcome, insertGap, insertSegment } from './repository.ts';
+export { registerRecordingRoutes } from './routes.ts';
+export {
+  APPROVER_ROLE,
+  mayHold,
+  type RecordingActor,
+  RecordingService,
+  type RecordingServiceDeps,
+} from './service.ts';
+export { fileStorage, type RecordingStorage, type StoredFile } from './storage.ts';
+export {
+  RetentionSweeper,
+  type RetentionSweeperOptions,
+  type SweepResult,
+  type SweptChain,
+} from './sweeper.ts';
+export {
+  type ChainResult,
+  type RecordingVerifyReport,
+  type VerifyRecordingsOptions,
+  verifyRecordings,
+} from './verify.ts';
+export {
+  ChainChecker,
+  type ChainCheckOptions,
+  type ChainGap,
+  type ChainProblem,
+  type ChainReport,
+  type ChainSegment,
+  type FileState,
+  PROBLEM_KINDS,
+  type ProblemKind,
+} from './verify-core.ts';

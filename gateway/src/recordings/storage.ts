@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import { storageKeySchema } from '@wall/protocol';
+
+/** A segment file as read back now. */
+export interface StoredFile {
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * Where the media nodes keep segment files, as the gateway reads (verify) and deletes (retention)
+ * them. Keys are the events' `storageKey`s; a key that is not one is refused, never resolved.
+ */
+export interface RecordingStorage {
+  /** SHA-256 and size of the file as stored now; `null` when there is no such file. */
+  hash(storageKey: string): Promise<StoredFile | null>;
+  /** Deletes the file; a missing one is not an error. */
+  remove(storageKey: string): Promise<void>;
+}
+
+/** The filesystem backend: `<dir>/<storageKey>`, the layout the media node writes (RECORDING_DIR). */
+export function fileStorage(dir: string): RecordingStorage {
+  const root = resolve(dir);
+  const pathOf = (key: string): string => {
+    const parsed = storageKeySchema.safeParse(key);
+    if (!parsed.success || isAbsolute(key)) throw new Error('not a storage key');
+    const path = resolve(join(root, parsed.data));
+    if (!path.startsWith(root + sep)) throw new Error('not a storage key');
+    return path;
+  };
+  return {
+    hash(storageKey) {
+      const path = pathOf(storageKey);
+      return new Promise((done, fail) => {
+        const h = createHash('sha256');
+        let bytes = 0;
+        const stream = createReadStream(path);
+        stream.on('data', (chunk) => {
+          h.update(chunk);
+          bytes += chunk.length;
+        });
+        stream.on('end', () => done({ sha256: h.digest('hex'), bytes }));
+        stream.on('error', (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT' || err.code === 'EISDIR') done(null);
+          else fail(err);
+        });
+      });
+    },
+    async remove(storageKey) {
+      await unlink(pathOf(storageKey)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    },
+  };
+}
