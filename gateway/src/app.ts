@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import { API_SECURITY_HEADERS, channelsOf, routerErrorAnswer } from '@wall/protocol';
+import { answerRouterError, channelsOf, securityHeadersHook } from '@wall/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AuditBatcher, registerAuditRoutes, verifyAuditInWorkers } from './audit/index.ts';
@@ -56,18 +56,11 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1_048_576,
-    // The router's own refusals (a path segment too long: 414; a URL that does not decode) in the
-    // platform's shape, without echoing the URL.
-    frameworkErrors: (err, _req, reply) => {
-      const { status, body } = routerErrorAnswer(err.code);
-      void (reply as FastifyReply).headers(API_SECURITY_HEADERS).code(status).send(body);
-    },
+    // The router's own refusals in the platform's shape, without echoing the URL.
+    frameworkErrors: (err, req, reply) => answerRouterError(err, req, reply as FastifyReply),
   });
   // First, so that every answer carries them: errors, 404s, CORS preflights.
-  app.addHook('onRequest', (_req, reply, done) => {
-    reply.headers(API_SECURITY_HEADERS);
-    done();
-  });
+  app.addHook('onRequest', securityHeadersHook);
   const routes = trackRoutes(app);
 
   await app.register(cors, {

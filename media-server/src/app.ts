@@ -1,8 +1,8 @@
 import {
-  API_SECURITY_HEADERS,
+  answerRouterError,
   type MediaNodeInfo,
-  routerErrorAnswer,
   type StreamTokenClaims,
+  securityHeadersHook,
 } from '@wall/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -32,18 +32,11 @@ export async function buildApp(deps: MediaDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 65_536,
-    // The router's own refusals (a camera id over the router's length limit: 414; a URL that does
-    // not decode) in the platform's shape, without echoing the URL.
-    frameworkErrors: (err, _req, reply) => {
-      const { status, body } = routerErrorAnswer(err.code);
-      void (reply as FastifyReply).headers(API_SECURITY_HEADERS).code(status).send(body);
-    },
+    // The router's own refusals in the platform's shape, without echoing the URL.
+    frameworkErrors: (err, req, reply) => answerRouterError(err, req, reply as FastifyReply),
   });
   // First, so that every answer carries them (snapshots, control API, errors, 404s).
-  app.addHook('onRequest', (_req, reply, done) => {
-    reply.headers(API_SECURITY_HEADERS);
-    done();
-  });
+  app.addHook('onRequest', securityHeadersHook);
   app.setNotFoundHandler((_req, reply) =>
     reply.code(404).send({ code: 'not_found:route', message: 'no such route' }),
   );

@@ -24,3 +24,26 @@ export function routerErrorAnswer(frameworkCode: string | undefined): { status: 
   }
   return { status: 400, body: { code: 'invalid:request', message: 'malformed URL' } };
 }
+
+/** What the two hooks below use of a Fastify reply (structural: protocol imports no server). */
+interface ReplyLike {
+  headers(values: Readonly<Record<string, string>>): ReplyLike;
+  code(status: number): ReplyLike;
+  send(body: unknown): unknown;
+}
+
+/**
+ * Fastify's `frameworkErrors` for both services: the router's own refusals (a path segment over
+ * its length limit: 414; a URL that does not decode: 400) in the platform's shape, with the
+ * security headers, never echoing the URL.
+ */
+export function answerRouterError(err: { code?: string }, _req: unknown, reply: ReplyLike): void {
+  const { status, body } = routerErrorAnswer(err.code);
+  void reply.headers(API_SECURITY_HEADERS).code(status).send(body);
+}
+
+/** An `onRequest` hook, registered first, so that every answer carries API_SECURITY_HEADERS. */
+export function securityHeadersHook(_req: unknown, reply: ReplyLike, done: () => void): void {
+  reply.headers(API_SECURITY_HEADERS);
+  done();
+}

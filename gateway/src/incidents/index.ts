@@ -144,6 +144,43 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     return rows[0] as IncidentRow;
   };
 
+  /**
+   * One change of an existing incident (confirm, close): locked, checked by `check` — which gives
+   * the refusal, or the UPDATE with $1 the incident, $2 the user, $3 now —, written with its audit
+   * entry in one transaction; a refusal is audited and thrown; the listeners are told.
+   */
+  const changeIncident = async (
+    req: { ip: string },
+    user: CurrentUser,
+    id: string,
+    kind: 'confirmed' | 'closed',
+    check: (current: IncidentRow, at: Date) => AppError | string,
+  ): Promise<Incident> => {
+    const action = kind === 'confirmed' ? 'incident.confirm' : 'incident.close';
+    const outcome = await deps.db.transaction(async (tx) => {
+      const current = await lockIncident(tx, id);
+      if (current instanceof AppError) return current;
+      const at = now();
+      const update = check(current, at);
+      if (update instanceof AppError) return update;
+      await tx.query(update, [id, user.id, at]);
+      await appendAudit(tx, {
+        actorId: user.id,
+        actorName: user.username,
+        action,
+        targetKind: 'incident',
+        targetId: id,
+        result: 'ok',
+        reason: kind,
+        address: req.ip,
+      });
+      return incidentJson(await reread(tx, id), deps.grantMaxMs);
+    });
+    if (outcome instanceof AppError) return refuse(req, user, action, id, outcome);
+    await changed(kind, outcome);
+    return outcome;
+  };
+
   const open = defineRoute({
     method: 'post',
     url: '/api/incidents',
@@ -221,15 +258,10 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
       404: { description: 'not_found:incident', schema: errorSchema },
       409: { description: 'conflict:confirmed or conflict:lapsed', schema: errorSchema },
     },
-    handler: async ({ req, auth, params }) => {
-      const { user } = auth;
-      const { id } = params;
-      const outcome = await deps.db.transaction(async (tx) => {
-        const current = await lockIncident(tx, id);
-        if (current instanceof AppError) return current;
-        const at = now();
+    handler: ({ req, auth, params }) =>
+      changeIncident(req, auth.user, params.id, 'confirmed', (current, at) => {
         const refusal = confirmationRefusal(
-          user,
+          auth.user,
           {
             level: current.level,
             lon: current.lon,
@@ -246,27 +278,8 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
           at,
         );
         if (refusal) return new AppError(refusal.code, refusal.message);
-        await tx.query('UPDATE incidents SET confirmed_by = $2, confirmed_at = $3 WHERE id = $1', [
-          id,
-          user.id,
-          at,
-        ]);
-        await appendAudit(tx, {
-          actorId: user.id,
-          actorName: user.username,
-          action: 'incident.confirm',
-          targetKind: 'incident',
-          targetId: id,
-          result: 'ok',
-          reason: 'confirmed',
-          address: req.ip,
-        });
-        return incidentJson(await reread(tx, id), deps.grantMaxMs);
-      });
-      if (outcome instanceof AppError) return refuse(req, user, 'incident.confirm', id, outcome);
-      await changed('confirmed', outcome);
-      return outcome;
-    },
+        return 'UPDATE incidents SET confirmed_by = $2, confirmed_at = $3 WHERE id = $1';
+      }),
   });
 
   const close = defineRoute({
@@ -283,37 +296,14 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
       ...WRITE_ERRORS,
       404: { description: 'not_found:incident', schema: errorSchema },
     },
-    handler: async ({ req, auth, params }) => {
-      const { user } = auth;
-      const { id } = params;
-      const outcome = await deps.db.transaction(async (tx) => {
-        const current = await lockIncident(tx, id);
-        if (current instanceof AppError) return current;
-        if (!mayCommand(user, current.district_code)) {
+    handler: ({ req, auth, params }) =>
+      changeIncident(req, auth.user, params.id, 'closed', (current) => {
+        if (!mayCommand(auth.user, current.district_code)) {
           return new AppError('forbidden:role', 'only command-centre operators in scope close incidents');
         }
         if (current.closed_at) return new AppError('invalid:request', 'the incident is already closed');
-        await tx.query('UPDATE incidents SET closed_at = $3, closed_by = $2 WHERE id = $1', [
-          id,
-          user.id,
-          now(),
-        ]);
-        await appendAudit(tx, {
-          actorId: user.id,
-          actorName: user.username,
-          action: 'incident.close',
-          targetKind: 'incident',
-          targetId: id,
-          result: 'ok',
-          reason: 'closed',
-          address: req.ip,
-        });
-        return incidentJson(await reread(tx, id), deps.grantMaxMs);
-      });
-      if (outcome instanceof AppError) return refuse(req, user, 'incident.close', id, outcome);
-      await changed('closed', outcome);
-      return outcome;
-    },
+        return 'UPDATE incidents SET closed_at = $3, closed_by = $2 WHERE id = $1';
+      }),
   });
 
   const list = defineRoute({
