@@ -75,6 +75,9 @@ export default defineConfig({
       SIM_CAMERAS: '16',
       SIM_CLIP: 'true',
       SIM_GOP: '25',
+      // Nothing recorded continuously: 16 recorded cameras would compete with the 16-tile wall
+      // test for the 2 cores (recording is tested in gateway/test/recording-plan.int.test.ts).
+      RECORDING_PLAN: 'none',
       WALL_DEMO_PASSWORD: 'e2e-demo-password-0123',
     },
   },

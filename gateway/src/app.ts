@@ -24,6 +24,7 @@ import { registerOpenApi, trackRoutes } from './openapi/index.ts';
 import {
   fileStorage,
   RecordingIndexWriter,
+  RecordingPlanner,
   RetentionSweeper,
   registerRecordingRoutes,
 } from './recordings/index.ts';
@@ -41,6 +42,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The access decisions of this gateway (cache + invalidation); other features announce changes here. */
     decisions: DecisionService;
+    /** Tells the media nodes what to record; main.ts starts it (tests run single passes). */
+    recordingPlanner: RecordingPlanner | null;
   }
 }
 
@@ -191,6 +194,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       if (e.kind === 'camera' && !(await cameraInService(deps.db, e.id))) {
         await revoker.revoke({ scope: 'camera', id: e.id, reason: 'camera_out_of_service' });
       }
+      // A camera or source entering or leaving service changes what the nodes record.
+      if (app.recordingPlanner?.started) void app.recordingPlanner.reconcile();
     },
   });
   registerWallRoutes(app, { db: deps.db, decisions, audit: (e) => audit.append(e), logger: deps.logger });
@@ -211,10 +216,25 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     gb28181Source({ db: deps.db, server: gb }),
   ]);
   registerSourceKindRoutes(app, { db: deps.db, sources, decisions, audit: (e) => audit.append(e) });
+  const directory = new MediaDirectory(deps.redis);
+  const recordingPlanner = c.MEDIA_CONTROL_SECRET
+    ? new RecordingPlanner({
+        db: deps.db,
+        directory,
+        sources,
+        controlSecret: c.MEDIA_CONTROL_SECRET,
+        mode: c.RECORDING_PLAN,
+        profile: c.RECORDING_PLAN_PROFILE,
+        intervalMs: c.RECORDING_PLAN_INTERVAL_S * 1000,
+        logger: deps.logger.child({ feature: 'recording-plan' }),
+      })
+    : null;
+  app.decorate('recordingPlanner', recordingPlanner);
+  app.addHook('onClose', async () => recordingPlanner?.close());
   registerLiveRoutes(app, {
     decisions,
     sources,
-    directory: new MediaDirectory(deps.redis),
+    directory,
     ...(c.STREAM_TOKEN_PUBLIC_KEY && c.STREAM_TOKEN_PRIVATE_KEY && c.MEDIA_CONTROL_SECRET
       ? {
           media: {

@@ -167,6 +167,16 @@ export const gatewayEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1–64 letters, digits, . _ : -')
     .optional(),
+  /**
+   * What the media nodes are told to record continuously (main.ts starts the planner): every
+   * in-service camera a node can ingest on its own (`in_service`), only those of simulated sources
+   * (`simulated`: the demo), or nothing (`none`).
+   */
+  RECORDING_PLAN: z.enum(['none', 'simulated', 'in_service']).default('in_service'),
+  /** The profile recorded by plan (the main stream is the evidence; the demo records sub). */
+  RECORDING_PLAN_PROFILE: z.enum(['main', 'sub']).default('main'),
+  /** Seconds between plan passes (a registry change also starts one). */
+  RECORDING_PLAN_INTERVAL_S: envVar.int(60, 5, 3600),
   /** Footage opened to police and emergency users from this long before a major incident opened (R-RET-3). */
   PLAYBACK_INCIDENT_LOOKBACK_MIN: envVar.int(60, 0, 10_080),
 });

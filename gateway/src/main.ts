@@ -74,6 +74,8 @@ const app = await buildApp({ config, db, redis, logger });
 await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
 // GB/T 28181 SIP server (UDP and TCP on GB_SIP_PORT) when GB_SIP_ENABLED; app.close() stops it.
 await app.gb.start();
+// What the media nodes record continuously (RECORDING_PLAN), kept in step from now on.
+app.recordingPlanner?.start();
 // socket.io on the same server (/socket.io, namespace /realtime), Redis adapter.
 const realtime = new Realtime(app.server, {
   config,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { streamProfileSchema } from './domain.ts';
+import { ingestSourceSchema } from './media.ts';
 
 // ——— Recording (R-REC-1…3, R-MED-3): what a media node records and tells the gateways ———
 //
@@ -84,11 +85,19 @@ export type RecordingGap = z.infer<typeof recordingGapSchema>;
 export const recordingEventSchema = z.discriminatedUnion('kind', [recordedSegmentSchema, recordingGapSchema]);
 export type RecordingEvent = z.infer<typeof recordingEventSchema>;
 
-/** Gateway → media node: record these camera profiles continuously (the plan for this node). */
+/** Gateway → media node: record this camera profile continuously (an entry of the node's plan). */
 export const recordingPlanEntrySchema = z.object({
   cameraId: z.string().min(1).max(128),
   profile: streamProfileSchema,
   /** Lower numbers stop first when storage runs out (0 = lowest). */
   priority: z.number().int().min(0).max(100).default(50),
+  /** What the node ingests to record it (a URL it pulls: it records without the gateway). */
+  source: ingestSourceSchema,
 });
 export type RecordingPlanEntry = z.infer<typeof recordingPlanEntrySchema>;
+
+/** `PUT /control/recordings`: the node's whole plan (replaces the one before). */
+export const recordingPlanRequestSchema = z.object({
+  plan: z.array(recordingPlanEntrySchema).max(2000),
+});
+export type RecordingPlanRequest = z.input<typeof recordingPlanRequestSchema>;

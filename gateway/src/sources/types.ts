@@ -1,4 +1,4 @@
-import type { MediaNodeInfo, PtzCommandName, SourceKind, StreamProfile } from '@wall/protocol';
+import type { IngestSource, MediaNodeInfo, PtzCommandName, SourceKind, StreamProfile } from '@wall/protocol';
 import type { CameraRecord } from '../cameras/facts.ts';
 
 /** Who asked for a source operation, as its audit entries name them. */
@@ -54,6 +54,13 @@ export interface SourceAdapter {
    * or the kind is not enabled on this gateway).
    */
   stream(camera: CameraRecord, profile: StreamProfile): StreamPlan;
+  /**
+   * What a media node ingests on its own to record the profile continuously (a URL it pulls), or
+   * undefined when the kind needs the gateway at every start (a GB device is INVITEd) or the camera
+   * has no such profile. Absent: the kind is not recorded by plan yet. Opens sealed credentials:
+   * give the answer only to a media node.
+   */
+  recordingSource?(camera: CameraRecord, profile: StreamProfile): IngestSource | undefined;
   /** Absent when the kind cannot steer cameras (422 ptz:unsupported). */
   readonly ptz?: { plan(command: PtzCommandName, speed: number): PtzPlan };
   /** Absent when the kind has no catalogue to query (409 conflict:state). */

@@ -70,6 +70,10 @@ export function streamUrlOf(
 export function urlPullSource(o: UrlPullOptions): SourceAdapter {
   return {
     kind: o.kind,
+    recordingSource(camera, profile) {
+      const url = streamUrlOf(o, camera, profile);
+      return url ? { kind: 'rtsp', url, transport: 'tcp' } : undefined;
+    },
     stream(camera, profile) {
       const url = streamUrlOf(o, camera, profile);
       if (!url) throw new AppError('not_found:camera', `the camera has no ${profile} stream`);

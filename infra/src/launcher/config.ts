@@ -25,6 +25,13 @@ export const launcherEnvSchema = z.object({
    * the same mounts at a fraction of the CPU, for walls of many cameras on a small machine.
    */
   SIM_CLIP: envVar.bool(false),
+  /**
+   * What the demo records continuously (the gateway's RECORDING_PLAN): its simulated cameras by
+   * default — the other demo cameras have no video behind them —, every in-service camera, or none.
+   */
+  RECORDING_PLAN: z.enum(['none', 'simulated', 'in_service']).default('simulated'),
+  /** The profile the demo records (sub: 640×360, the lighter stream on a small machine). */
+  RECORDING_PLAN_PROFILE: z.enum(['main', 'sub']).default('sub'),
   /** Where the clips of SIM_CLIP are kept (reused across starts while their settings match). */
   SIM_CLIP_DIR: z
     .string()

@@ -140,6 +140,8 @@ async function main(): Promise<void> {
       SOURCE_SECRET_KEY: secrets.sourceSecretKey,
       // The gateway's verifier re-hashes the files the media node wrote (one machine: one directory).
       RECORDING_DIR: resolve(dataDir, 'recordings'),
+      RECORDING_PLAN: config.RECORDING_PLAN,
+      RECORDING_PLAN_PROFILE: config.RECORDING_PLAN_PROFILE,
       GB_SIP_ENABLED: 'true',
       GB_SIP_HOST: host,
       GB_SIP_PORT: String(config.GB_SIP_PORT),

@@ -1,5 +1,9 @@
-import { ingestSourceSchema, type RecordingGapReason, recordingPlanEntrySchema } from '@wall/protocol';
-import { z } from 'zod';
+import {
+  type RecordingGapReason,
+  recordingPlanEntrySchema,
+  recordingPlanRequestSchema,
+} from '@wall/protocol';
+import type { z } from 'zod';
 import { AppError } from '../lib/app-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { RecordingEventLog, RecordingEventSink } from './events.ts';
@@ -7,15 +11,12 @@ import { CameraRecorder, type RecorderHost, type RecorderIngests, type RecorderS
 import type { RecordingStorage } from './storage.ts';
 
 /**
- * A plan entry as the media node takes it: the contract's entry (camera, profile, priority) plus the
+ * A plan entry as the media node takes it (the protocol's): camera, profile, priority and the
  * ingest source, as in ensure-ingest — the node needs it to start the ingest without a viewer.
  */
-export const nodeRecordingPlanEntrySchema = recordingPlanEntrySchema.extend({ source: ingestSourceSchema });
+export const nodeRecordingPlanEntrySchema = recordingPlanEntrySchema;
 export type NodeRecordingPlanEntry = z.infer<typeof nodeRecordingPlanEntrySchema>;
-
-export const recordingPlanRequestSchema = z.object({
-  plan: z.array(nodeRecordingPlanEntrySchema).max(2000),
-});
+export { recordingPlanRequestSchema };
 
 export interface RecordingsOptions {
   nodeId: string;
