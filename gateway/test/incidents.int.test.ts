@@ -156,6 +156,9 @@ describe('incidents: declared in scope, confirmed by a second person, listed to 
     expect(await auditOf('incident.confirm', 'wujin.eoc')).toEqual([
       { result: 'deny', reason: 'forbidden:same_person', target_id: incident.id, detail: {} },
     ]);
+    expect(await auditOf('incident.confirm', 'tianning.staff')).toEqual([
+      { result: 'deny', reason: 'forbidden:role', target_id: incident.id, detail: {} },
+    ]);
     expect(await auditOf('incident.confirm', 'wujin.police')).toEqual([
       { result: 'ok', reason: 'confirmed', target_id: incident.id, detail: {} },
     ]);

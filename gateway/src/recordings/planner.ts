@@ -47,13 +47,16 @@ export class RecordingPlanner {
     return this.#started;
   }
   #started = false;
+  #lastPassHadNode = false;
 
   start(): void {
     if (this.#o.mode === 'none' || this.#started || this.#closed) return;
     this.#started = true;
     const tick = () => {
       void this.reconcile().finally(() => {
-        if (!this.#closed) this.#timer = setTimeout(tick, this.#o.intervalMs).unref();
+        // No media node yet (the gateway starts first): look again soon rather than at the interval.
+        const wait = this.#lastPassHadNode ? this.#o.intervalMs : Math.min(5000, this.#o.intervalMs);
+        if (!this.#closed) this.#timer = setTimeout(tick, wait).unref();
       });
     };
     tick();
@@ -91,7 +94,9 @@ export class RecordingPlanner {
         perNode.set(node.id, entry);
       }
       // Nodes with nothing to record are told so, too (a camera left service, or moved).
-      for (const node of await this.#o.directory.nodes()) {
+      const nodes = await this.#o.directory.nodes();
+      this.#lastPassHadNode = nodes.length > 0;
+      for (const node of nodes) {
         if (!perNode.has(node.id)) perNode.set(node.id, { node, plan: [] });
       }
       await Promise.all([...perNode.values()].map(({ node, plan }) => this.#push(node, plan)));
