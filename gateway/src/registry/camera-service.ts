@@ -22,10 +22,9 @@ import {
   sourceForCamera,
   updateCamera,
 } from './camera-repository.ts';
-import type { RegistryDeps } from './deps.ts';
+import { announceChange, type RegistryDeps, type RegistryLog } from './deps.ts';
 import { factsOf, type ItemRow, toItem } from './rows.ts';
 import { cameraMap, type SearchContext, searchCameras } from './search.ts';
-import type { RegistryLog } from './source-service.ts';
 import { auditedWrite, isUniqueViolation, type RegistryActor, type WriteTarget } from './write.ts';
 
 const DENY_MESSAGES: Record<string, string> = {
@@ -75,12 +74,8 @@ export class CameraService {
     this.#log = log;
   }
 
-  async #changed(id: string): Promise<void> {
-    try {
-      await this.#deps.onChange?.({ kind: 'camera', id });
-    } catch (err) {
-      this.#log.error({ err, cameraId: id }, 'registry change listener failed');
-    }
+  #changed(id: string): Promise<void> {
+    return announceChange(this.#deps, this.#log, { kind: 'camera', id });
   }
 
   async #searchContext(user: CurrentUser): Promise<SearchContext> {

@@ -17,3 +17,21 @@ export interface RegistryDeps {
   /** Called after each committed write; a failure is logged, never reported to the writer. */
   onChange?: (e: RegistryChange) => void | Promise<void>;
 }
+
+/** Where a registry service reports what it cannot tell its caller (a change listener failing). */
+export interface RegistryLog {
+  error(obj: object, msg: string): void;
+}
+
+/** Tells the change listener of a committed write; its failure is logged, never the writer's. */
+export async function announceChange(
+  deps: RegistryDeps,
+  log: RegistryLog,
+  change: RegistryChange,
+): Promise<void> {
+  try {
+    await deps.onChange?.(change);
+  } catch (err) {
+    log.error({ err, [`${change.kind}Id`]: change.id }, 'registry change listener failed');
+  }
+}

@@ -9,7 +9,7 @@ import {
 } from '@wall/protocol';
 import type { CurrentUser } from '../identity/index.ts';
 import { mayAdminister, REGISTRY_ADMIN_ROLE } from '../policy/index.ts';
-import type { RegistryDeps } from './deps.ts';
+import { announceChange, type RegistryDeps, type RegistryLog } from './deps.ts';
 import { type SourceRow, toSource } from './rows.ts';
 import type { SourceSecretBox } from './secrets.ts';
 import {
@@ -23,11 +23,6 @@ import {
   updateSource,
 } from './source-repository.ts';
 import { auditedWrite, invalidBody, type RegistryActor } from './write.ts';
-
-/** Where a registry service reports what it cannot tell its caller (a change listener failing). */
-export interface RegistryLog {
-  error(obj: object, msg: string): void;
-}
 
 function boxOrFail(box: SourceSecretBox | undefined): SourceSecretBox {
   if (!box) {
@@ -52,12 +47,8 @@ export class SourceService {
     this.#log = log;
   }
 
-  async #changed(id: string): Promise<void> {
-    try {
-      await this.#deps.onChange?.({ kind: 'source', id });
-    } catch (err) {
-      this.#log.error({ err, sourceId: id }, 'registry change listener failed');
-    }
+  #changed(id: string): Promise<void> {
+    return announceChange(this.#deps, this.#log, { kind: 'source', id });
   }
 
   /** Refuses (403 forbidden:role, audited) a caller without the registry administrator role. */
