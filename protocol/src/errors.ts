@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   'token:camera': 403,
   'token:node': 403,
   'token:profile': 403,
+  /** A live token presented for playback, or a playback token for live or outside its range. */
+  'token:scope': 403,
   // Media streams.
   'stream:not_ingested': 409,
   'stream:offline': 503,
@@ -72,6 +74,12 @@ export const ERROR_CODES = {
   'not_found:hold': 404,
   /** The evidence hold was released already. */
   'conflict:released': 409,
+  /** A recorded segment whose file no longer has the SHA-256 the index holds: not played. */
+  'recording:damaged': 409,
+  /** A recorded segment whose file is gone. */
+  'recording:missing': 404,
+  /** A recorded segment the node cannot serve to a browser (e.g. H.265 with no transcoder). */
+  'recording:codec': 422,
   internal: 500,
 } as const satisfies Record<string, number>;
 

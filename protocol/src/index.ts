@@ -8,6 +8,7 @@ export * from './health.ts';
 export * from './http.ts';
 export * from './identity.ts';
 export * from './media.ts';
+export * from './playback.ts';
 export * from './recording.ts';
 export * from './recording-api.ts';
 export * from './registry.ts';

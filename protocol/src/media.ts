@@ -59,6 +59,12 @@ export const streamTokenClaimsSchema = z.object({
   inc: z.string().min(1).max(64).optional(),
   /** The viewer's session as a one-way handle (not the session id): signing out ends the stream. */
   sid: z.string().min(1).max(64).optional(),
+  /**
+   * Playback tokens only: the recorded range `[fromMs, toMs)` (ms since the epoch) the holder may
+   * fetch segments of. A token with `rng` is refused by live routes and one without it by playback
+   * routes (`token:scope`).
+   */
+  rng: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).optional(),
 });
 export type StreamTokenClaims = z.infer<typeof streamTokenClaimsSchema>;
 
