@@ -14,6 +14,7 @@ import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { issueStreamToken, streamTokenKey } from '../src/media/tokens.ts';
+import { substitutePlaylist } from '../src/recordings/index.ts';
 import {
   injectAs,
   isolatedRedisUrl,
@@ -198,10 +199,13 @@ describe('playback over HLS: playlist from the index, segments from the media no
     expect(pl.statusCode, pl.body).toBe(200);
     expect(pl.headers['content-type']).toBe('application/vnd.apple.mpegurl');
     expect(pl.headers['cache-control']).toBe('no-store');
-    const p = parsePlaylist(pl.body);
+    // The URLs' common parts are variables (EXT-X-DEFINE); a player substitutes them.
+    expect(pl.body).toContain('#EXT-X-DEFINE:QUERYPARAM="token"');
+    const query = new URL(answer.playlistUrl, 'http://gateway').searchParams;
+    const p = parsePlaylist(substitutePlaylist(pl.body, query));
     expect(p.lines.slice(0, 5)).toEqual([
       '#EXTM3U',
-      '#EXT-X-VERSION:7',
+      '#EXT-X-VERSION:11',
       expect.stringMatching(/^#EXT-X-TARGETDURATION:\d+$/),
       '#EXT-X-PLAYLIST-TYPE:VOD',
       '#EXT-X-INDEPENDENT-SEGMENTS',
