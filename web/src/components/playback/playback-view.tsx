@@ -8,6 +8,7 @@ import type { Lang } from '../../lib/i18n';
 import {
   clampView,
   errorBody,
+  isRefusal,
   PLAYBACK_SPEEDS,
   type PlaybackGrantSource,
   stepSpan,
@@ -201,8 +202,10 @@ export function PlaybackView({ lang, cameraId, cameraName, profile: askedProfile
   const zoom = useCallback(
     (dir: 1 | -1) =>
       setView((v) => {
-        const anchor =
-          cursor !== null && cursor >= v.start && cursor <= v.start + v.span ? cursor : v.start + v.span / 2;
+        const inView = (x: number | null): x is number => x !== null && x >= v.start && x <= v.start + v.span;
+        const t = Date.now();
+        // Around the playhead, else around now, else the middle.
+        const anchor = inView(cursor) ? cursor : inView(t) ? t : v.start + v.span / 2;
         return clampView(zoomTo(v, stepSpan(v.span, dir), anchor), {
           min: Date.now() - 400 * DAY_MS,
           max: Date.now() + v.span,
@@ -295,6 +298,8 @@ export function PlaybackView({ lang, cameraId, cameraName, profile: askedProfile
   }, []);
 
   const refusal = dataError ?? (pv.state === 'denied' ? pv.error : null);
+  // The timeline itself is refused: no player to show.
+  const refusedAll = dataError !== null && isRefusal(dataError.code);
   const playing = pv.state === 'playing' || pv.state === 'waiting';
   const frameTime = player?.presentedTime() ?? null;
 
@@ -344,7 +349,7 @@ export function PlaybackView({ lang, cameraId, cameraName, profile: askedProfile
         </div>
       )}
 
-      <section className={styles.stage}>
+      <section className={styles.stage} hidden={refusedAll}>
         <video
           ref={video}
           className={styles.video}

@@ -203,15 +203,20 @@ export function Timeline({ lang, view, data, cursor, now, damaged, onView, onSee
         )}
       </div>
       <div className={styles.ticks} aria-hidden="true">
-        {at.map((tick) => (
-          <span
-            key={tick}
-            className={styles.tick}
-            style={{ left: `${(timeToX(view, tick, 1) * 100).toFixed(4)}%` }}
-          >
-            {tickLabel(tick, step)}
-          </span>
-        ))}
+        {/* Labels too close to an edge would be cut off. */}
+        {at
+          .filter(
+            (tick) => (tick - view.start) / view.span > 0.025 && (tick - view.start) / view.span < 0.975,
+          )
+          .map((tick) => (
+            <span
+              key={tick}
+              className={styles.tick}
+              style={{ left: `${(timeToX(view, tick, 1) * 100).toFixed(4)}%` }}
+            >
+              {tickLabel(tick, step)}
+            </span>
+          ))}
       </div>
     </div>
   );
