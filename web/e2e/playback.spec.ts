@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type APIRequestContext,
@@ -225,5 +225,48 @@ test('a user without the retrieval right is told so, in words and with the code'
   await expect(page.getByTestId('playback-refusal')).toContainText(
     'You may not view this camera’s recordings',
   );
+  await context.close();
+});
+
+test('a damaged recording is said so and marked, and not played as something else', async ({ browser }) => {
+  test.setTimeout(240_000);
+  const api = await apiAs('police.dispatcher');
+  const found = await api.get(`/api/cameras?q=${encodeURIComponent('时间条模拟003')}&limit=5`);
+  const cameraId = ((await found.json()) as { items: { id: string }[] }).items[0]?.id ?? '';
+  await expect
+    .poll(() => recordedMs(api, cameraId), { timeout: 150_000, intervals: [2000] })
+    .toBeGreaterThanOrEqual(50_000);
+  await api.dispose();
+  // Its segment files (RECORDING_DIR/<camera>/sub/<date>/<startMs>.mp4): one that started 20–45 s
+  // ago, with the next one after it, gets bytes changed in its media (same size).
+  const dir = join(E2E.dataDir, 'recordings', cameraId, 'sub');
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.mp4'))
+    .map((f) => ({ path: join(dir, f), start: Number(f.split('/').at(-1)?.replace('.mp4', '')) }))
+    .sort((a, b) => a.start - b.start);
+  const now = Date.now();
+  const i = files.findIndex((f, k) => f.start >= now - 45_000 && f.start <= now - 20_000 && files[k + 1]);
+  expect(i, 'a segment 20–45 s old').toBeGreaterThanOrEqual(0);
+  const victim = files[i] as { path: string; start: number };
+  const end = (files[i + 1] as { start: number }).start;
+  const bytes = readFileSync(victim.path);
+  for (let k = bytes.length - 200; k < bytes.length - 100; k++) bytes[k] = (bytes[k] ?? 0) ^ 0xff;
+  writeFileSync(victim.path, bytes);
+
+  const { context, page } = await signIn(browser, 'police.dispatcher');
+  await page.goto(`/cameras/${cameraId}/playback?profile=sub`);
+  await expect(page.getByTestId('timeline-range').first()).toBeVisible({ timeout: 15_000 });
+  for (let k = 0; k < 3; k++) await page.keyboard.press('+');
+  await expect(page.getByTestId('zoom-span')).toHaveText('显示范围: 1 分钟');
+  await clickAt(page, victim.start + Math.min(500, (end - victim.start) / 2));
+  const damaged = page.getByTestId('playback-damaged');
+  await expect(damaged).toHaveAttribute('data-code', 'recording:damaged', { timeout: 15_000 });
+  await expect(damaged).toContainText('此段录像已损坏');
+  await expect(page.getByTestId('timeline-damaged')).toBeVisible();
+  await expect(page.getByTestId('playback-video')).toHaveAttribute('data-state', 'damaged');
+  // Nothing of another time was presented in its place.
+  expect(await page.getByTestId('playback-video').evaluate((v: HTMLVideoElement) => v.paused)).toBe(true);
+  await expect(page.getByTestId('frame-time')).toHaveAttribute('data-ms', '');
+  await page.screenshot({ path: join(SHOTS, 'playback-damaged-zh.png') });
   await context.close();
 });
