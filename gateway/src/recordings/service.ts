@@ -26,6 +26,7 @@ import {
   cameraRetentionForUpdate,
   gapsIn,
   type HoldRow,
+  incidentsCovering,
   insertHold,
   listHolds,
   loadHold,
@@ -126,10 +127,11 @@ export class RecordingService {
       },
     });
     if (!decision.allow) throw playbackRefusal(decision);
-    const [ranges, gaps, holds] = await Promise.all([
+    const [ranges, gaps, holds, incidents] = await Promise.all([
       recordedRanges(this.#d.db, id, q.profile, from, to),
       gapsIn(this.#d.db, id, q.profile, from, to),
       listHolds(this.#d.db, { cameraId: id, from, to, limit: 100 }),
+      incidentsCovering(this.#d.db, id, from, to),
     ]);
     return {
       cameraId: id,
@@ -150,6 +152,13 @@ export class RecordingService {
         detail: g.detail,
       })),
       holds: holds.map(holdOut),
+      incidents: incidents.map((i) => ({
+        id: i.id,
+        title: i.title,
+        level: i.level,
+        from: i.openedAt.toISOString(),
+        to: i.closedAt?.toISOString() ?? null,
+      })),
     };
   }
 
