@@ -1,10 +1,11 @@
 'use client';
 
-import { DISTRICTS, type StreamProfile, type WallTile } from '@wall/protocol';
+import { DISTRICTS, type StreamProfile, tileMode, type WallPlayback, type WallTile } from '@wall/protocol';
 import { type CSSProperties, type DragEvent, memo, useEffect, useRef } from 'react';
 import { useSession } from '../../lib/gateway';
 import type { Lang } from '../../lib/i18n';
 import { useGrantCache, useLivePlayer } from '../../lib/live';
+import type { ServerClock } from '../../lib/realtime';
 import { CAMERA_DRAG_TYPE } from '../map';
 import { useCameraInfo } from './camera-info';
 import { reasonText, wallStrings } from './strings';
@@ -33,6 +34,11 @@ export interface WallTileProps {
   onToggleFullscreen?: (index: number) => void;
   onDropCamera?: (index: number, cameraId: string) => void;
   onSwap?: (from: number, to: number) => void;
+  /** The wall's playback clock (null: the wall is live). */
+  playback: WallPlayback | null;
+  clock: ServerClock;
+  /** Console: switch this tile between live and the wall's playback. */
+  onToggleTileMode?: (index: number) => void;
 }
 
 function hasType(e: DragEvent, type: string): boolean {
@@ -56,6 +62,9 @@ export const WallTileView = memo(function WallTileView({
   onToggleFullscreen,
   onDropCamera,
   onSwap,
+  playback,
+  clock: _clock,
+  onToggleTileMode,
 }: WallTileProps) {
   const t = wallStrings(lang);
   const { cameraId, tour } = useTileCamera(tile);
@@ -87,6 +96,7 @@ export const WallTileView = memo(function WallTileView({
     return () => clearTimeout(timer);
   }, [grants, nextCamera, nextInMs, profile]);
 
+  const mode = tileMode({ playback }, tile);
   const state = cameraId ? view.state : 'idle';
   const district = info ? DISTRICTS.find((d) => d.code === info.districtCode) : undefined;
   const stateLabel =
@@ -133,6 +143,7 @@ export const WallTileView = memo(function WallTileView({
       data-stalled={cameraId && view.stalled ? 'true' : undefined}
       data-error={cameraId ? view.error?.code : undefined}
       data-selected={selected ? 'true' : undefined}
+      data-mode={mode}
       data-fullscreen={fullscreen ? 'true' : undefined}
       draggable={interactive && cameraId !== null}
       onDragStart={(e) => {
@@ -192,6 +203,20 @@ export const WallTileView = memo(function WallTileView({
             <span className={`${styles.grade} ${styles[`g${info.grade}`]}`} data-testid="tile-grade">
               {t.grade(info.grade)}
             </span>
+          ) : null}
+          {interactive && playback && cameraId ? (
+            <button
+              type="button"
+              className={styles.tileModeButton}
+              onClick={(e) => {
+                e.stopPropagation();
+                onToggleTileMode?.(index);
+              }}
+              title={mode === 'playback' ? t.tileToLive : t.tileToPlayback}
+              data-testid="tile-mode"
+            >
+              {mode === 'playback' ? t.liveNow : t.playback}
+            </button>
           ) : null}
         </div>
         {cameraId && view.error && (state === 'denied' || state === 'error' || state === 'connecting') ? (
