@@ -75,9 +75,11 @@ export default defineConfig({
       SIM_CAMERAS: '16',
       SIM_CLIP: 'true',
       SIM_GOP: '25',
-      // Nothing recorded continuously: 16 recorded cameras would compete with the 16-tile wall
-      // test for the 2 cores (recording is tested in gateway/test/recording-plan.int.test.ts).
-      RECORDING_PLAN: 'none',
+      // Only 4 cameras recorded continuously (16 would compete with the 16-tile wall test for the 2
+      // cores): a second simulator, encoded live, writes the wall-clock time into every frame
+      // (a strip of blocks the playback tests decode), on RTSP port + 1, sub stream recorded.
+      SIM_STRIP_CAMERAS: '4',
+      RECORDING_PLAN: 'time_strip',
       WALL_DEMO_PASSWORD: 'e2e-demo-password-0123',
     },
   },

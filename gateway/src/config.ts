@@ -100,6 +100,10 @@ export const gatewayEnvSchema = z.object({
   DEMO_RTSP_URL: envVar.url(['rtsp']).default('rtsp://127.0.0.1:8554'),
   /** How many simulated cameras carry live video in the demo. */
   DEMO_SIM_CAMERAS: envVar.int(8, 0, 64),
+  /** Where the demo's time-strip cameras are served (`rtsp-sim.py --time-strip`; the launcher's SIM_STRIP_CAMERAS). */
+  DEMO_STRIP_RTSP_URL: envVar.url(['rtsp']).default('rtsp://127.0.0.1:8555'),
+  /** How many time-strip cameras the demo files (their own source; 0: none). */
+  DEMO_STRIP_CAMERAS: envVar.int(0, 0, 16),
   /** Password of the demo users; when absent a random one is made and kept in DEMO_CREDENTIALS_FILE (the launcher passes its own environment through). */
   WALL_DEMO_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   DEMO_CREDENTIALS_FILE: z.string().min(1).default('.data/demo-credentials.json'),
@@ -170,9 +174,10 @@ export const gatewayEnvSchema = z.object({
   /**
    * What the media nodes are told to record continuously (main.ts starts the planner): every
    * in-service camera a node can ingest on its own (`in_service`), only those of simulated sources
-   * (`simulated`: the demo), or nothing (`none`).
+   * (`simulated`: the demo), only the time-strip cameras (`time_strip`: the browser tests), or
+   * nothing (`none`).
    */
-  RECORDING_PLAN: z.enum(['none', 'simulated', 'in_service']).default('in_service'),
+  RECORDING_PLAN: z.enum(['none', 'simulated', 'time_strip', 'in_service']).default('in_service'),
   /** The profile recorded by plan (the main stream is the evidence; the demo records sub). */
   RECORDING_PLAN_PROFILE: z.enum(['main', 'sub']).default('main'),
   /** Seconds between plan passes (a registry change also starts one). */

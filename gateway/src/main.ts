@@ -45,6 +45,7 @@ if (config.DEMO_SEED) {
     rtspUrl: config.DEMO_RTSP_URL,
     simulatedCameras: config.DEMO_SIM_CAMERAS,
     password,
+    timeStrip: { rtspUrl: config.DEMO_STRIP_RTSP_URL, cameras: config.DEMO_STRIP_CAMERAS },
   });
   writeDemoCredentials(config.DEMO_CREDENTIALS_FILE, password, seeded.demoUsers, {
     created: seeded.created,

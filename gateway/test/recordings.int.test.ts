@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RECORDING_EVENTS_STREAM, type RecordedSegment } from '@wall/protocol';
+import { RECORDING_EVENTS_STREAM, type RecordedSegment, type RecordingTimeline } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -650,6 +650,7 @@ describe('recordings: index, integrity, retention, holds, playback', () => {
         ],
         gaps: [{ reason: 'source_lost', detail: 'rtsp:timeout' }],
         holds: [],
+        incidents: [],
       });
       const eoc = await signIn('eoc.operator');
       const calm = await get(eoc, `/api/cameras/${cam(7)}/recordings?${range(t0, t0 + 60_000)}`);
@@ -707,6 +708,44 @@ describe('recordings: index, integrity, retention, holds, playback', () => {
         ['deny', 'forbidden:retrieval', false, null],
       ]);
       expect((await post(eoc, `/api/incidents/${incidentId}/close`)).statusCode).toBe(200);
+    });
+
+    it('lists the incidents whose area held the camera during the range, open or closed', async () => {
+      const eoc = await signIn('eoc.operator');
+      const c = cams[7] as { id: string; lon: number; lat: number };
+      const declare = async (title: string, lon: number, radiusM: number) => {
+        const res = await post(eoc, '/api/incidents', { title, level: 3, lon, lat: c.lat, radiusM });
+        expect(res.statusCode).toBe(201);
+        return res.json() as { id: string; openedAt: string };
+      };
+      // ≈ 950 m east: inside a 1 km radius, outside a 900 m one.
+      const east = c.lon + 0.01;
+      const covering = await declare('天宁火情', east, 1000);
+      const beside = await declare('天宁交通事故', east, 900);
+      const closed = await declare('天宁积水', c.lon, 300);
+      const closedAt = (await post(eoc, `/api/incidents/${closed.id}/close`)).json().closedAt as string;
+      const police = await signIn('police.dispatcher');
+      const now = Date.now();
+      const res = await get(
+        police,
+        `/api/cameras/${c.id}/recordings?${range(now - 10 * 60_000, now + 60_000)}`,
+      );
+      expect(res.statusCode).toBe(200);
+      const listed = (res.json() as RecordingTimeline).incidents;
+      const mine = listed.filter((i) => [covering.id, beside.id, closed.id].includes(i.id));
+      expect(mine).toEqual([
+        { id: covering.id, title: '天宁火情', level: 3, from: covering.openedAt, to: null },
+        { id: closed.id, title: '天宁积水', level: 3, from: closed.openedAt, to: closedAt },
+      ]);
+      // A range that ended before they opened has none of them.
+      const earlier = await get(
+        police,
+        `/api/cameras/${c.id}/recordings?${range(now - 20 * 60_000, now - 15 * 60_000)}`,
+      );
+      expect((earlier.json() as RecordingTimeline).incidents.map((i) => i.id)).not.toContain(covering.id);
+      for (const id of [covering.id, beside.id]) {
+        expect((await post(eoc, `/api/incidents/${id}/close`)).statusCode).toBe(200);
+      }
     });
   });
 });

@@ -48,6 +48,19 @@ export const evidenceHoldSchema = z.object({
 });
 export type EvidenceHold = z.infer<typeof evidenceHoldSchema>;
 
+/** An incident whose area (radius) holds the camera and whose time overlaps the timeline's range. */
+export const timelineIncidentSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  /** 1 = Ⅰ especially major … 4 = Ⅳ general. */
+  level: z.number().int().min(1).max(4),
+  /** Opened at. */
+  from: z.iso.datetime(),
+  /** Closed at; null while open. */
+  to: z.iso.datetime().nullable(),
+});
+export type TimelineIncident = z.infer<typeof timelineIncidentSchema>;
+
 export const recordingTimelineSchema = z.object({
   cameraId: z.string(),
   profile: streamProfileSchema,
@@ -58,6 +71,8 @@ export const recordingTimelineSchema = z.object({
   ranges: z.array(recordedRangeSchema),
   gaps: z.array(recordingGapItemSchema),
   holds: z.array(evidenceHoldSchema),
+  /** Incidents (open or closed) that covered the camera during the range, oldest first (at most 100). */
+  incidents: z.array(timelineIncidentSchema),
 });
 export type RecordingTimeline = z.infer<typeof recordingTimelineSchema>;
 

@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
-import type { Db } from '../db/index.ts';
+import type { Db, Queryable } from '../db/index.ts';
 import { type DemoData, generateDemoData } from './generate.ts';
 
 export const DEMO_SEED_NAME = 'changzhou-demo-v1';
@@ -17,7 +17,15 @@ export interface SeedDemoOptions {
   rtspUrl: string;
   simulatedCameras: number;
   password: string;
+  /**
+   * Cameras of a second simulator that burns the wall-clock into every frame (`rtsp-sim.py
+   * --time-strip`): a source of their own (`connection.timeStrip`), added on any start when asked.
+   */
+  timeStrip?: { rtspUrl: string; cameras: number };
 }
+
+/** The source of the time-strip cameras (see `SeedDemoOptions.timeStrip`). */
+export const TIME_STRIP_SOURCE_NAME = '时间条模拟摄像机';
 
 export interface SeedResult {
   created: boolean;
@@ -152,6 +160,9 @@ export async function seedDemo(db: Db, options: SeedDemoOptions): Promise<SeedRe
         WHERE (connection->>'simulated')::boolean`,
       [options.rtspUrl],
     );
+    if (options.timeStrip && options.timeStrip.cameras > 0) {
+      await seedTimeStrip(tx, options.timeStrip, data.orgs.find((o) => o.key === 'city-police')?.name ?? '');
+    }
     const count = async (table: string) =>
       Number((await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0]?.n ?? 0);
     return {
@@ -163,4 +174,46 @@ export async function seedDemo(db: Db, options: SeedDemoOptions): Promise<SeedRe
       demoUsers: data.users,
     };
   });
+}
+
+/**
+ * The time-strip cameras cam01…camNN of their own simulated source (city police, government, road
+ * cameras in 天宁区, in service): the source is made once by name and pointed at the current
+ * simulator; missing cameras are added.
+ */
+async function seedTimeStrip(tx: Queryable, strip: { rtspUrl: string; cameras: number }, ownerOrg: string) {
+  const connection = JSON.stringify({ baseUrl: strip.rtspUrl, simulated: true, timeStrip: true });
+  const found = await tx.query<{ id: string }>('SELECT id FROM source_systems WHERE name = $1', [
+    TIME_STRIP_SOURCE_NAME,
+  ]);
+  let sourceId = found.rows[0]?.id;
+  if (sourceId) {
+    await tx.query('UPDATE source_systems SET connection = $2 WHERE id = $1', [sourceId, connection]);
+  } else {
+    const made = await tx.query<{ id: string }>(
+      `INSERT INTO source_systems (name, kind, owner_org_id, funding, connection)
+       SELECT $1, 'rtsp', id, 'government', $2 FROM organisations WHERE name = $3 RETURNING id`,
+      [TIME_STRIP_SOURCE_NAME, connection, ownerOrg],
+    );
+    sourceId = made.rows[0]?.id;
+  }
+  if (!sourceId) throw new Error(`demo: no organisation ${ownerOrg} for the time-strip cameras`);
+  for (let i = 1; i <= strip.cameras; i++) {
+    const id = `cam${String(i).padStart(2, '0')}`;
+    // Along 延陵西路 in central 天宁区, 100 m apart.
+    await tx.query(
+      `INSERT INTO cameras (source_id, external_id, name, lon, lat, district_code, site_category,
+                            location_kind, grade, state, installer, profiles)
+       VALUES ($1, $2, $3, $4, $5, '320402', 'transport', 'road', 1, 'in_service', '常州安防工程有限公司', $6)
+       ON CONFLICT (source_id, external_id) DO NOTHING`,
+      [
+        sourceId,
+        id,
+        `天宁区时间条模拟${String(i).padStart(3, '0')}`,
+        119.9585 + i * 0.001,
+        31.7795,
+        JSON.stringify({ main: { path: `/${id}/main` }, sub: { path: `/${id}/sub` } }),
+      ],
+    );
+  }
 }

@@ -9,9 +9,11 @@ import type { SourceRegistry } from '../sources/index.ts';
  * Which cameras are recorded continuously: `in_service` — every in-service camera whose source kind
  * a media node can ingest on its own (R-REC-1's default); `simulated` — only those of simulated
  * sources (`connection.simulated`: the demo, whose other cameras have no video behind them);
+ * `time_strip` — only those of sources whose simulator burns the wall-clock into the picture
+ * (`connection.timeStrip`: the browser tests of playback, few cameras on a small machine);
  * `none` — nothing is planned (the media nodes keep no plan from this gateway).
  */
-export type RecordingPlanMode = 'none' | 'simulated' | 'in_service';
+export type RecordingPlanMode = 'none' | 'simulated' | 'time_strip' | 'in_service';
 
 export interface RecordingPlannerOptions {
   db: Queryable;
@@ -107,12 +109,14 @@ export class RecordingPlanner {
 
   async #cameras(): Promise<CameraRecord[]> {
     const simulatedOnly = this.#o.mode === 'simulated';
+    const stripOnly = this.#o.mode === 'time_strip';
     const { rows } = await this.#o.db.query<{ id: string }>(
       `SELECT c.id FROM cameras c JOIN source_systems s ON s.id = c.source_id
         WHERE c.state = 'in_service'
           AND ($1::boolean IS FALSE OR (s.connection ->> 'simulated') = 'true')
+          AND ($2::boolean IS FALSE OR (s.connection ->> 'timeStrip') = 'true')
         ORDER BY c.id`,
-      [simulatedOnly],
+      [simulatedOnly, stripOnly],
     );
     const loaded = await loadCameras(
       this.#o.db,

@@ -1,5 +1,6 @@
 import type { RecordedSegment, RecordingGap, StreamProfile } from '@wall/protocol';
 import type { Queryable } from '../db/index.ts';
+import { haversineSql } from '../policy/index.ts';
 import type { ChainGap, ChainSegment } from './verify-core.ts';
 
 // SQL of the recording index: segments and gaps (the writer), the timeline, holds, retention and
@@ -107,6 +108,48 @@ export async function recordedRanges(
     to: r.to_at,
     segments: Number(r.segments),
     bytes: Number(r.bytes),
+  }));
+}
+
+export interface IncidentRow {
+  id: string;
+  title: string;
+  level: number;
+  openedAt: Date;
+  closedAt: Date | null;
+}
+
+/**
+ * Incidents, open or closed, whose area (the policy's great-circle radius) holds the camera and
+ * whose time [opened, closed or now) overlaps [from, to): oldest first, at most `limit`.
+ */
+export async function incidentsCovering(
+  db: Queryable,
+  cameraId: string,
+  from: Date,
+  to: Date,
+  limit = 100,
+): Promise<IncidentRow[]> {
+  const { rows } = await db.query<{
+    id: string;
+    title: string;
+    level: number;
+    opened_at: Date;
+    closed_at: Date | null;
+  }>(
+    `SELECT i.id, i.title, i.level, i.opened_at, i.closed_at
+       FROM incidents i JOIN cameras c ON c.id = $1
+      WHERE i.opened_at < $3 AND (i.closed_at IS NULL OR i.closed_at > $2)
+        AND ${haversineSql('i.lon', 'i.lat')} <= i.radius_m
+      ORDER BY i.opened_at, i.id LIMIT $4`,
+    [cameraId, from.toISOString(), to.toISOString(), limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    title: r.title,
+    level: Number(r.level),
+    openedAt: r.opened_at,
+    closedAt: r.closed_at,
   }));
 }
 

@@ -17,6 +17,7 @@ import {
   cameraRetentionForUpdate,
   gapsIn,
   type HoldRow,
+  incidentsCovering,
   insertHold,
   listHolds,
   loadHold,
@@ -128,10 +129,11 @@ export class RecordingService {
       if (hidesCamera(decision)) throw new AppError('not_found:camera', 'no such camera');
       throw new AppError(decision.reason, DENY_MESSAGES[decision.reason] ?? 'denied');
     }
-    const [ranges, gaps, holds] = await Promise.all([
+    const [ranges, gaps, holds, incidents] = await Promise.all([
       recordedRanges(this.#d.db, id, q.profile, from, to),
       gapsIn(this.#d.db, id, q.profile, from, to),
       listHolds(this.#d.db, { cameraId: id, from, to, limit: 100 }),
+      incidentsCovering(this.#d.db, id, from, to),
     ]);
     return {
       cameraId: id,
@@ -152,6 +154,13 @@ export class RecordingService {
         detail: g.detail,
       })),
       holds: holds.map(holdOut),
+      incidents: incidents.map((i) => ({
+        id: i.id,
+        title: i.title,
+        level: i.level,
+        from: i.openedAt.toISOString(),
+        to: i.closedAt?.toISOString() ?? null,
+      })),
     };
   }
 

@@ -29,7 +29,13 @@ export const launcherEnvSchema = z.object({
    * What the demo records continuously (the gateway's RECORDING_PLAN): its simulated cameras by
    * default — the other demo cameras have no video behind them —, every in-service camera, or none.
    */
-  RECORDING_PLAN: z.enum(['none', 'simulated', 'in_service']).default('simulated'),
+  RECORDING_PLAN: z.enum(['none', 'simulated', 'time_strip', 'in_service']).default('simulated'),
+  /**
+   * Cameras of a second simulator, encoded live with the wall-clock burnt into every frame
+   * (`rtsp-sim.py --time-strip`, on RTSP_PORT + 1), filed as a source of their own; 0: none. The
+   * browser tests of playback record them alone (RECORDING_PLAN=time_strip).
+   */
+  SIM_STRIP_CAMERAS: envVar.int(0, 0, 16),
   /** The profile the demo records (sub: 640×360, the lighter stream on a small machine). */
   RECORDING_PLAN_PROFILE: z.enum(['main', 'sub']).default('sub'),
   /** Where the clips of SIM_CLIP are kept (reused across starts while their settings match). */

@@ -113,6 +113,24 @@ async function main(): Promise<void> {
     readyTimeoutMs: config.SIM_CLIP ? 20_000 + 5_000 * config.SIM_CAMERAS : 20_000,
   });
 
+  // 2b. Time-strip cameras: a second simulator, encoded live (the strip is written into raw frames).
+  const stripUrl = `rtsp://${host}:${config.RTSP_PORT + 1}`;
+  if (config.SIM_STRIP_CAMERAS > 0) {
+    await supervisor.start({
+      name: 'strip-cameras',
+      cmd: '/usr/bin/python3',
+      args: [
+        join(ROOT, 'infra/cameras/rtsp-sim.py'),
+        ...['--port', String(config.RTSP_PORT + 1), '--bind', host],
+        ...['--count', String(config.SIM_STRIP_CAMERAS), '--gop', String(config.SIM_GOP), '--time-strip'],
+      ],
+      cwd: ROOT,
+      env: baseEnv,
+      ready: async (svc) => void (await waitForLine(svc, /^READY /)),
+      readyTimeoutMs: 20_000,
+    });
+  }
+
   // 3. Gateway: PostgreSQL at DATABASE_URL, else PGlite under .data/pglite; demo data on first start.
   const gatewayUrl = `http://${host}:${config.GATEWAY_PORT}`;
   const webOrigin = `http://${host}:${config.WEB_PORT}`;
@@ -133,6 +151,8 @@ async function main(): Promise<void> {
       DEMO_SEED: 'true',
       DEMO_RTSP_URL: rtspUrl,
       DEMO_SIM_CAMERAS: String(config.SIM_CAMERAS),
+      DEMO_STRIP_RTSP_URL: stripUrl,
+      DEMO_STRIP_CAMERAS: String(config.SIM_STRIP_CAMERAS),
       DEMO_CREDENTIALS_FILE: credentialsFile,
       STREAM_TOKEN_PUBLIC_KEY: secrets.streamTokenPublicKey,
       STREAM_TOKEN_PRIVATE_KEY: secrets.streamTokenPrivateKey,
@@ -261,6 +281,11 @@ async function main(): Promise<void> {
     `  Gateway   ${gatewayUrl}/healthz   (${config.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${join(dataDir, 'pglite')}`})`,
     `  Media     ${mediaUrl}/healthz   (${config.MEDIASOUP_WORKERS} mediasoup workers)`,
     `  Cameras   ${rtspUrl}/cam01/main … /cam${String(config.SIM_CAMERAS).padStart(2, '0')}/sub`,
+    ...(config.SIM_STRIP_CAMERAS > 0
+      ? [
+          `  Strip     ${stripUrl}/cam01/sub … (${config.SIM_STRIP_CAMERAS} cameras with the wall-clock time strip)`,
+        ]
+      : []),
     `  Redis     ${config.REDIS_URL ? 'REDIS_URL' : `own redis-server, data in ${join(dataDir, 'redis')}`}`,
     `  GB/T 28181 sip:${DEMO_GB.serverId}@${host}:${config.GB_SIP_PORT} (udp+tcp, domain ${DEMO_GB.domain})` +
       (config.GB_SIM_CHANNELS > 0

@@ -33,7 +33,8 @@ function withSockets(url: string): string[] {
 /**
  * The Content-Security-Policy of every page (R-SEC): scripts only with this response's nonce and
  * what they load ('strict-dynamic': Next's chunks), never eval in production; connections only to
- * this site, the gateway and the media nodes (HTTP and WebSocket) and blob: (the map's GeoJSON);
+ * this site, the gateway and the media nodes (HTTP and WebSocket: recorded segments are fetched by
+ * hls.js) and blob: (the map's GeoJSON); media from this site and blob: (MSE: playback);
  * workers from this site and blob: (MapLibre, the filter worker); images from this site, data:,
  * blob: and the media nodes (snapshots); never framed, no plugins, no <base>, forms only here.
  * Style elements need the nonce; style attributes stay allowed (React renders colours inline).

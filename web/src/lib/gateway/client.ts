@@ -13,6 +13,11 @@ import {
   incidentListSchema,
   incidentReviewSchema,
   incidentSchema,
+  type PlaybackAnswer,
+  type PlaybackRequest,
+  playbackAnswerSchema,
+  type RecordingTimeline,
+  recordingTimelineSchema,
   type SessionInfo,
   type StreamProfile,
   sessionInfoSchema,
@@ -165,6 +170,33 @@ export class GatewayClient {
       `/api/cameras/${encodeURIComponent(cameraId)}/live`,
       liveGrantSchema,
       options.refresh ? { profile, refresh: true } : { profile },
+      true,
+      'high',
+    );
+  }
+
+  // ——— recordings (issue 13) ———
+
+  /** A camera's recorded ranges, gaps and evidence holds in [from, to] (≤ 31 days; `playback:view`). */
+  recordings(
+    cameraId: string,
+    query: { profile: StreamProfile; from: string; to: string },
+  ): Promise<RecordingTimeline> {
+    const p = new URLSearchParams(query);
+    return this.#send(
+      'GET',
+      `/api/cameras/${encodeURIComponent(cameraId)}/recordings?${p.toString()}`,
+      recordingTimelineSchema,
+    );
+  }
+
+  /** A playback of [from, to] (≤ 24 h): token and playlist; `refresh` renews the token of one the page plays. */
+  playback(cameraId: string, request: PlaybackRequest): Promise<PlaybackAnswer> {
+    return this.#send(
+      'POST',
+      `/api/cameras/${encodeURIComponent(cameraId)}/playback`,
+      playbackAnswerSchema,
+      request,
       true,
       'high',
     );
