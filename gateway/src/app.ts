@@ -26,6 +26,7 @@ import {
   RecordingIndexWriter,
   RecordingPlanner,
   RetentionSweeper,
+  registerPlaybackRoutes,
   registerRecordingRoutes,
 } from './recordings/index.ts';
 import { registerRegistryRoutes, sourceSecretBox } from './registry/index.ts';
@@ -231,17 +232,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     : null;
   app.decorate('recordingPlanner', recordingPlanner);
   app.addHook('onClose', async () => recordingPlanner?.close());
+  const tokenKey =
+    c.STREAM_TOKEN_PUBLIC_KEY && c.STREAM_TOKEN_PRIVATE_KEY
+      ? streamTokenKey(c.STREAM_TOKEN_PUBLIC_KEY, c.STREAM_TOKEN_PRIVATE_KEY)
+      : undefined;
   registerLiveRoutes(app, {
     decisions,
     sources,
     directory,
-    ...(c.STREAM_TOKEN_PUBLIC_KEY && c.STREAM_TOKEN_PRIVATE_KEY && c.MEDIA_CONTROL_SECRET
-      ? {
-          media: {
-            tokenKey: streamTokenKey(c.STREAM_TOKEN_PUBLIC_KEY, c.STREAM_TOKEN_PRIVATE_KEY),
-            controlSecret: c.MEDIA_CONTROL_SECRET,
-          },
-        }
+    ...(tokenKey && c.MEDIA_CONTROL_SECRET
+      ? { media: { tokenKey, controlSecret: c.MEDIA_CONTROL_SECRET } }
       : {}),
     audit: (e) => audit.append(e),
     // Every gateway tells the owner's connected users (realtime); the log keeps the use itself.
@@ -260,6 +260,15 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     audit: (e) => audit.append(e),
     storage: recordingStorage,
     defaultRetentionDays: c.RECORDING_RETENTION_DAYS,
+    incidentLookbackMs: c.PLAYBACK_INCIDENT_LOOKBACK_MIN * 60_000,
+    emergencyMaxMs: decisions.emergencyGrantMaxMs,
+  });
+  registerPlaybackRoutes(app, {
+    db: deps.db,
+    decisions,
+    directory,
+    audit: (e) => audit.append(e),
+    tokenKey,
     incidentLookbackMs: c.PLAYBACK_INCIDENT_LOOKBACK_MIN * 60_000,
     emergencyMaxMs: decisions.emergencyGrantMaxMs,
   });

@@ -13,6 +13,7 @@ import { registerHealthRoutes } from './health/index.ts';
 import type { IngestManager } from './ingest/index.ts';
 import { AppError } from './lib/app-error.ts';
 import type { Logger } from './lib/logger.ts';
+import { type PlaybackRouteDeps, registerPlaybackRoutes } from './playback/index.ts';
 import type { Recordings } from './recording/index.ts';
 import type { WorkerPool } from './workers/pool.ts';
 
@@ -25,6 +26,8 @@ export interface MediaDeps {
   verifyToken: (token: string | undefined) => StreamTokenClaims;
   nodeInfo: () => MediaNodeInfo;
   recordings: Recordings;
+  /** Recorded segments for HLS playback (storage, playback-token check, optional transcoder). */
+  playback: Omit<PlaybackRouteDeps, 'origins'>;
 }
 
 /** Builds the media node's HTTP server without starting it (signalling attaches to its server). */
@@ -51,6 +54,7 @@ export async function buildApp(deps: MediaDeps): Promise<FastifyInstance> {
   });
   registerHealthRoutes(app, { pool: deps.pool, redis: deps.redis });
   registerSnapshotRoute(app, { ingests: deps.ingests, verifyToken: deps.verifyToken });
+  registerPlaybackRoutes(app, { ...deps.playback, origins: deps.config.MEDIA_WEB_ORIGINS });
   await registerControlRoutes(app, {
     ingests: deps.ingests,
     secret: deps.config.MEDIA_CONTROL_SECRET,

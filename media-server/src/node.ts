@@ -5,10 +5,11 @@ import { buildApp } from './app.ts';
 import { gbMediaAddress, type MediaConfig } from './config.ts';
 import { defaultSources, IngestManager } from './ingest/index.ts';
 import type { Logger } from './lib/logger.ts';
+import type { SegmentTranscoder } from './playback/index.ts';
 import { FsStorage, RecordingEventLog, type RecordingStorage, Recordings } from './recording/index.ts';
 import { NodeRegistry } from './registry/index.ts';
 import { listenForRevocations, Signalling } from './signalling/index.ts';
-import { verifyStreamToken } from './tokens/index.ts';
+import { requireScope, verifyStreamToken } from './tokens/index.ts';
 import { WorkerPool } from './workers/pool.ts';
 
 export interface MediaNode {
@@ -25,6 +26,8 @@ export interface MediaNode {
 export interface MediaNodeDeps {
   /** Where segments are written (default: files under RECORDING_DIR). */
   recordingStorage?: RecordingStorage;
+  /** H.265 recordings → H.264 for playback; without one they are answered 422 recording:codec. */
+  transcoder?: SegmentTranscoder;
 }
 
 /**
@@ -62,17 +65,22 @@ export async function createMediaNode(
       },
     }),
   });
+  const storage = deps.recordingStorage ?? new FsStorage(config.RECORDING_DIR);
   const recordings = new Recordings({
     nodeId: config.MEDIA_NODE_ID,
     segmentMs: config.RECORDING_SEGMENT_S * 1000,
     minFreeBytes: config.RECORDING_MIN_FREE_BYTES,
     ingests,
-    storage: deps.recordingStorage ?? new FsStorage(config.RECORDING_DIR),
+    storage,
     events: new RecordingEventLog(redis),
     logger: logger.child({ feature: 'recording' }),
   });
+  const tokenOptions = { publicKey: config.MEDIA_TOKEN_PUBLIC_KEY, nodeId: config.MEDIA_NODE_ID };
+  // Live routes (signalling, snapshots) refuse playback tokens; the playback routes live tokens.
   const verifyToken = (token: string | undefined) =>
-    verifyStreamToken(token, { publicKey: config.MEDIA_TOKEN_PUBLIC_KEY, nodeId: config.MEDIA_NODE_ID });
+    requireScope(verifyStreamToken(token, tokenOptions), 'live');
+  const verifyPlaybackToken = (token: string | undefined) =>
+    requireScope(verifyStreamToken(token, tokenOptions), 'playback');
   let signalling: Signalling | undefined;
   const info = (): MediaNodeInfo => {
     const streams = ingests.list().length;
@@ -97,6 +105,7 @@ export async function createMediaNode(
     verifyToken,
     nodeInfo: info,
     recordings,
+    playback: { storage, verifyToken: verifyPlaybackToken, transcoder: deps.transcoder },
   });
   signalling = new Signalling({
     httpServer: app.server,

@@ -49,6 +49,9 @@ class TestDisk implements RecordingStorage {
   get(key: string) {
     return this.inner.get(key);
   }
+  read(key: string) {
+    return this.inner.read(key);
+  }
   delete(key: string) {
     return this.inner.delete(key);
   }

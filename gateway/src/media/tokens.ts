@@ -15,7 +15,10 @@ export function sessionHandle(sessionId: string): string {
   return createHash('sha256').update(`wall-session:${sessionId}`).digest('base64url').slice(0, 32);
 }
 
-/** Issues a stream token (`@wall/stream-token`'s format) for one user, camera, profile and node; at most 60 s. */
+/**
+ * Issues a stream token (`@wall/stream-token`'s format) for one user, camera, profile and node; at
+ * most 60 s. With `range` it is a playback token (live routes refuse it, recording routes need it).
+ */
 export function issueStreamToken(
   key: KeyObject,
   c: {
@@ -27,6 +30,8 @@ export function issueStreamToken(
     /** The incident whose grant allowed it (emergency only). */
     incidentId?: string | undefined;
     sessionHandle?: string | undefined;
+    /** Playback tokens: the recorded range `[fromMs, toMs)` (the `rng` claim). */
+    range?: [number, number] | undefined;
   },
   lifetimeS = STREAM_TOKEN_MAX_LIFETIME_S,
   nowS = Math.floor(Date.now() / 1000),
@@ -42,6 +47,7 @@ export function issueStreamToken(
     ...(c.emergency ? { emg: true } : {}),
     ...(c.emergency && c.incidentId ? { inc: c.incidentId } : {}),
     ...(c.sessionHandle ? { sid: c.sessionHandle } : {}),
+    ...(c.range ? { rng: c.range } : {}),
   };
   return { token: encodeStreamToken(claims, key), claims };
 }

@@ -5,6 +5,9 @@ export {
   type RecordingIndexWriterOptions,
 } from './index-writer.ts';
 export { type RecordingPlanMode, RecordingPlanner, type RecordingPlannerOptions } from './planner.ts';
+export { PlaybackService, type PlaybackServiceDeps } from './playback.ts';
+export { registerPlaybackRoutes } from './playback-routes.ts';
+export { buildPlaylist, type PlaylistInput, type PlaylistSegment } from './playlist.ts';
 export { type DeletedSegment, type IndexOutcome, insertGap, insertSegment } from './repository.ts';
 export { registerRecordingRoutes } from './routes.ts';
 export {

@@ -9,10 +9,19 @@ import {
   type StreamProfile,
 } from '@wall/protocol';
 import { type AuditEntryInput, appendAudit } from '../audit/index.ts';
+import type { CameraRecord } from '../cameras/facts.ts';
 import type { Db } from '../db/index.ts';
 import type { DecisionService } from '../decisions/index.ts';
 import type { CurrentUser } from '../lib/current-user.ts';
-import { decide, hidesCamera, mayAdminister, REGISTRY_ADMIN_ROLE, subjectOf } from '../policy/index.ts';
+import {
+  type Decision,
+  type DenyDecision,
+  decide,
+  hidesCamera,
+  mayAdminister,
+  REGISTRY_ADMIN_ROLE,
+  subjectOf,
+} from '../policy/index.ts';
 import {
   cameraRetentionForUpdate,
   gapsIn,
@@ -97,16 +106,8 @@ export class RecordingService {
     const from = new Date(q.from);
     const to = new Date(q.to);
     checkRange(from, to, MAX_TIMELINE_DAYS);
-    const camera = UUID.test(cameraId) ? await this.#d.decisions.camera(cameraId.toLowerCase()) : undefined;
-    if (!camera) throw new AppError('not_found:camera', 'no such camera');
+    const { camera, decision } = await decidePlaybackView(this.#d, actor.user, cameraId, from);
     const id = camera.facts.id;
-    const now = new Date();
-    const decision = decide(subjectOf(actor.user), camera.facts, 'playback:view', {
-      now,
-      openIncidents: await this.#d.decisions.incidents(),
-      ...(this.#d.emergencyMaxMs > 0 ? { emergencyMaxMs: this.#d.emergencyMaxMs } : {}),
-      playback: { from, lookbackMs: this.#d.incidentLookbackMs },
-    });
     const range = { profile: q.profile, from: from.toISOString(), to: to.toISOString() };
     const emergency = decision.allow && decision.reason === 'allowed:emergency';
     await this.#d.audit({
@@ -125,10 +126,7 @@ export class RecordingService {
         ...(decision.allow && decision.emergency ? { incidentId: decision.emergency.incidentId } : {}),
       },
     });
-    if (!decision.allow) {
-      if (hidesCamera(decision)) throw new AppError('not_found:camera', 'no such camera');
-      throw new AppError(decision.reason, DENY_MESSAGES[decision.reason] ?? 'denied');
-    }
+    if (!decision.allow) throw playbackRefusal(decision);
     const [ranges, gaps, holds, incidents] = await Promise.all([
       recordedRanges(this.#d.db, id, q.profile, from, to),
       gapsIn(this.#d.db, id, q.profile, from, to),
@@ -453,8 +451,35 @@ export class RecordingService {
   }
 }
 
+/**
+ * The `playback:view` decision on a camera for footage from `from` on — the timeline's and
+ * playback's (R-RET-1, R-RET-3). Throws not_found:camera for an id that is no camera.
+ */
+export async function decidePlaybackView(
+  d: Pick<RecordingServiceDeps, 'decisions' | 'emergencyMaxMs' | 'incidentLookbackMs'>,
+  user: CurrentUser,
+  cameraId: string,
+  from: Date,
+): Promise<{ camera: CameraRecord; decision: Decision }> {
+  const camera = UUID.test(cameraId) ? await d.decisions.camera(cameraId.toLowerCase()) : undefined;
+  if (!camera) throw new AppError('not_found:camera', 'no such camera');
+  const decision = decide(subjectOf(user), camera.facts, 'playback:view', {
+    now: new Date(),
+    openIncidents: await d.decisions.incidents(),
+    ...(d.emergencyMaxMs > 0 ? { emergencyMaxMs: d.emergencyMaxMs } : {}),
+    playback: { from, lookbackMs: d.incidentLookbackMs },
+  });
+  return { camera, decision };
+}
+
+/** The error a refused `playback:view` answers (outside the caller's tier: like a missing camera). */
+export function playbackRefusal(decision: DenyDecision): AppError {
+  if (hidesCamera(decision)) return new AppError('not_found:camera', 'no such camera');
+  return new AppError(decision.reason, DENY_MESSAGES[decision.reason] ?? 'denied');
+}
+
 /** `to` after `from`, and no longer than `maxDays`: else 400 `invalid:range`. */
-function checkRange(from: Date, to: Date, maxDays: number): void {
+export function checkRange(from: Date, to: Date, maxDays: number): void {
   if (!(to.getTime() > from.getTime())) throw new AppError('invalid:range', '`to` must be after `from`');
   if (to.getTime() - from.getTime() > maxDays * DAY_MS) {
     throw new AppError('invalid:range', `a range covers at most ${maxDays} days`);

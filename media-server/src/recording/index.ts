@@ -3,6 +3,7 @@ export { RECORDING_STREAM_MAXLEN, RecordingEventLog, type RecordingEventSink } f
 export { type AccessUnit, type AvcTrack, muxSegment } from './fmp4.ts';
 export {
   CameraRecorder,
+  cameraKeyPart,
   type RecordableIngest,
   type RecorderHost,
   type RecorderIngests,
@@ -18,4 +19,4 @@ export {
   recordingPlanRequestSchema,
 } from './recordings.ts';
 export { Segmenter } from './segmenter.ts';
-export { FsStorage, type RecordingStorage, type StorageSpace } from './storage.ts';
+export { FsStorage, type RecordingStorage, type StorageSpace, type StoredSegment } from './storage.ts';

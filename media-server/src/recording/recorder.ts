@@ -102,14 +102,17 @@ interface PendingGap {
   detail?: string;
 }
 
+/** A camera id as the first part of its storage keys: itself when path-safe, else a hash of it. */
+export function cameraKeyPart(cameraId: string): string {
+  return /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(cameraId) && cameraId !== '.' && cameraId !== '..'
+    ? cameraId
+    : `id-${createHash('sha256').update(cameraId).digest('hex').slice(0, 32)}`;
+}
+
 /** Storage keys: `<cameraId>/<profile>/<YYYY-MM-DD UTC>/<startMs>.mp4`; odd camera ids are hashed. */
 export function segmentKey(cameraId: string, profile: StreamProfile, startMs: number): string {
-  const safe =
-    /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(cameraId) && cameraId !== '.' && cameraId !== '..'
-      ? cameraId
-      : `id-${createHash('sha256').update(cameraId).digest('hex').slice(0, 32)}`;
   const day = new Date(startMs).toISOString().slice(0, 10);
-  return `${safe}/${profile}/${day}/${startMs}.mp4`;
+  return `${cameraKeyPart(cameraId)}/${profile}/${day}/${startMs}.mp4`;
 }
 
 /**

@@ -3,6 +3,13 @@ import { mkdir, open, readFile, rename, statfs, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path';
 import { storageKeySchema } from '@wall/protocol';
 
+/** A stored segment as read back, with what identifies this version of it (size, modification time). */
+export interface StoredSegment {
+  bytes: Buffer;
+  size: number;
+  mtimeMs: number;
+}
+
 export interface StorageSpace {
   totalBytes: number;
   freeBytes: number;
@@ -16,6 +23,8 @@ export interface RecordingStorage {
   put(key: string, bytes: Uint8Array): Promise<void>;
   /** The bytes under `key`, or undefined when there are none. */
   get(key: string): Promise<Buffer | undefined>;
+  /** The bytes under `key` with their size and modification time (playback), or undefined. */
+  read(key: string): Promise<StoredSegment | undefined>;
   /** Whether something was deleted. */
   delete(key: string): Promise<boolean>;
   statfs(): Promise<StorageSpace>;
@@ -80,6 +89,24 @@ export class FsStorage implements RecordingStorage {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
+    }
+  }
+
+  async read(key: string): Promise<StoredSegment | undefined> {
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(this.#path(key), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) return undefined;
+      // Size and time from the same open file as the bytes: a file replaced meanwhile is not mixed up.
+      return { bytes: await fh.readFile(), size: st.size, mtimeMs: st.mtimeMs };
+    } finally {
+      await fh.close();
     }
   }
 

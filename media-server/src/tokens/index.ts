@@ -1,1 +1,7 @@
-export { requireCamera, type VerifyOptions, verifyStreamToken } from './verify.ts';
+export {
+  type PlaybackClaims,
+  requireCamera,
+  requireScope,
+  type VerifyOptions,
+  verifyStreamToken,
+} from './verify.ts';

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signStreamToken } from '../../test/support/sign-token.ts';
 import { AppError } from '../lib/app-error.ts';
-import { requireCamera, verifyStreamToken } from './verify.ts';
+import { requireCamera, requireScope, verifyStreamToken } from './verify.ts';
 
 const keys = generateKeyPairSync('ed25519');
 const other = generateKeyPairSync('ed25519');
@@ -92,5 +92,17 @@ describe('stream tokens', () => {
     const c = verifyStreamToken(good, opts);
     expect(codeOf(() => requireCamera(c, 'cam-1'))).toBe('ok');
     expect(codeOf(() => requireCamera(c, 'cam-9'))).toBe('token:camera');
+  });
+
+  it.each<[string, [number, number] | undefined, 'live' | 'playback', string]>([
+    ['a live token at a live route', undefined, 'live', 'ok'],
+    ['a playback token at a live route', [1, 2], 'live', 'token:scope'],
+    ['a playback token at a recording route', [1, 2], 'playback', 'ok'],
+    ['a live token at a recording route', undefined, 'playback', 'token:scope'],
+  ])('%s → %s', (_name, rng, scope, code) => {
+    const c = verifyStreamToken(signStreamToken({ ...base, ...(rng ? { rng } : {}) }, keys.privateKey), opts);
+    expect(codeOf(() => (scope === 'live' ? requireScope(c, 'live') : requireScope(c, 'playback')))).toBe(
+      code,
+    );
   });
 });

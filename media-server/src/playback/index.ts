@@ -1,0 +1,11 @@
+export { type ByteRange, parseByteRange } from './byte-range.ts';
+export {
+  Fmp4Error,
+  isHevc,
+  shiftDecodeTimes,
+  splitSegment,
+  type TrackInfo,
+  trackInfo,
+} from './fmp4-rewrite.ts';
+export { type PlaybackRouteDeps, registerPlaybackRoutes } from './routes.ts';
+export type { SegmentTranscoder } from './transcoder.ts';
