@@ -124,13 +124,13 @@ export function useTilePlayback({
             ? f.wallMs
             : f.wallMs + Math.min(t - f.at, EXTRAPOLATE_MAX_MS) * v.playbackRate;
       const s = steer(target, { presentedMs, seeking, seekLatencyMs: seekLatencyMs.current });
+      if (s.paused && !v.paused) v.pause();
       if (s.seekToMs !== null) {
         if (state === 'idle' || !seeking) seekTo(player, s.seekToMs, s.paused);
         return;
       }
       if (Math.abs(v.playbackRate - s.rate) > 0.001) v.playbackRate = s.rate;
-      if (s.paused && !v.paused) v.pause();
-      else if (!s.paused && v.paused && !seeking) void v.play().catch(() => undefined);
+      if (!s.paused && v.paused && !seeking) void v.play().catch(() => undefined);
       v.dataset.driftMs = s.driftMs === null ? '' : String(Math.round(s.driftMs));
       v.dataset.presentedMs = presentedMs === null ? '' : String(Math.round(presentedMs));
     };
