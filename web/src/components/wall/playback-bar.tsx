@@ -135,14 +135,14 @@ export function PlaybackBar({
               </button>
             ))}
           </div>
-          <span className={styles.sep} />
-          {REWIND_MINUTES.slice(0, 2).map((m) => (
-            <button key={m} type="button" onClick={() => controls.rewind(m)} disabled={disabled}>
-              {t.rewindMinutes(m)}
-            </button>
-          ))}
           <span className={styles.spacer} />
-          <button type="button" onClick={controls.backToLive} disabled={disabled} data-testid="playback-live">
+          <button
+            type="button"
+            className={styles.primary}
+            onClick={controls.backToLive}
+            disabled={disabled}
+            data-testid="playback-live"
+          >
             {t.backToLive}
           </button>
         </>

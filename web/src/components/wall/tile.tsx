@@ -238,7 +238,7 @@ export const WallTileView = memo(function WallTileView({
               title={mode === 'playback' ? t.tileToLive : t.tileToPlayback}
               data-testid="tile-mode"
             >
-              {mode === 'playback' ? t.liveNow : t.playback}
+              {mode === 'playback' ? t.switchToLive : t.switchToPlayback}
             </button>
           ) : null}
         </div>
@@ -308,7 +308,10 @@ function PlaybackNote({ view, lang }: { view: PlaybackView; lang: Lang }) {
   else if (code === 'playback:not_recorded') text = t.noRecording;
   else if (view.state === 'denied' || view.state === 'error') text = reasonText(lang, code ?? 'internal');
   if (text === null) return null;
-  const bad = view.state === 'denied' || view.state === 'damaged' || view.state === 'error';
+  const bad =
+    view.state === 'denied' ||
+    view.state === 'damaged' ||
+    (view.state === 'error' && code !== 'playback:not_recorded');
   return (
     <div
       className={bad ? styles.reason : styles.playbackNote}
