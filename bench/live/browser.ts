@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page, type Route } from 'playwright-core';
 import { ROOT } from './platform.ts';
 
+/** The time-strip reader shared with the browser tests (`globalThis.wallTimeStrip`, an init script). */
+export const TIME_STRIP_SCRIPT = join(ROOT, 'infra/cameras/time-strip.js');
+
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -129,6 +132,7 @@ export class BenchPage {
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     const page = await context.newPage();
     const bp = new BenchPage(page);
+    await page.addInitScript({ path: TIME_STRIP_SCRIPT });
     await page.addInitScript({ path: join(import.meta.dirname, 'page-probe.js') });
     const chunk = liveClientChunk();
     await page.route(

@@ -138,15 +138,7 @@
   });
 
   // ——— glass-to-glass: the time strip rtsp-sim.py --time-strip paints into every frame ———
-  const BITS = 40;
-  const crc8 = (bytes) => {
-    let crc = 0;
-    for (const b of bytes) {
-      crc ^= b;
-      for (let i = 0; i < 8; i++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
-    }
-    return crc;
-  };
+  // (read by infra/cameras/time-strip.js, added as an init script before this one)
 
   /**
    * Reads the strip of every frame tile `index` presents, until `frames` were read or `timeoutMs`
@@ -159,8 +151,6 @@
         resolve({ error: 'no tile', samples: [], rejected: {} });
         return;
       }
-      const canvas = document.createElement('canvas');
-      const ctx = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
       const samples = [];
       const rejected = { ambiguous: 0, crc: 0, size: 0 };
       const started = now();
@@ -173,57 +163,18 @@
       const onFrame = (t, meta) => {
         if (done) return;
         const dateNow = Date.now();
-        const w = meta.width;
-        const h = meta.height;
-        const block = Math.floor(w / BITS) - (Math.floor(w / BITS) % 2);
-        if (block < 2 || block > h || video.videoWidth !== w) {
-          rejected.size++;
-        } else {
-          if (canvas.width !== w || canvas.height !== block) {
-            canvas.width = w;
-            canvas.height = block;
-          }
-          ctx.drawImage(video, 0, 0, w, block, 0, 0, w, block);
-          const px = ctx.getImageData(0, 0, w, block).data;
-          let value = 0n;
-          let ambiguous = false;
-          const q = Math.max(1, Math.floor(block / 4));
-          for (let k = 0; k < BITS; k++) {
-            let sum = 0;
-            let n = 0;
-            for (let y = q; y < block - q; y++) {
-              for (let x = k * block + q; x < (k + 1) * block - q; x++) {
-                const o = (y * w + x) * 4;
-                sum += 0.299 * px[o] + 0.587 * px[o + 1] + 0.114 * px[o + 2];
-                n++;
-              }
-            }
-            const luma = sum / n;
-            if (luma > 80 && luma < 170) ambiguous = true;
-            value = (value << 1n) | (luma >= 128 ? 1n : 0n);
-          }
-          const ms = Number(value >> 8n);
-          const check = Number(value & 0xffn);
-          if (ambiguous) rejected.ambiguous++;
-          else if (crc8([(ms >>> 24) & 0xff, (ms >>> 16) & 0xff, (ms >>> 8) & 0xff, ms & 0xff]) !== check)
-            rejected.crc++;
-          else {
-            // The low 32 bits of the capture time in ms: the full time is the one nearest to now.
-            const span = 2 ** 32;
-            const base = dateNow - (dateNow % span);
-            let capture = base + ms;
-            if (capture - dateNow > span / 2) capture -= span;
-            else if (dateNow - capture > span / 2) capture += span;
-            samples.push({
-              capture,
-              dateNow,
-              callbackAt: t,
-              presentationTime: meta.presentationTime,
-              expectedDisplayTime: meta.expectedDisplayTime,
-              receiveTime: meta.receiveTime ?? null,
-              processingDuration: meta.processingDuration ?? null,
-            });
-          }
+        const read = globalThis.wallTimeStrip.read(video, meta.width, meta.height, dateNow);
+        if (read.rejected) rejected[read.rejected]++;
+        else {
+          samples.push({
+            capture: read.capture,
+            dateNow,
+            callbackAt: t,
+            presentationTime: meta.presentationTime,
+            expectedDisplayTime: meta.expectedDisplayTime,
+            receiveTime: meta.receiveTime ?? null,
+            processingDuration: meta.processingDuration ?? null,
+          });
         }
         if (samples.length >= frames || now() - started > timeoutMs) finish();
         else video.requestVideoFrameCallback(onFrame);

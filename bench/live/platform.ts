@@ -95,6 +95,7 @@ interface Secrets {
 
 export class Platform {
   readonly webUrl: string;
+  readonly gatewayUrl: string;
   readonly mediaUrl: string;
   readonly rtspUrl: string;
   readonly gop: number;
@@ -111,6 +112,7 @@ export class Platform {
     exited: Promise<number | null>;
     dataDir: string;
     webUrl: string;
+    gatewayUrl: string;
     mediaUrl: string;
     rtspUrl: string;
     gop: number;
@@ -120,6 +122,7 @@ export class Platform {
     this.#exited = o.exited;
     this.#dataDir = o.dataDir;
     this.webUrl = o.webUrl;
+    this.gatewayUrl = o.gatewayUrl;
     this.mediaUrl = o.mediaUrl;
     this.rtspUrl = o.rtspUrl;
     this.gop = o.gop;
@@ -127,7 +130,13 @@ export class Platform {
   }
 
   /** Starts the launcher (SIM_GOP frames at 25 fps, MEDIASOUP_WORKERS workers) and waits for READY. */
-  static async start(o: { gop: number; workers: number; cameras: number }): Promise<Platform> {
+  static async start(o: {
+    gop: number;
+    workers: number;
+    cameras: number;
+    /** More launcher settings (e.g. SIM_STRIP_CAMERAS, RECORDING_PLAN). */
+    env?: Record<string, string>;
+  }): Promise<Platform> {
     if (!existsSync(join(ROOT, 'web', '.next', 'BUILD_ID'))) {
       throw new Error(
         'web has no production build: cd web && NEXT_TELEMETRY_DISABLED=1 ./node_modules/.bin/next build',
@@ -165,6 +174,7 @@ export class Platform {
       RTC_MAX_PORT: String(rtc + 199),
       // Cold pulls stop their ingest explicitly; warm ones must not time out between pulls.
       INGEST_IDLE_TIMEOUT_MS: '300000',
+      ...o.env,
     };
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts'], {
       cwd: join(ROOT, 'infra'),
@@ -216,6 +226,7 @@ export class Platform {
       exited,
       dataDir,
       webUrl: `http://127.0.0.1:${ports.web}`,
+      gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
       mediaUrl: `http://127.0.0.1:${ports.media}`,
       rtspUrl: `rtsp://127.0.0.1:${ports.rtsp}`,
       gop: o.gop,
@@ -248,6 +259,13 @@ export class Platform {
     clearTimeout(timer);
     rmSync(this.#dataDir, { recursive: true, force: true });
     return code;
+  }
+
+  /** The demo users' password the launcher kept (demo-credentials.json). */
+  demoPassword(): string {
+    return (
+      JSON.parse(readFileSync(join(this.#dataDir, 'demo-credentials.json'), 'utf8')) as { password: string }
+    ).password;
   }
 
   #secretsOf(): Secrets & { key: KeyObject } {

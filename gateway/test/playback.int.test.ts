@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PLAYBACK_INIT_PATH, PLAYBACK_MEDIA_PATH, playbackAnswerSchema } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { io as connectViewer } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type RtspSim, startRtspSim } from '../../media-server/test/support.ts';
 import { buildApp } from '../src/app.ts';
@@ -14,6 +15,7 @@ import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { issueStreamToken, streamTokenKey } from '../src/media/tokens.ts';
+import { substitutePlaylist } from '../src/recordings/index.ts';
 import {
   injectAs,
   isolatedRedisUrl,
@@ -198,10 +200,13 @@ describe('playback over HLS: playlist from the index, segments from the media no
     expect(pl.statusCode, pl.body).toBe(200);
     expect(pl.headers['content-type']).toBe('application/vnd.apple.mpegurl');
     expect(pl.headers['cache-control']).toBe('no-store');
-    const p = parsePlaylist(pl.body);
+    // The URLs' common parts are variables (EXT-X-DEFINE); a player substitutes them.
+    expect(pl.body).toContain('#EXT-X-DEFINE:QUERYPARAM="token"');
+    const query = new URL(answer.playlistUrl, 'http://gateway').searchParams;
+    const p = parsePlaylist(substitutePlaylist(pl.body, query));
     expect(p.lines.slice(0, 5)).toEqual([
       '#EXTM3U',
-      '#EXT-X-VERSION:7',
+      '#EXT-X-VERSION:11',
       expect.stringMatching(/^#EXT-X-TARGETDURATION:\d+$/),
       '#EXT-X-PLAYLIST-TYPE:VOD',
       '#EXT-X-INDEPENDENT-SEGMENTS',
@@ -374,6 +379,35 @@ describe('playback over HLS: playlist from the index, segments from the media no
     ] as [number, number][]) {
       const out = await get(mediaUrl(key, playbackToken({ range: rng })));
       expect([out.status, await codeOf(out)]).toEqual([403, 'token:scope']);
+    }
+
+    // The viewer signalling refuses it at the handshake, and in a consume on a live-token socket.
+    const refused = connectViewer(`${media.url}/viewer`, {
+      auth: { token: pb },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    const handshake = await new Promise<Error & { data?: { code: string } }>((r) =>
+      refused.once('connect_error', r),
+    );
+    refused.close();
+    expect([handshake.message, handshake.data?.code]).toEqual(['token:scope', 'token:scope']);
+    const viewer = connectViewer(`${media.url}/viewer`, {
+      auth: { token: live },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    try {
+      await new Promise<void>((ok, fail) => {
+        viewer.once('connect', ok);
+        viewer.once('connect_error', fail);
+      });
+      const consumed = await viewer
+        .timeout(5000)
+        .emitWithAck('stream:consume', { token: pb, rtpCapabilities: {} });
+      expect(consumed).toMatchObject({ ok: false, error: { code: 'token:scope' } });
+    } finally {
+      viewer.close();
     }
 
     // The playlist route takes playback tokens only.

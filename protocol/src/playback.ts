@@ -11,7 +11,11 @@ import { streamProfileSchema } from './domain.ts';
 //    `EXT-X-PROGRAM-DATE-TIME` on the first segment and after every discontinuity,
 //    `EXT-X-DISCONTINUITY` at each gap, `EXT-X-ENDLIST`. Segment URLs point at the media node that
 //    holds the files: `PLAYBACK_INIT_PATH/<storageKey>?token=` and
-//    `PLAYBACK_MEDIA_PATH/<storageKey>?off=<ms>&sha=<hex>&token=`.
+//    `PLAYBACK_MEDIA_PATH/<storageKey>?off=<ms>&sha=<hex>&token=`. What every URL repeats is said
+//    once with variables (`EXT-X-DEFINE`, `EXT-X-VERSION:11`): the token is the playlist URL's own
+//    (`QUERYPARAM="token"`), node URLs, other nodes' tokens and the keys' camera/profile part are
+//    named values (ADR 0012); the player substitutes them (hls.js's full build does; its light
+//    build does not).
 // 3. The media node serves them only with a valid playback token for that camera and profile whose
 //    range covers the segment. `off` is the segment's start on the playlist's media timeline (the
 //    sum of the EXTINF durations before it, ms): the node rewrites each fragment's `tfdt` by it, so
@@ -73,7 +77,11 @@ export const playbackMediaQuerySchema = z
   .object({
     token: z.string().min(1).max(4096),
     /** The segment's start on the playlist's media timeline, ms. */
-    off: z.coerce.number().int().min(0).max(MAX_PLAYBACK_HOURS * 3_600_000 * 2),
+    off: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_PLAYBACK_HOURS * 3_600_000 * 2),
     /** The index's SHA-256 of the file. */
     sha: z.string().regex(/^[0-9a-f]{64}$/),
   })

@@ -7,7 +7,7 @@ export {
 export { type RecordingPlanMode, RecordingPlanner, type RecordingPlannerOptions } from './planner.ts';
 export { PlaybackService, type PlaybackServiceDeps } from './playback.ts';
 export { registerPlaybackRoutes } from './playback-routes.ts';
-export { buildPlaylist, type PlaylistInput, type PlaylistSegment } from './playlist.ts';
+export { buildPlaylist, type PlaylistInput, type PlaylistSegment, substitutePlaylist } from './playlist.ts';
 export { type DeletedSegment, type IndexOutcome, insertGap, insertSegment } from './repository.ts';
 export { registerRecordingRoutes } from './routes.ts';
 export {

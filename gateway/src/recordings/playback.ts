@@ -154,9 +154,12 @@ export class PlaybackService {
       this.#d.directory.nodes(),
     ]);
     const key = this.#d.tokenKey as KeyObject;
-    const urls = new Map<string, { url: string; token: string }>();
+    // Only the nodes holding segments; the token's own node uses the playlist URL's token.
+    const holding = new Set(segments.map((s) => s.node));
+    const urls = new Map<string, { url: string; token: string | null }>();
     for (const n of nodes) {
-      const t = n.id === claims.aud ? token : encodeStreamToken({ ...claims, aud: n.id }, key);
+      if (!holding.has(n.id)) continue;
+      const t = n.id === claims.aud ? null : encodeStreamToken({ ...claims, aud: n.id }, key);
       urls.set(n.id, { url: n.publicUrl, token: t });
     }
     return buildPlaylist({

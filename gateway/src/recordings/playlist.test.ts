@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildPlaylist, type PlaylistSegment } from './playlist.ts';
+import { buildPlaylist, type PlaylistSegment, substitutePlaylist } from './playlist.ts';
 
 const T0 = Date.parse('2026-12-08T01:00:00.000Z');
 const SHA = (n: number) => n.toString(16).padStart(64, '0');
@@ -20,16 +20,18 @@ function seg(n: number, startMs: number, ms: number, o: Partial<PlaylistSegment>
   };
 }
 
-const nodes = new Map([
-  ['a', { url: 'http://a:4100', token: 'TA' }],
+/** Node `a` is the playlist token's own (`?token=TA`); `b` has a token of its own. */
+const nodes = new Map<string, { url: string; token: string | null }>([
+  ['a', { url: 'http://a:4100', token: null }],
   ['b', { url: 'http://b:4100', token: 'TB' }],
 ]);
+const played = (text: string) => substitutePlaylist(text, new URLSearchParams('token=TA'));
 
 /** The playlist without its header, segment URLs shortened to `node key off`. */
 function body(segments: PlaylistSegment[], gaps: { fromMs: number; toMs: number }[] = []): string[] {
   const text = buildPlaylist({ segments, gaps, nodes });
   expect(text.endsWith('#EXT-X-ENDLIST\n')).toBe(true);
-  return text
+  return played(text)
     .trim()
     .split('\n')
     .slice(5, -1)
@@ -50,20 +52,43 @@ function body(segments: PlaylistSegment[], gaps: { fromMs: number; toMs: number 
 const PDT = (ms: number) => `#EXT-X-PROGRAM-DATE-TIME:${new Date(T0 + ms).toISOString()}`;
 
 describe('buildPlaylist', () => {
-  it('writes the header: version 7, target duration rounded up, VOD, independent segments', () => {
+  it('writes the header and says the node URLs, tokens and key prefix once (EXT-X-DEFINE)', () => {
     const text = buildPlaylist({ segments: [seg(1, 0, 2000), seg(2, 2000, 4100)], gaps: [], nodes });
-    expect(text.split('\n').slice(0, 5)).toEqual([
+    const lines = text.split('\n');
+    expect(lines.slice(0, 10)).toEqual([
       '#EXTM3U',
-      '#EXT-X-VERSION:7',
+      '#EXT-X-VERSION:11',
       '#EXT-X-TARGETDURATION:5',
       '#EXT-X-PLAYLIST-TYPE:VOD',
       '#EXT-X-INDEPENDENT-SEGMENTS',
+      '#EXT-X-DEFINE:QUERYPARAM="token"',
+      '#EXT-X-DEFINE:NAME="n0",VALUE="http://a:4100"',
+      '#EXT-X-DEFINE:NAME="n1",VALUE="http://b:4100"',
+      '#EXT-X-DEFINE:NAME="t1",VALUE="TB"',
+      '#EXT-X-DEFINE:NAME="k",VALUE="cam/sub/"',
     ]);
+    expect(lines[10]).toBe(
+      '#EXT-X-MAP:URI="{$n0}/playback/init/{$k}2026-12-08/' + T0 + '.mp4?token={$token}"',
+    );
+    expect(lines).toContain(
+      `{$n0}/playback/media/{$k}2026-12-08/${T0}.mp4?off=0&sha=${SHA(1)}&token={$token}`,
+    );
+    // As a player reads it: the contract's URLs.
+    expect(played(text).split('\n')).toContain(
+      `http://a:4100/playback/media/cam/sub/2026-12-08/${T0}.mp4?off=0&sha=${SHA(1)}&token=TA`,
+    );
   });
 
   it('an empty range is an empty VOD playlist', () => {
-    expect(buildPlaylist({ segments: [], gaps: [], nodes })).toBe(
-      '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-ENDLIST\n',
+    expect(played(buildPlaylist({ segments: [], gaps: [], nodes }))).toBe(
+      '#EXTM3U\n#EXT-X-VERSION:11\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-ENDLIST\n',
+    );
+  });
+
+  it('writes a key that does not share the first key’s prefix in full', () => {
+    const other = seg(2, 2000, 2000, { storageKey: 'id-abc/sub/2026-12-08/1.mp4' });
+    expect(buildPlaylist({ segments: [seg(1, 0, 2000), other], gaps: [], nodes })).toContain(
+      '{$n0}/playback/media/id-abc/sub/2026-12-08/1.mp4?',
     );
   });
 
@@ -190,7 +215,9 @@ describe('buildPlaylist', () => {
   it('builds a 24 h playlist (21,600 segments) whose EXTINFs add up to the offsets', () => {
     const segments = Array.from({ length: 21_600 }, (_, i) => seg(i + 1, i * 4000, 4000));
     const text = buildPlaylist({ segments, gaps: [], nodes });
-    const lines = text.split('\n');
+    // ~160 bytes a segment: the URLs' common parts are variables.
+    expect(text.length).toBeLessThan(21_600 * 170);
+    const lines = played(text).split('\n');
     expect(lines.filter((l) => l.startsWith('#EXTINF:4.000,'))).toHaveLength(21_600);
     expect(lines.filter((l) => l.startsWith('#EXT-X-MAP'))).toHaveLength(1);
     expect(lines.at(-3)).toContain(`off=${21_599 * 4000}&`);

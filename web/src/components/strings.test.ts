@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Lang, messages } from '../lib/i18n';
 import { emergencyStrings, reasonWords } from './emergency/strings';
 import { denialText, mapMessages } from './map/strings';
+import { playbackStrings, refusalText } from './playback/strings';
 import { shellStrings } from './shell/strings';
 import { reasonText, TIER_NAMES, wallStrings } from './wall/strings';
 
@@ -42,6 +43,7 @@ const TABLES: [string, (lang: Lang) => unknown][] = [
   ['map', mapMessages],
   ['emergency', emergencyStrings],
   ['shell', shellStrings],
+  ['playback', playbackStrings],
   ['tier names', (lang) => TIER_NAMES[lang]],
 ];
 
@@ -133,6 +135,17 @@ describe('codes in words', () => {
       expect(denialText('en', code)).toMatch(new RegExp(`^[^\\p{Script=Han}]+ \\(${code}\\)$`, 'u'));
     },
   );
+
+  it.each([
+    'forbidden:retrieval',
+    'forbidden:tier',
+    'not_found:camera',
+    'playback:not_recorded',
+    'client:media',
+  ])('the playback page words %s with its code in both languages', (code) => {
+    expect(refusalText('zh', code)).toMatch(new RegExp(`\\p{Script=Han}.* \\(${code}\\)$`, 'u'));
+    expect(refusalText('en', code)).toMatch(new RegExp(`^[^\\p{Script=Han}]+ \\(${code}\\)$`, 'u'));
+  });
 
   it.each(['forbidden:same_person', 'conflict:lapsed', 'client:network'])(
     'the incident pages word %s in both languages',

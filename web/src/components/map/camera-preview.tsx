@@ -1,6 +1,7 @@
 'use client';
 
 import type { CameraItem } from '@wall/protocol';
+import Link from 'next/link';
 import { useEffect, useRef, useState } from 'react';
 import { type LiveView, useLivePlayer } from '../../lib/live';
 import { GatewayError, type LiveGrant, snapshotUrl } from './api';
@@ -229,6 +230,13 @@ export function CameraPreview({ camera, status, onClose, onSendToWall }: CameraP
             {t.live}
           </button>
         )}
+        <Link
+          href={`/cameras/${encodeURIComponent(camera.id)}/playback${lang === 'en' ? '?lang=en' : ''}`}
+          className={styles.linkButton}
+          data-testid="preview-playback"
+        >
+          {t.playback}
+        </Link>
         {onSendToWall && (
           <button
             type="button"

@@ -38,6 +38,7 @@ const zh = {
   webglUnavailable: '此浏览器无法显示地图(不支持 WebGL)',
   signOut: '退出',
   wall: '视频墙',
+  playback: '录像回放',
 } as const;
 
 type Messages = { [K in keyof typeof zh]: string };
@@ -80,6 +81,7 @@ const en: Messages = {
   webglUnavailable: 'This browser cannot show the map (no WebGL)',
   signOut: 'Sign out',
   wall: 'Video wall',
+  playback: 'Playback',
 };
 
 export type MapMessages = Messages;
