@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
-import { readStrips, type StripSnapshot } from './time-strip';
+import { readStrips, STRIP_READER, type StripSnapshot } from './time-strip';
 import {
   apiAs,
   type CameraItem,
@@ -17,8 +17,9 @@ import {
 // Wall playback (issue 13): every tile of a wall rewound to the same moment and played in step.
 // The stack of playwright.config.ts records 4 time-strip cameras (SIM_STRIP_CAMERAS: their
 // simulator burns the wall-clock capture time into every frame); the test reads that strip from
-// the frame each tile presents — all four drawn into canvases in one task, i.e. at the same
-// instant — so "in step" is measured on the pictures themselves, not on what the player reports.
+// the frame each tile presents with the simulator's reader (infra/cameras/time-strip.js) — all
+// four copied in one task, i.e. at the same instant — so "in step" is measured on the pictures
+// themselves, not on what the player reports.
 
 /** County-level police certificate (R-RET-1): may play back the city's cameras. */
 const USER = 'police.dispatcher';
@@ -110,7 +111,10 @@ test('wall playback: four time-strip cameras rewound to a moment play in step (�
     expect(r.status, JSON.stringify(r.body)).toBe(200);
   }
 
-  const { context, page } = await signIn(browser, USER, { timezoneId: 'Asia/Shanghai' });
+  const { context, page } = await signIn(browser, USER, {
+    timezoneId: 'Asia/Shanghai',
+    initScripts: [{ path: STRIP_READER }],
+  });
   await page.goto(`/walls/${wall.id}`);
   await expect(page.getByTestId('realtime-state')).toHaveAttribute('data-state', 'connected');
   for (let i = 0; i < 4; i++)
@@ -258,7 +262,7 @@ test('wall playback per tile: one tile kept live, a tile with nothing recorded s
   await command(a, wall.id, { type: 'assign', version: 1, index: 1, cameraId: unrecorded?.id });
   await command(a, wall.id, { type: 'assign', version: 2, index: 2, cameraId: strip?.id });
 
-  const { context, page } = await signIn(browser, USER);
+  const { context, page } = await signIn(browser, USER, { initScripts: [{ path: STRIP_READER }] });
   await page.goto(`/walls/${wall.id}`);
   await expect(tile(page, 0)).toHaveAttribute('data-state', 'live', { timeout: 20_000 });
   // R: rewind the wall a minute.

@@ -83,11 +83,11 @@ export async function command(
 
 export const tile = (page: Page, i: number) => page.locator(`[data-testid="wall-tile"][data-index="${i}"]`);
 
-/** A browser context signed in as `username` through the login page (`initScript`: run in every page first). */
+/** A browser context signed in as `username` through the login page (`initScripts`: run in every page first). */
 export async function signIn(
   browser: Browser,
   username: string,
-  options: { initScript?: string; locale?: string; timezoneId?: string } = {},
+  options: { initScripts?: (string | { path: string })[]; locale?: string; timezoneId?: string } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     baseURL: E2E.webUrl,
@@ -95,7 +95,7 @@ export async function signIn(
     ...(options.locale ? { locale: options.locale } : {}),
     ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
   });
-  if (options.initScript) await context.addInitScript(options.initScript);
+  for (const script of options.initScripts ?? []) await context.addInitScript(script);
   const page = await context.newPage();
   await page.goto('/login');
   await page.getByTestId('login-username').fill(username);

@@ -55,7 +55,8 @@ interface PcRec {
 const pcs = (page: Page) =>
   page.evaluate(() => [...((window as unknown as { __pcs?: PcRec[] }).__pcs ?? [])]);
 
-const signIn = (browser: Browser, username: string) => signInAs(browser, username, { initScript: PC_PROBE });
+const signIn = (browser: Browser, username: string) =>
+  signInAs(browser, username, { initScripts: [PC_PROBE] });
 
 /** Records (in the page, wall-clock ms) every change of tile i's camera, state and profile. */
 async function watchTile(page: Page, i: number): Promise<void> {
