@@ -391,6 +391,56 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
     });
   });
 
+  describe('wall playback', () => {
+    it('every display of the wall gets the same playback clock, on either gateway; time:now answers the server clock', async () => {
+      const wall = await createWall('police.op');
+      const consoleA = await connect('police.op', 0);
+      const displays = [await connect('police.low', 0), await connect('police.low', 1)];
+      for (const c of [consoleA, ...displays])
+        expect((await c.timeout(2000).emitWithAck('wall:join', { wallId: wall.id })).ok).toBe(true);
+
+      const before = Date.now();
+      const time = await displays[1]?.timeout(2000).emitWithAck('time:now');
+      const after = Date.now();
+      expect(time?.ok).toBe(true);
+      const now = time?.ok ? time.data.now : Number.NaN;
+      expect(now).toBeGreaterThanOrEqual(before);
+      expect(now).toBeLessThanOrEqual(after);
+
+      const moment = new Date(Date.now() - 20_000).toISOString();
+      const received = displays.map((d) => next(d, 'wall:updated', (s) => s.version === 1));
+      const ack = await consoleA.timeout(2000).emitWithAck('wall:command', {
+        wallId: wall.id,
+        command: { type: 'playbackStart', version: 0, at: moment, speed: 2 },
+      });
+      expect(ack.ok).toBe(true);
+      const states = await Promise.all(received);
+      expect(states[0]).toEqual(ack.ok ? ack.data : undefined);
+      expect(states[1]).toEqual(states[0]);
+      expect(states[0]?.playback).toEqual({
+        at: moment,
+        anchor: expect.any(String),
+        speed: 2,
+        paused: false,
+      });
+
+      // A playback command to a live wall is refused in the ack, the wall unchanged.
+      const liveAgain = next(displays[0] as Client, 'wall:updated', (s) => s.version === 2);
+      await consoleA
+        .timeout(2000)
+        .emitWithAck('wall:command', { wallId: wall.id, command: { type: 'playbackLive', version: 1 } });
+      expect((await liveAgain).playback).toBeNull();
+      expect(
+        await consoleA
+          .timeout(2000)
+          .emitWithAck('wall:command', {
+            wallId: wall.id,
+            command: { type: 'playbackSpeed', version: 2, speed: 4 },
+          }),
+      ).toEqual({ ok: false, error: { code: 'conflict:state', message: expect.any(String) } });
+    });
+  });
+
   describe('camera status', () => {
     it('reaches the watchers allowed to read the camera, once each, on either gateway — and no one else', async () => {
       const district = await connect('tn.police', 0);

@@ -135,6 +135,7 @@ describe('walls API: create, list, commands with optimistic concurrency, policy,
       ownerOrgId: fx.orgs.cityPolice,
       layout: '1+5',
       tiles: empty(6),
+      playback: null,
       version: 0,
       updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
@@ -252,6 +253,85 @@ describe('walls API: create, list, commands with optimistic concurrency, policy,
       ['wall.update', 'ok', 'setLayout', 'police.op', 6],
     ]);
     expect(rows[1]?.detail.command).toEqual(steps[0]?.[0]);
+  });
+
+  it('plays the wall back: start, pause, speed, seek, a tile kept live, back to live — stored, audited, versioned', async () => {
+    const wall = await createWall('police.op', '复盘墙', '4');
+    await command('police.op', wall.id, { type: 'assign', version: 0, index: 0, cameraId: fx.cams.a });
+    await command('police.op', wall.id, { type: 'assign', version: 1, index: 1, cameraId: fx.cams.c });
+    const moment = new Date(Date.now() - 20_000).toISOString();
+    const t0 = Date.now();
+    const start = await command('police.op', wall.id, { type: 'playbackStart', version: 2, at: moment });
+    expect(start.statusCode).toBe(200);
+    const started: WallState = start.json();
+    expect(started.playback).toEqual({ at: moment, anchor: expect.any(String), speed: 1, paused: false });
+    const anchor = Date.parse(started.playback?.anchor ?? '');
+    expect(anchor).toBeGreaterThanOrEqual(t0 - 5);
+    expect(anchor).toBeLessThanOrEqual(Date.now() + 5);
+    // Another user of the organisation reads the same clock.
+    expect((await get('police.low', `/api/walls/${wall.id}`)).json()).toEqual(started);
+
+    const paused: WallState = (
+      await command('police.low', wall.id, { type: 'playbackPause', version: 3, paused: true })
+    ).json();
+    expect(paused.playback?.paused).toBe(true);
+    const pausedAt = Date.parse(paused.playback?.at ?? '');
+    const ranMs = Date.parse(paused.playback?.anchor ?? '') - anchor;
+    expect(pausedAt - Date.parse(moment)).toBe(ranMs); // 1×: the footage ran as long as the server clock
+    const fast: WallState = (
+      await command('police.op', wall.id, { type: 'playbackSpeed', version: 4, speed: 8 })
+    ).json();
+    expect(fast.playback).toEqual({
+      at: paused.playback?.at,
+      anchor: expect.any(String),
+      speed: 8,
+      paused: true,
+    });
+    const seekTo = new Date(Date.now() - 3_600_000).toISOString();
+    const sought: WallState = (
+      await command('police.op', wall.id, { type: 'playbackSeek', version: 5, at: seekTo })
+    ).json();
+    expect(sought.playback?.at).toBe(seekTo);
+    const kept: WallState = (
+      await command('police.op', wall.id, { type: 'setTileMode', version: 6, index: 1, mode: 'live' })
+    ).json();
+    expect(kept.tiles[1]).toEqual({ index: 1, cameraId: fx.cams.c, mode: 'live' });
+    expect(await loadWall(db, wall.id)).toEqual(kept);
+
+    // A future moment, a speed out of range, a playback command to a live wall are refused, nothing changes.
+    const future = await command('police.op', wall.id, {
+      type: 'playbackSeek',
+      version: 7,
+      at: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect([future.statusCode, future.json().code]).toEqual([400, 'invalid:request']);
+    const tooFast = await command('police.op', wall.id, { type: 'playbackSpeed', version: 7, speed: 16 });
+    expect([tooFast.statusCode, tooFast.json().code]).toEqual([400, 'invalid:request']);
+    const live: WallState = (
+      await command('police.op', wall.id, { type: 'playbackLive', version: 7 })
+    ).json();
+    expect(live.playback).toBeNull();
+    expect(live.tiles.map((t) => t.mode)).toEqual([undefined, undefined, undefined, undefined]);
+    const pauseLive = await command('police.op', wall.id, {
+      type: 'playbackPause',
+      version: 8,
+      paused: true,
+    });
+    expect([pauseLive.statusCode, pauseLive.json().code]).toEqual([409, 'conflict:state']);
+    expect(await loadWall(db, wall.id)).toEqual(live);
+
+    const rows = (await audit(wall.id)).filter((r) => r.action === 'wall.update');
+    expect(rows.map((r) => [r.result, r.reason, r.actor_name, r.detail.version])).toEqual([
+      ['ok', 'assign', 'police.op', 1],
+      ['ok', 'assign', 'police.op', 2],
+      ['ok', 'playbackStart', 'police.op', 3],
+      ['ok', 'playbackPause', 'police.low', 4],
+      ['ok', 'playbackSpeed', 'police.op', 5],
+      ['ok', 'playbackSeek', 'police.op', 6],
+      ['ok', 'setTileMode', 'police.op', 7],
+      ['ok', 'playbackLive', 'police.op', 8],
+    ]);
+    expect(rows[2]?.detail.command).toEqual({ type: 'playbackStart', version: 2, at: moment, speed: 1 });
   });
 
   it('answers a stale version with 409 conflict:version and the current state, changing nothing', async () => {

@@ -3,9 +3,13 @@ import {
   createWallSchema,
   grantEndsAt,
   layoutTiles,
+  tileMode,
   WALL_LAYOUTS,
   type WallLayout,
+  type WallPlayback,
   wallCommandSchema,
+  wallPlaybackPosition,
+  wallPlaybackSchema,
   wallStateSchema,
 } from './walls.ts';
 
@@ -111,6 +115,14 @@ describe('wall commands', () => {
     { type: 'setTour', version: 2, index: 1, tour: tour(2, 5) },
     { type: 'setTour', version: 2, index: 1, tour: tour(64, 3600) },
     { type: 'setTour', version: 2, index: 1, tour: null },
+    { type: 'playbackStart', version: 4, at: '2026-12-08T01:59:40.000Z', speed: 1 },
+    { type: 'playbackStart', version: 4, at: '2026-12-08T09:59:40.500+08:00', speed: 8 },
+    { type: 'playbackPause', version: 5, paused: true },
+    { type: 'playbackSpeed', version: 5, speed: 0.5 },
+    { type: 'playbackSeek', version: 5, at: '2026-12-08T01:00:00.000Z' },
+    { type: 'playbackLive', version: 6 },
+    { type: 'setTileMode', version: 6, index: 3, mode: 'live' },
+    { type: 'setTileMode', version: 6, index: 3, mode: 'playback' },
   ])('accepts %j', (cmd) => {
     expect(wallCommandSchema.parse(cmd)).toEqual(cmd);
   });
@@ -132,8 +144,70 @@ describe('wall commands', () => {
       'a camera twice in a tour',
       { type: 'setTour', version: 0, index: 0, tour: { cameraIds: [CAM(1), CAM(1)], intervalS: 10 } },
     ],
+    ['playback from no moment', { type: 'playbackStart', version: 0 }],
+    [
+      'playback from a moment without offset',
+      { type: 'playbackStart', version: 0, at: '2026-12-08T01:59:40' },
+    ],
+    ['playback at 0.25×', { type: 'playbackStart', version: 0, at: '2026-12-08T01:59:40Z', speed: 0.25 }],
+    ['playback at 16×', { type: 'playbackSpeed', version: 0, speed: 16 }],
+    ['a pause without paused', { type: 'playbackPause', version: 0 }],
+    ['back to live with a moment', { type: 'playbackLive', version: 0, at: '2026-12-08T01:59:40Z' }],
+    [
+      'a tile mode that is neither live nor playback',
+      { type: 'setTileMode', version: 0, index: 0, mode: 'off' },
+    ],
   ])('refuses %s', (_name, cmd) => {
     expect(wallCommandSchema.safeParse(cmd).success).toBe(false);
+  });
+
+  it('starts playback at 1× unless a speed is given', () => {
+    expect(
+      wallCommandSchema.parse({ type: 'playbackStart', version: 0, at: '2026-12-08T01:59:40Z' }),
+    ).toEqual({
+      type: 'playbackStart',
+      version: 0,
+      at: '2026-12-08T01:59:40Z',
+      speed: 1,
+    });
+  });
+});
+
+describe('wall playback clock', () => {
+  const clock = (over: Partial<WallPlayback> = {}): WallPlayback => ({
+    at: '2026-12-08T02:00:00.000Z',
+    anchor: '2026-12-08T02:10:00.000Z',
+    speed: 1,
+    paused: false,
+    ...over,
+  });
+  const anchor = Date.parse('2026-12-08T02:10:00.000Z');
+  const at = Date.parse('2026-12-08T02:00:00.000Z');
+
+  it.each([
+    ['at the anchor', clock(), 0, at],
+    ['1×, 10 s after', clock(), 10_000, at + 10_000],
+    ['2×, 10 s after', clock({ speed: 2 }), 10_000, at + 20_000],
+    ['0.5×, 10 s after', clock({ speed: 0.5 }), 10_000, at + 5_000],
+    ['8×, 1.25 s after', clock({ speed: 8 }), 1_250, at + 10_000],
+    ['paused, 10 s after: still at', clock({ paused: true, speed: 4 }), 10_000, at],
+    ['a display whose estimate is before the anchor', clock(), -200, at - 200],
+  ])('%s', (_name, p, afterMs, expected) => {
+    expect(wallPlaybackPosition(p, anchor + afterMs)).toBe(expected);
+  });
+
+  it('accepts only a whole clock', () => {
+    expect(wallPlaybackSchema.parse(clock())).toEqual(clock());
+    expect(wallPlaybackSchema.safeParse({ at: clock().at, speed: 1, paused: false }).success).toBe(false);
+    expect(wallPlaybackSchema.safeParse(clock({ speed: 9 })).success).toBe(false);
+  });
+
+  it('a tile plays back only on a wall that plays back, unless it is kept live', () => {
+    expect(tileMode({ playback: null }, {})).toBe('live');
+    expect(tileMode({ playback: null }, { mode: 'playback' })).toBe('live');
+    expect(tileMode({ playback: clock() }, {})).toBe('playback');
+    expect(tileMode({ playback: clock() }, { mode: 'live' })).toBe('live');
+    expect(tileMode({ playback: clock() }, { mode: 'playback' })).toBe('playback');
   });
 });
 
@@ -151,10 +225,37 @@ describe('wall state and creation', () => {
           tour: { ...{ cameraIds: [CAM(1), CAM(2)], intervalS: 10 }, startedAt: '2025-01-01T00:00:00.000Z' },
         },
       ],
+      playback: null,
       version: 4,
       updatedAt: '2025-01-01T00:00:00.000Z',
     };
     expect(wallStateSchema.parse(state)).toEqual(state);
+  });
+
+  it('parses a wall playing back with one tile kept live, and refuses one without its playback field', () => {
+    const state = {
+      id: CAM(100),
+      name: '复盘墙',
+      ownerOrgId: CAM(200),
+      layout: '4',
+      tiles: [
+        { index: 0, cameraId: CAM(1) },
+        { index: 1, cameraId: CAM(2), mode: 'live' },
+        { index: 2, cameraId: null },
+        { index: 3, cameraId: null },
+      ],
+      playback: {
+        at: '2026-12-08T02:00:00.000Z',
+        anchor: '2026-12-08T02:10:00.000Z',
+        speed: 2,
+        paused: false,
+      },
+      version: 9,
+      updatedAt: '2026-12-08T02:10:00.000Z',
+    };
+    expect(wallStateSchema.parse(state)).toEqual(state);
+    const { playback: _p, ...without } = state;
+    expect(wallStateSchema.safeParse(without).success).toBe(false);
   });
 
   it('trims the name and requires a layout', () => {

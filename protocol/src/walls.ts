@@ -80,6 +80,9 @@ export function layoutTiles(layout: WallLayout): LayoutGeometry {
 const idSchema = z.guid();
 export const wallNameSchema = clientText({ trim: true, min: 1, max: 100 });
 
+export const TILE_MODES = ['live', 'playback'] as const;
+export type TileMode = (typeof TILE_MODES)[number];
+
 const uniqueIds = (ids: readonly string[]) => new Set(ids.map((i) => i.toLowerCase())).size === ids.length;
 
 /** A tour: a group of cameras cycling through one tile, `intervalS` seconds each. */
@@ -104,8 +107,48 @@ export const wallTileSchema = z.object({
     .max(MAX_WALL_TILES - 1),
   cameraId: idSchema.nullable(),
   tour: wallTourSchema.extend({ startedAt: z.iso.datetime({ offset: true }) }).optional(),
+  /**
+   * What the tile shows while the wall plays back: absent or `playback` — the wall's playback clock;
+   * `live` — live, although the wall plays back. A live wall shows every tile live.
+   */
+  mode: z.enum(TILE_MODES).optional(),
 });
 export type WallTile = z.infer<typeof wallTileSchema>;
+
+// ——— Wall playback (issue 13) ———
+
+/** The speeds a wall plays back at (the console offers these; commands accept any in between). */
+export const WALL_PLAYBACK_SPEEDS = [0.5, 1, 2, 4, 8] as const;
+export const wallPlaybackSpeedSchema = z.number().min(0.5).max(8);
+
+/**
+ * The wall's playback clock, shared by every display of the wall: at server time `anchor` the wall
+ * shows the footage of wall-clock time `at`, and from there advances `speed` footage seconds per
+ * server second (unless `paused`). Every tile in playback mode shows the footage of
+ * {@link wallPlaybackPosition} — displays compute it from the server's clock (`time:now`), so
+ * they agree whatever their own clocks say.
+ */
+export const wallPlaybackSchema = z
+  .object({
+    at: z.iso.datetime({ offset: true }),
+    anchor: z.iso.datetime({ offset: true }),
+    speed: wallPlaybackSpeedSchema,
+    paused: z.boolean(),
+  })
+  .strict();
+export type WallPlayback = z.infer<typeof wallPlaybackSchema>;
+
+/** The footage wall-clock time (epoch ms) the wall shows at server time `serverNowMs`. */
+export function wallPlaybackPosition(p: WallPlayback, serverNowMs: number): number {
+  const at = Date.parse(p.at);
+  if (p.paused) return at;
+  return at + (serverNowMs - Date.parse(p.anchor)) * p.speed;
+}
+
+/** What a tile of the wall shows: live on a live wall, else its own mode (playback by default). */
+export function tileMode(wall: Pick<WallState, 'playback'>, tile: Pick<WallTile, 'mode'>): TileMode {
+  return wall.playback ? (tile.mode ?? 'playback') : 'live';
+}
 
 /** A wall as every console and display sees it; `tiles` has exactly `layoutTiles(layout).count` entries. */
 export const wallStateSchema = z.object({
@@ -114,6 +157,8 @@ export const wallStateSchema = z.object({
   ownerOrgId: idSchema,
   layout: wallLayoutSchema,
   tiles: z.array(wallTileSchema).max(MAX_WALL_TILES),
+  /** The playback clock while the wall plays back; null when it is live. */
+  playback: wallPlaybackSchema.nullable(),
   /** Bumped by every change; commands carry the version they were made against. */
   version: z.number().int().min(0),
   updatedAt: z.iso.datetime({ offset: true }),
@@ -132,6 +177,9 @@ const tileIndex = z
   .int()
   .min(0)
   .max(MAX_WALL_TILES - 1);
+/** A footage moment (not in the future: the server refuses one later than its clock). */
+const footageTime = z.iso.datetime({ offset: true });
+const speedOrOne = wallPlaybackSpeedSchema.default(1);
 
 /**
  * A change to a wall, made against `version` (optimistic concurrency: another version answers
@@ -145,6 +193,14 @@ export const wallCommandSchema = z.discriminatedUnion('type', [
   z
     .object({ type: z.literal('setTour'), version, index: tileIndex, tour: wallTourSchema.nullable() })
     .strict(),
+  // Wall playback: rewind to a moment (every tile follows the wall's clock), pause or resume,
+  // change speed, jump to another moment, back to live; one tile live or playback.
+  z.object({ type: z.literal('playbackStart'), version, at: footageTime, speed: speedOrOne }).strict(),
+  z.object({ type: z.literal('playbackPause'), version, paused: z.boolean() }).strict(),
+  z.object({ type: z.literal('playbackSpeed'), version, speed: wallPlaybackSpeedSchema }).strict(),
+  z.object({ type: z.literal('playbackSeek'), version, at: footageTime }).strict(),
+  z.object({ type: z.literal('playbackLive'), version }).strict(),
+  z.object({ type: z.literal('setTileMode'), version, index: tileIndex, mode: z.enum(TILE_MODES) }).strict(),
 ]);
 export type WallCommand = z.infer<typeof wallCommandSchema>;
 export type WallCommandType = WallCommand['type'];
@@ -231,7 +287,13 @@ export type WallCommandAck =
   | { ok: true; data: WallState }
   | { ok: false; error: ErrorBody; current?: WallState };
 
+/** `time:now`: the server's clock (epoch ms), for the displays' offset to it. */
+export const serverTimeSchema = z.object({ now: z.number() }).strict();
+export type ServerTime = z.infer<typeof serverTimeSchema>;
+
 export interface RealtimeClientToServerEvents {
+  /** The server's clock: a display estimates its offset from it (round trip halved) to follow a wall's playback clock. */
+  'time:now': (ack: (res: Ack<ServerTime>) => void) => void;
   /** Join the wall's room (only a user who may use the wall); answers its state. */
   'wall:join': (req: { wallId: string }, ack: (res: Ack<WallState>) => void) => void;
   'wall:leave': (req: { wallId: string }, ack: (res: Ack<null>) => void) => void;

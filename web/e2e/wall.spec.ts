@@ -1,30 +1,23 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type APIRequestContext,
-  type Browser,
-  type BrowserContext,
-  expect,
-  type Page,
-  request as playwrightRequest,
-  test,
-} from '@playwright/test';
+import { type Browser, expect, type Page, test } from '@playwright/test';
 import { E2E } from '../playwright.config';
+import {
+  apiAs,
+  type CameraItem,
+  cameras,
+  command,
+  createWall,
+  SHOTS,
+  signIn as signInAs,
+  tile,
+  type Wall,
+} from './wall-support';
 
 // The video wall (issue 5): console (/walls/:id), display (/walls/:id/display), tiles playing live
 // WebRTC through ONE receive transport per page, kept in sync through the gateway's socket.io
 // rooms. Everything runs against the launcher-backed platform of playwright.config.ts (16
 // simulated cameras). Decoded frames are counted with requestVideoFrameCallback in the page.
-
-const SHOTS = join(import.meta.dirname, '..', '..', '.data', 'test-results', 'screenshots');
-mkdirSync(SHOTS, { recursive: true });
-
-function demoPassword(): string {
-  const raw = JSON.parse(readFileSync(join(E2E.dataDir, 'demo-credentials.json'), 'utf8')) as {
-    password: string;
-  };
-  return raw.password;
-}
 
 /**
  * Test-side probe: wraps RTCPeerConnection to count the page's peer connections (mediasoup-client
@@ -62,78 +55,8 @@ interface PcRec {
 const pcs = (page: Page) =>
   page.evaluate(() => [...((window as unknown as { __pcs?: PcRec[] }).__pcs ?? [])]);
 
-async function signIn(browser: Browser, username: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL: E2E.webUrl, viewport: { width: 1440, height: 860 } });
-  await context.addInitScript(PC_PROBE);
-  const page = await context.newPage();
-  await page.goto('/login');
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(demoPassword());
-  await page.getByTestId('login-submit').click();
-  await expect(page).toHaveURL(/\/walls$/, { timeout: 15_000 });
-  await expect(page.getByTestId('top-user')).toHaveAttribute('data-username', username);
-  return { context, page };
-}
-
-/** A gateway API client signed in as `username` (cookie session + CSRF token). */
-async function apiAs(
-  username: string,
-): Promise<{ api: APIRequestContext; csrf: string; close: () => Promise<void> }> {
-  const api = await playwrightRequest.newContext({
-    baseURL: E2E.gatewayUrl,
-    extraHTTPHeaders: { origin: E2E.webUrl },
-  });
-  const res = await api.post('/api/auth/login', { data: { username, password: demoPassword() } });
-  expect(res.status(), await res.text()).toBe(200);
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
-  return { api, csrf: csrfToken, close: () => api.dispose() };
-}
-
-interface CameraItem {
-  id: string;
-  name: string;
-  districtCode: string;
-  grade: number;
-  state: string;
-  sourceKind?: string;
-}
-
-async function cameras(api: APIRequestContext, query: string): Promise<CameraItem[]> {
-  const res = await api.get(`/api/cameras?${query}`);
-  expect(res.status(), await res.text()).toBe(200);
-  return ((await res.json()) as { items: CameraItem[] }).items;
-}
-
-interface Wall {
-  id: string;
-  version: number;
-  layout: string;
-  tiles: { index: number; cameraId: string | null }[];
-}
-
-async function createWall(
-  a: { api: APIRequestContext; csrf: string },
-  name: string,
-  layout: string,
-): Promise<Wall> {
-  const res = await a.api.post('/api/walls', { headers: { 'x-csrf-token': a.csrf }, data: { name, layout } });
-  expect(res.status(), await res.text()).toBe(201);
-  return (await res.json()) as Wall;
-}
-
-async function command(
-  a: { api: APIRequestContext; csrf: string },
-  wallId: string,
-  cmd: Record<string, unknown>,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await a.api.post(`/api/walls/${wallId}/commands`, {
-    headers: { 'x-csrf-token': a.csrf },
-    data: cmd,
-  });
-  return { status: res.status(), body: (await res.json()) as Record<string, unknown> };
-}
-
-const tile = (page: Page, i: number) => page.locator(`[data-testid="wall-tile"][data-index="${i}"]`);
+const signIn = (browser: Browser, username: string) =>
+  signInAs(browser, username, { initScripts: [PC_PROBE] });
 
 /** Records (in the page, wall-clock ms) every change of tile i's camera, state and profile. */
 async function watchTile(page: Page, i: number): Promise<void> {

@@ -388,6 +388,9 @@ export class Realtime extends EventEmitter<RealtimeEvents> {
       return null;
     });
 
+    // The server's clock: every display of a wall follows its playback clock by it.
+    on('time:now', undefined, async () => ({ now: Date.now() }));
+
     on('wall:command', wallCommandRequestSchema, async ({ wallId, command }) =>
       deps.walls.command(actor(), wallId.toLowerCase(), command),
     );

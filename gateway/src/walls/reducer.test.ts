@@ -1,4 +1,4 @@
-import type { WallCommand, WallLayout, WallState, WallTile } from '@wall/protocol';
+import type { WallCommand, WallLayout, WallPlayback, WallState, WallTile } from '@wall/protocol';
 import { describe, expect, it } from 'vitest';
 import { mayUseWall } from '../policy/index.ts';
 import { applyCommand, camerasOf, tilesFor, WallVersionConflict } from './reducer.ts';
@@ -17,6 +17,7 @@ function wall(layout: WallLayout, cams: (number | null)[], version = 3): WallSta
       layout,
       cams.map((c, index) => ({ index, cameraId: c === null ? null : CAM(c) })),
     ),
+    playback: null,
     version,
     updatedAt: T0,
   };
@@ -157,6 +158,110 @@ describe('applyCommand', () => {
       expect((thrown as WallVersionConflict).status).toBe(409);
       expect((thrown as WallVersionConflict).current).toBe(state);
     }
+  });
+});
+
+describe('applyCommand: wall playback', () => {
+  const at = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
+  const later = (ms: number) => new Date(NOW.getTime() + ms);
+  const started = (speed = 1) =>
+    applyCommand(wall('4', [1, 2, 3, 4]), { type: 'playbackStart', version: 3, at: at(20), speed }, NOW);
+
+  it('starts the wall’s clock at the moment, anchored now; every tile follows it', () => {
+    const kept = applyCommand(
+      applyCommand(wall('4', [1, 2, 3, 4]), { type: 'playbackStart', version: 3, at: at(60), speed: 1 }, NOW),
+      { type: 'setTileMode', version: 4, index: 2, mode: 'live' },
+      NOW,
+    );
+    expect(kept.tiles[2]).toEqual({ index: 2, cameraId: CAM(3), mode: 'live' });
+    const s = applyCommand(kept, { type: 'playbackStart', version: 5, at: at(20), speed: 2 }, NOW);
+    expect(s.playback).toEqual({ at: at(20), anchor: NOW.toISOString(), speed: 2, paused: false });
+    expect(s.tiles.map((t) => t.mode)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(cams(s)).toEqual([1, 2, 3, 4]);
+    expect(s.version).toBe(6);
+  });
+
+  it.each<[string, WallCommand, number, WallPlayback | null]>([
+    // Started at NOW (footage NOW − 20 s) at 2×; each command is applied 5 s later.
+    [
+      'pause keeps the position reached',
+      { type: 'playbackPause', version: 4, paused: true },
+      5_000,
+      { at: at(10), anchor: later(5_000).toISOString(), speed: 2, paused: true },
+    ],
+    [
+      'speed keeps the position reached and changes the rate from there',
+      { type: 'playbackSpeed', version: 4, speed: 0.5 },
+      5_000,
+      { at: at(10), anchor: later(5_000).toISOString(), speed: 0.5, paused: false },
+    ],
+    [
+      'seek jumps to the moment as of now',
+      { type: 'playbackSeek', version: 4, at: at(300) },
+      5_000,
+      { at: at(300), anchor: later(5_000).toISOString(), speed: 2, paused: false },
+    ],
+    [
+      'a clock that ran past the present is held at the present',
+      { type: 'playbackPause', version: 4, paused: true },
+      30_000,
+      { at: later(30_000).toISOString(), anchor: later(30_000).toISOString(), speed: 2, paused: true },
+    ],
+    ['back to live drops the clock', { type: 'playbackLive', version: 4 }, 5_000, null],
+  ])('%s', (_name, cmd, afterMs, expected) => {
+    const next = applyCommand(started(2), cmd, later(afterMs));
+    expect(next.playback).toEqual(expected);
+    expect(next.version).toBe(5);
+  });
+
+  it('resuming a paused clock starts from where it was paused', () => {
+    const paused = applyCommand(started(), { type: 'playbackPause', version: 4, paused: true }, later(5_000));
+    const resumed = applyCommand(paused, { type: 'playbackPause', version: 5, paused: false }, later(65_000));
+    expect(resumed.playback).toEqual({
+      at: at(15),
+      anchor: later(65_000).toISOString(),
+      speed: 1,
+      paused: false,
+    });
+  });
+
+  it('keeps one tile live while the others play back; the mode moves with a swap, back to live clears it', () => {
+    const s = applyCommand(started(), { type: 'setTileMode', version: 4, index: 1, mode: 'live' }, NOW);
+    expect(s.tiles[1]).toEqual({ index: 1, cameraId: CAM(2), mode: 'live' });
+    const swapped = applyCommand(s, { type: 'swap', version: 5, a: 1, b: 3 }, NOW);
+    expect(swapped.tiles[3]).toEqual({ index: 3, cameraId: CAM(2), mode: 'live' });
+    expect(swapped.tiles[1]).toEqual({ index: 1, cameraId: CAM(4) });
+    const back = applyCommand(swapped, { type: 'setTileMode', version: 6, index: 3, mode: 'playback' }, NOW);
+    expect(back.tiles[3]).toEqual({ index: 3, cameraId: CAM(2) });
+    const live = applyCommand(
+      applyCommand(back, { type: 'setTileMode', version: 7, index: 0, mode: 'live' }, NOW),
+      { type: 'playbackLive', version: 8 },
+      NOW,
+    );
+    expect(live.tiles.every((t) => t.mode === undefined)).toBe(true);
+    expect(live.playback).toBeNull();
+  });
+
+  it.each<[string, WallCommand]>([
+    ['pause', { type: 'playbackPause', version: 3, paused: true }],
+    ['speed', { type: 'playbackSpeed', version: 3, speed: 2 }],
+    ['seek', { type: 'playbackSeek', version: 3, at: at(5) }],
+    ['a tile mode', { type: 'setTileMode', version: 3, index: 0, mode: 'live' }],
+  ])('refuses %s on a live wall with conflict:state', (_name, cmd) => {
+    expect(() => applyCommand(wall('4', [1]), cmd, NOW)).toThrow(
+      expect.objectContaining({ code: 'conflict:state', status: 409 }),
+    );
+  });
+
+  it.each<[string, WallCommand]>([
+    ['a start in the future', { type: 'playbackStart', version: 3, at: at(-1), speed: 1 }],
+    ['a seek into the future', { type: 'playbackSeek', version: 4, at: at(-60) }],
+    ['a tile mode beyond the layout', { type: 'setTileMode', version: 4, index: 4, mode: 'live' }],
+  ])('refuses %s with invalid:request', (_name, cmd) => {
+    const state = cmd.type === 'playbackStart' ? wall('4', [1]) : started();
+    expect(() => applyCommand(state, cmd, NOW)).toThrow(
+      expect.objectContaining({ code: 'invalid:request', status: 400 }),
+    );
   });
 });
 

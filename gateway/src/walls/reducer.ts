@@ -3,8 +3,10 @@ import {
   layoutTiles,
   type WallCommand,
   type WallLayout,
+  type WallPlayback,
   type WallState,
   type WallTile,
+  wallPlaybackPosition,
   wallTourSchema,
 } from '@wall/protocol';
 
@@ -39,9 +41,33 @@ function checkIndex(state: WallState, index: number): void {
   }
 }
 
-/** Content of a tile without its position. */
+/** Content of a tile without its position (its mode moves with it). */
 function content(t: WallTile): Omit<WallTile, 'index'> {
-  return t.tour ? { cameraId: null, tour: t.tour } : { cameraId: t.cameraId };
+  const mode = t.mode ? { mode: t.mode } : {};
+  return t.tour ? { cameraId: null, tour: t.tour, ...mode } : { cameraId: t.cameraId, ...mode };
+}
+
+/** Every tile back to following the wall's clock. */
+function followWall(tiles: WallTile[]): WallTile[] {
+  return tiles.map(({ mode: _mode, ...t }) => t);
+}
+
+/** A footage moment later than the server's clock cannot have been recorded. */
+function checkFootageTime(at: string, now: Date): string {
+  const ms = Date.parse(at);
+  if (ms > now.getTime()) throw new AppError('invalid:request', `playback moment ${at} is in the future`);
+  return new Date(ms).toISOString();
+}
+
+function playingBack(state: WallState): WallPlayback {
+  if (!state.playback) throw new AppError('conflict:state', 'the wall is live: start playback first');
+  return state.playback;
+}
+
+/** The clock re-anchored at `now` (its position kept), then changed by `change`. */
+function rebase(p: WallPlayback, now: Date, change: Partial<WallPlayback>): WallPlayback {
+  const at = new Date(Math.min(wallPlaybackPosition(p, now.getTime()), now.getTime())).toISOString();
+  return { ...p, at, anchor: now.toISOString(), ...change };
 }
 
 /**
@@ -53,14 +79,22 @@ function content(t: WallTile): Omit<WallTile, 'index'> {
  * - `clear`: the tile is empty (camera and tour).
  * - `swap`: two tiles exchange their contents (camera or tour); the same tile twice is refused.
  * - `setTour`: the tile cycles through the cameras from `now` (its camera is cleared); `null` ends it.
+ * - `playbackStart`: the wall plays back from footage time `at` (not in the future) as of `now`, at
+ *   `speed`; every tile follows the wall's clock (`mode` cleared).
+ * - `playbackPause`, `playbackSpeed`: the clock is re-anchored at `now` where it is (never later
+ *   than `now`), then paused/resumed or sped; `playbackSeek`: the clock shows `at` as of `now`. These
+ *   need a wall that plays back (`conflict:state` otherwise).
+ * - `playbackLive`: the wall is live again (every tile follows it).
+ * - `setTileMode`: one tile live or back to the wall's playback (needs a wall that plays back).
  *
  * Throws `WallVersionConflict` when the command was made against another version, `invalid:request`
- * for a tile outside the layout or an invalid tour.
+ * for a tile outside the layout, an invalid tour or a footage moment in the future.
  */
 export function applyCommand(state: WallState, cmd: WallCommand, now: Date): WallState {
   if (cmd.version !== state.version) throw new WallVersionConflict(state);
   let layout = state.layout;
   let tiles = state.tiles.map((t) => ({ ...t }));
+  let playback = state.playback;
   switch (cmd.type) {
     case 'setLayout':
       layout = cmd.layout;
@@ -104,12 +138,41 @@ export function applyCommand(state: WallState, cmd: WallCommand, now: Date): Wal
       };
       break;
     }
+    case 'playbackStart':
+      playback = {
+        at: checkFootageTime(cmd.at, now),
+        anchor: now.toISOString(),
+        speed: cmd.speed,
+        paused: false,
+      };
+      tiles = followWall(tiles);
+      break;
+    case 'playbackPause':
+      playback = rebase(playingBack(state), now, { paused: cmd.paused });
+      break;
+    case 'playbackSpeed':
+      playback = rebase(playingBack(state), now, { speed: cmd.speed });
+      break;
+    case 'playbackSeek':
+      playback = { ...playingBack(state), at: checkFootageTime(cmd.at, now), anchor: now.toISOString() };
+      break;
+    case 'playbackLive':
+      playback = null;
+      tiles = followWall(tiles);
+      break;
+    case 'setTileMode': {
+      checkIndex(state, cmd.index);
+      playingBack(state);
+      const { mode: _mode, ...tile } = tiles[cmd.index] as WallTile;
+      tiles[cmd.index] = cmd.mode === 'live' ? { ...tile, mode: 'live' } : tile;
+      break;
+    }
     default: {
       const never: never = cmd;
       throw new AppError('invalid:request', `unknown command ${(never as { type: string }).type}`);
     }
   }
-  return { ...state, layout, tiles, version: state.version + 1, updatedAt: now.toISOString() };
+  return { ...state, layout, tiles, playback, version: state.version + 1, updatedAt: now.toISOString() };
 }
 
 /** The cameras a command puts on the wall (each must be readable by the user who sends it). */

@@ -14,11 +14,12 @@ interface WallRow {
   owner_org_id: string;
   layout: string;
   tiles: unknown;
+  playback: unknown;
   version: number;
   updated_at: Date | string;
 }
 
-const COLUMNS = 'id, name, owner_org_id, layout, tiles, version, updated_at';
+const COLUMNS = 'id, name, owner_org_id, layout, tiles, playback, version, updated_at';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -39,8 +40,10 @@ export function toState(r: WallRow): WallState {
         index: t.index,
         cameraId: t.cameraId ?? null,
         ...(t.tour ? { tour: t.tour } : {}),
+        ...(t.mode ? { mode: t.mode } : {}),
       })),
     ),
+    playback: r.playback ?? null,
     version: r.version,
     updatedAt: new Date(r.updated_at).toISOString(),
   });
@@ -83,9 +86,17 @@ export async function saveWall(
   expectedVersion: number,
 ): Promise<WallState | undefined> {
   const { rows } = await q.query<WallRow>(
-    `UPDATE walls SET layout = $3, tiles = $4::jsonb, version = version + 1, updated_at = $5::timestamptz
+    `UPDATE walls SET layout = $3, tiles = $4::jsonb, playback = $6::jsonb, version = version + 1,
+            updated_at = $5::timestamptz
       WHERE id = $1 AND version = $2 RETURNING ${COLUMNS}`,
-    [next.id, expectedVersion, next.layout, JSON.stringify(next.tiles), next.updatedAt],
+    [
+      next.id,
+      expectedVersion,
+      next.layout,
+      JSON.stringify(next.tiles),
+      next.updatedAt,
+      next.playback === null ? null : JSON.stringify(next.playback),
+    ],
   );
   return rows[0] ? toState(rows[0]) : undefined;
 }

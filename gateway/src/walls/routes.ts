@@ -95,7 +95,7 @@ export function registerWallRoutes(app: FastifyInstance, deps: WallRoutesDeps): 
     method: 'post',
     url: '/api/walls/:id/commands',
     summary:
-      'Change a wall (layout, assign, clear, swap, tour) at an expected version; broadcast to its room',
+      'Change a wall (layout, assign, clear, swap, tour, playback clock, tile mode) at an expected version; broadcast to its room',
     tag: 'walls',
     access: 'session+csrf',
     rule: 'Cameras put on a wall must pass catalog:read for the sender (refusals audited).',
@@ -110,7 +110,8 @@ export function registerWallRoutes(app: FastifyInstance, deps: WallRoutesDeps): 
         schema: errorSchema,
       },
       409: {
-        description: 'conflict:version — with the current state',
+        description:
+          'conflict:version — with the current state; conflict:state — a playback command to a live wall',
         schema: errorSchema.extend({ current: wallStateSchema }),
       },
     },

@@ -102,6 +102,27 @@ interface PendingGap {
   detail?: string;
 }
 
+/**
+ * The wall clock of a run of frames on its least delayed frame: `{ wall: arrivedAt, ts }` of the
+ * frame whose arrival is earliest relative to its RTP time (arrival − ts / 90 kHz smallest) —
+ * capture time plus the pipeline's least delay, free of the jitter any single frame (e.g. the key
+ * frame a run starts with) may carry. undefined for no frames.
+ */
+export function leastDelayAnchor(
+  units: readonly Pick<ReceivedAccessUnit, 'arrivedAt' | 'timestamp'>[],
+): { wall: number; ts: number } | undefined {
+  let best: { wall: number; ts: number } | undefined;
+  let bestOffset = Number.POSITIVE_INFINITY;
+  for (const u of units) {
+    const offset = u.arrivedAt - (u.timestamp * 1000) / MP4_TIMESCALE;
+    if (offset < bestOffset) {
+      bestOffset = offset;
+      best = { wall: u.arrivedAt, ts: u.timestamp };
+    }
+  }
+  return best;
+}
+
 /** A camera id as the first part of its storage keys: itself when path-safe, else a hash of it. */
 export function cameraKeyPart(cameraId: string): string {
   return /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(cameraId) && cameraId !== '.' && cameraId !== '..'
@@ -145,6 +166,11 @@ export class CameraRecorder {
   /** Wall clock of the open run: wall(ts) = anchor.wall + (ts − anchor.ts) / 90. */
   #anchor: { wall: number; ts: number } | undefined;
   #openStartMs = 0;
+  /**
+   * The open segment is the first of a run: its start is set when it closes, on the least delayed
+   * of its frames (and the hole before it accounted for then).
+   */
+  #runGap: { pending: PendingGap | undefined } | undefined;
   /** End (ms) of the last segment closed (written or not): new runs never start before it. */
   #closedUntil: number | undefined;
   /** End (ms) of what the stream of events accounts for: the last segment written or gap appended. */
@@ -303,8 +329,11 @@ export class CameraRecorder {
     if (cut) {
       let endMs: number;
       if (cut.endTimestamp !== undefined && this.#anchor) {
-        // Cut at a key frame: the next segment starts where this one ends.
-        endMs = this.#wall(cut.endTimestamp);
+        // Cut at a key frame: the next segment starts where this one ends, on the wall clock of
+        // this segment's least delayed frame (an arrival time is the capture time plus a delay
+        // that varies from frame to frame; the least of them is the steadiest reference).
+        this.#anchor = leastDelayAnchor(cut.units) ?? this.#anchor;
+        endMs = Math.max(this.#wall(cut.endTimestamp), this.#openStartMs + 1);
         if (Math.abs(endMs - u.arrivedAt) > MAX_DRIFT_MS) {
           this.#log.info({ driftMs: Math.round(endMs - u.arrivedAt) }, 'recording: wall clock re-anchored');
           this.#anchor = { wall: Math.max(u.arrivedAt, this.#openStartMs + 1), ts: cut.endTimestamp };
@@ -340,15 +369,29 @@ export class CameraRecorder {
     this.#anchor = { wall: startMs, ts: u.timestamp };
     this.#openStartMs = startMs;
     this.#to('recording');
-    const pending = this.#pending;
+    this.#runGap = { pending: this.#pending };
     this.#pending = undefined;
-    if (pending || (this.#closedUntil !== undefined && startMs - this.#closedUntil > HOLE_TOLERANCE_MS)) {
-      this.#enqueueGap(startMs, pending ?? { reason: 'source_lost' });
-    }
   }
 
+  /**
+   * Writes a closed segment from the open start to `endMs`. The first segment of a run starts at
+   * its first frame on the clock of its least delayed frame (never before the last segment's end);
+   * the hole before it, if any, is accounted for first.
+   */
   #closeSegment(cut: CutSegment, endMs: number): void {
-    const startMs = this.#openStartMs;
+    let startMs = this.#openStartMs;
+    const run = this.#runGap;
+    if (run) {
+      this.#runGap = undefined;
+      const first = cut.units[0];
+      const anchor = leastDelayAnchor(cut.units);
+      if (first && anchor) {
+        const refined = Math.round(anchor.wall + ((first.timestamp - anchor.ts) * 1000) / MP4_TIMESCALE);
+        startMs = Math.min(Math.max(refined, this.#closedUntil ?? refined), startMs, endMs - 1);
+      }
+      const hole = this.#closedUntil !== undefined && startMs - this.#closedUntil > HOLE_TOLERANCE_MS;
+      if (run.pending || hole) this.#enqueueGap(startMs, run.pending ?? { reason: 'source_lost' });
+    }
     this.#closedUntil = endMs;
     this.#enqueue(() => this.#write(cut, startMs, endMs));
   }

@@ -101,6 +101,15 @@ const TILE_CODES = [
   'client:unsupported',
   'client:transport_failed',
   'internal',
+  // Wall playback (issue 13): a tile in playback, the playback bar.
+  'conflict:state',
+  'forbidden:retrieval',
+  'invalid:range',
+  'recording:damaged',
+  'recording:missing',
+  'recording:codec',
+  'playback:not_recorded',
+  'client:media',
 ];
 
 describe('codes in words', () => {

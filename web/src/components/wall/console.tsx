@@ -9,16 +9,19 @@ import {
   useCameraStatus,
   useIncidents,
   useRealtimeConnection,
+  useServerClock,
   useWall,
 } from '../../lib/realtime';
 import { useCameraMapData, useMapClient } from '../map';
 import { ConsoleSide, ConsoleStatus, ConsoleToolbar } from './console-panels';
 import { WallGrid } from './grid';
 import { HelpDialog } from './help-dialog';
+import { PlaybackBar } from './playback-bar';
 import { reasonText, wallStrings } from './strings';
 import { TourDialog } from './tour-dialog';
 import { useConsoleKeys } from './use-console-keys';
 import { type ConsoleSnapshot, camerasOn, useWallCommands } from './use-wall-commands';
+import { useWallPlayback } from './use-wall-playback';
 import styles from './wall.module.css';
 
 type Dialog = { kind: 'help' } | { kind: 'tour'; index: number } | null;
@@ -27,7 +30,9 @@ type Dialog = { kind: 'help' } | { kind: 'tour'; index: number } | null;
  * The wall console (/walls/:id): the map and camera search on the left (`ConsoleSide`), the wall
  * on the right with its toolbar and status bar. Every change is a wall command over the realtime
  * socket with the version it was made against (`useWallCommands`); every console and display of
- * the wall follows `wall:updated`. Keyboard shortcuts: `useConsoleKeys`.
+ * the wall follows `wall:updated`. The playback bar rewinds the whole wall to a moment
+ * (`useWallPlayback`); its tiles play in step on the server's clock. Keyboard shortcuts:
+ * `useConsoleKeys`.
  */
 export function WallConsole({ wallId, lang }: { wallId: string; lang: Lang }) {
   const t = wallStrings(lang);
@@ -59,6 +64,8 @@ export function WallConsole({ wallId, lang }: { wallId: string; lang: Lang }) {
 
   const commands = useWallCommands(wall, latest, lang);
   const { assign, pullNearest } = commands;
+  const clock = useServerClock();
+  const playback = useWallPlayback(latest, clock, commands);
 
   const onSearchSelect = useCallback(
     (cameraId: string) => {
@@ -99,6 +106,7 @@ export function WallConsole({ wallId, lang }: { wallId: string; lang: Lang }) {
     toggleFullscreen,
     setLayout: commands.setLayout,
     clear: commands.clear,
+    playback,
   });
 
   const remoteState = useCallback(
@@ -139,6 +147,13 @@ export function WallConsole({ wallId, lang }: { wallId: string; lang: Lang }) {
           onTogglePicking={() => setPicking((p) => !p)}
           onHelp={openHelp}
         />
+        <PlaybackBar
+          lang={lang}
+          playback={state?.playback ?? null}
+          clock={clock}
+          controls={playback}
+          disabled={!state}
+        />
         <div className={styles.wallArea}>
           {state ? (
             <WallGrid
@@ -152,6 +167,8 @@ export function WallConsole({ wallId, lang }: { wallId: string; lang: Lang }) {
               onToggleFullscreen={toggleFullscreen}
               onDropCamera={assign}
               onSwap={commands.swap}
+              clock={clock}
+              onToggleTileMode={playback.toggleTileMode}
             />
           ) : (
             <div className={styles.muted}>

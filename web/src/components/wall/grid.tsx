@@ -3,6 +3,7 @@
 import { layoutTiles, type StreamProfile, type WallState } from '@wall/protocol';
 import { useEffect, useRef, useState } from 'react';
 import type { Lang } from '../../lib/i18n';
+import type { ServerClock } from '../../lib/realtime';
 import { gridArea, tileProfile } from './layout-math';
 import { WallTileView } from './tile';
 import styles from './wall.module.css';
@@ -18,6 +19,10 @@ export interface WallGridProps {
   onToggleFullscreen?: (index: number) => void;
   onDropCamera?: (index: number, cameraId: string) => void;
   onSwap?: (from: number, to: number) => void;
+  /** The server's clock: tiles in playback follow the wall's playback clock on it. */
+  clock: ServerClock;
+  /** Console: a tile between live and the wall's playback. */
+  onToggleTileMode?: (index: number) => void;
   className?: string;
 }
 
@@ -36,6 +41,8 @@ export function WallGrid({
   onToggleFullscreen,
   onDropCamera,
   onSwap,
+  clock,
+  onToggleTileMode,
   className,
 }: WallGridProps) {
   const geo = layoutTiles(state.layout);
@@ -64,6 +71,7 @@ export function WallGrid({
       data-testid="wall-grid"
       data-layout={state.layout}
       data-version={state.version}
+      data-playback={state.playback ? 'true' : undefined}
     >
       {geo.tiles.map((g) => {
         const tile = state.tiles[g.index] ?? { index: g.index, cameraId: null };
@@ -84,6 +92,9 @@ export function WallGrid({
             onToggleFullscreen={onToggleFullscreen}
             onDropCamera={onDropCamera}
             onSwap={onSwap}
+            playback={state.playback}
+            clock={clock}
+            onToggleTileMode={onToggleTileMode}
           />
         );
       })}

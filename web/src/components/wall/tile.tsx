@@ -1,13 +1,17 @@
 'use client';
 
-import { DISTRICTS, type StreamProfile, type WallTile } from '@wall/protocol';
+import { DISTRICTS, type StreamProfile, tileMode, type WallPlayback, type WallTile } from '@wall/protocol';
 import { type CSSProperties, type DragEvent, memo, useEffect, useRef } from 'react';
 import { useSession } from '../../lib/gateway';
 import type { Lang } from '../../lib/i18n';
 import { useGrantCache, useLivePlayer } from '../../lib/live';
+import type { PlaybackView } from '../../lib/playback';
+import type { ServerClock } from '../../lib/realtime';
 import { CAMERA_DRAG_TYPE } from '../map';
 import { useCameraInfo } from './camera-info';
+import { formatFootage } from './playback-bar';
 import { reasonText, wallStrings } from './strings';
+import { useTilePlayback } from './use-tile-playback';
 import { useTileCamera } from './use-tour-camera';
 import styles from './wall.module.css';
 
@@ -33,6 +37,11 @@ export interface WallTileProps {
   onToggleFullscreen?: (index: number) => void;
   onDropCamera?: (index: number, cameraId: string) => void;
   onSwap?: (from: number, to: number) => void;
+  /** The wall's playback clock (null: the wall is live). */
+  playback: WallPlayback | null;
+  clock: ServerClock;
+  /** Console: switch this tile between live and the wall's playback. */
+  onToggleTileMode?: (index: number) => void;
 }
 
 function hasType(e: DragEvent, type: string): boolean {
@@ -56,19 +65,32 @@ export const WallTileView = memo(function WallTileView({
   onToggleFullscreen,
   onDropCamera,
   onSwap,
+  playback,
+  clock,
+  onToggleTileMode,
 }: WallTileProps) {
   const t = wallStrings(lang);
   const { cameraId, tour } = useTileCamera(tile);
   const videoA = useRef<HTMLVideoElement>(null);
   const videoB = useRef<HTMLVideoElement>(null);
+  const videoP = useRef<HTMLVideoElement>(null);
+  const mode = tileMode({ playback }, tile);
   const remote = cameraId ? remoteState?.(cameraId, profile) : undefined;
   const { client } = useSession();
+  // A tile in playback lets its live stream go (the node stops ingesting it when nobody watches).
   const view = useLivePlayer({
-    cameraId,
+    cameraId: mode === 'live' ? cameraId : null,
     profile,
     remoteState: remote,
     source: client,
     videos: [videoA, videoB],
+  });
+  const pb = useTilePlayback({
+    cameraId: mode === 'playback' ? cameraId : null,
+    profile,
+    playback,
+    clock,
+    video: videoP,
   });
   const info = useCameraInfo(cameraId);
   const index = tile.index;
@@ -128,11 +150,12 @@ export const WallTileView = memo(function WallTileView({
       data-testid="wall-tile"
       data-index={index}
       data-camera-id={cameraId ?? ''}
-      data-state={state}
+      data-state={mode === 'playback' ? (cameraId ? pb.state : 'idle') : state}
       data-profile={cameraId ? (view.profile ?? '') : ''}
       data-stalled={cameraId && view.stalled ? 'true' : undefined}
-      data-error={cameraId ? view.error?.code : undefined}
+      data-error={cameraId ? (mode === 'playback' ? pb.error?.code : view.error?.code) : undefined}
       data-selected={selected ? 'true' : undefined}
+      data-mode={mode}
       data-fullscreen={fullscreen ? 'true' : undefined}
       draggable={interactive && cameraId !== null}
       onDragStart={(e) => {
@@ -144,7 +167,18 @@ export const WallTileView = memo(function WallTileView({
       onClick={interactive ? () => onSelect?.(index) : undefined}
       onDoubleClick={interactive ? () => onToggleFullscreen?.(index) : undefined}
     >
-      {cameraId ? (
+      {cameraId && mode === 'playback' ? (
+        <video
+          ref={videoP}
+          className={styles.video}
+          style={{ zIndex: 3 }}
+          data-testid="tile-playback-video"
+          data-active={pb.state === 'playing' || pb.state === 'paused' ? 'true' : undefined}
+          muted
+          playsInline
+        />
+      ) : null}
+      {cameraId && mode === 'live' ? (
         <>
           <video
             ref={videoA}
@@ -193,14 +227,32 @@ export const WallTileView = memo(function WallTileView({
               {t.grade(info.grade)}
             </span>
           ) : null}
+          {interactive && playback && cameraId ? (
+            <button
+              type="button"
+              className={styles.tileModeButton}
+              onClick={(e) => {
+                e.stopPropagation();
+                onToggleTileMode?.(index);
+              }}
+              title={mode === 'playback' ? t.tileToLive : t.tileToPlayback}
+              data-testid="tile-mode"
+            >
+              {mode === 'playback' ? t.switchToLive : t.switchToPlayback}
+            </button>
+          ) : null}
         </div>
-        {cameraId && view.error && (state === 'denied' || state === 'error' || state === 'connecting') ? (
+        {cameraId && mode === 'playback' ? <PlaybackNote view={pb} lang={lang} /> : null}
+        {cameraId &&
+        mode === 'live' &&
+        view.error &&
+        (state === 'denied' || state === 'error' || state === 'connecting') ? (
           <div className={styles.reason} role="alert" data-testid="tile-error" data-code={view.error.code}>
             {reasonText(lang, view.error.code)}
             <span className={styles.code}>{view.error.code}</span>
           </div>
         ) : null}
-        {cameraId && view.stalled && state === 'live' ? (
+        {cameraId && mode === 'live' && view.stalled && state === 'live' ? (
           <div className={styles.stalledNote} data-testid="tile-stalled">
             {t.stalled} · {t.reconnecting}
           </div>
@@ -215,16 +267,61 @@ export const WallTileView = memo(function WallTileView({
                 {t.tourOf(tour.position + 1, tour.count, tour.intervalS)}
               </span>
             ) : null}
-            {view.profile ? <span className={styles.profile}>{view.profile}</span> : null}
-            <span
-              className={`${styles.state} ${styles[`s_${view.stalled && state === 'live' ? 'stalled' : state}`]}`}
-            >
-              {stateLabel}
-            </span>
+            {mode === 'live' && view.profile ? <span className={styles.profile}>{view.profile}</span> : null}
+            {mode === 'playback' ? (
+              <span
+                className={`${styles.state} ${styles[pb.state === 'paused' ? 's_paused' : 's_playback']}`}
+              >
+                {t.tilePlayback}
+              </span>
+            ) : (
+              <span
+                className={`${styles.state} ${styles[`s_${view.stalled && state === 'live' ? 'stalled' : state}`]}`}
+                title={playback ? t.tileLiveInPlayback : undefined}
+              >
+                {playback ? t.tileLiveInPlayback : stateLabel}
+              </span>
+            )}
           </div>
         ) : null}
-        {cameraId && view.emergency ? <span className={styles.emergency}>R-ACC-4</span> : null}
+        {cameraId && (mode === 'live' ? view.emergency : pb.emergency) ? (
+          <span className={styles.emergency} title={mode === 'playback' ? t.emergencyPlayback : undefined}>
+            {mode === 'live' ? 'R-ACC-4' : 'R-RET-3'}
+          </span>
+        ) : null}
       </div>
     </div>
   );
 });
+
+/** What a tile in playback says over its video: loading, refused, nothing recorded, damaged, ended. */
+function PlaybackNote({ view, lang }: { view: PlaybackView; lang: Lang }) {
+  const t = wallStrings(lang);
+  const code = view.error?.code;
+  let text: string | null = null;
+  if (view.state === 'loading' || view.state === 'idle') text = t.loadingRecording;
+  else if (view.state === 'damaged')
+    text = view.damaged
+      ? t.damagedRange(formatFootage(view.damaged.from), formatFootage(view.damaged.to))
+      : reasonText(lang, code ?? 'recording:damaged');
+  else if (view.state === 'ended') text = t.recordingEnded;
+  else if (code === 'playback:not_recorded') text = t.noRecording;
+  else if (view.state === 'denied' || view.state === 'error') text = reasonText(lang, code ?? 'internal');
+  if (text === null) return null;
+  const bad =
+    view.state === 'denied' ||
+    view.state === 'damaged' ||
+    (view.state === 'error' && code !== 'playback:not_recorded');
+  return (
+    <div
+      className={bad ? styles.reason : styles.playbackNote}
+      role={bad ? 'alert' : 'status'}
+      data-testid="tile-playback-note"
+      data-state={view.state}
+      data-code={code}
+    >
+      {text}
+      {bad && code ? <span className={styles.code}>{code}</span> : null}
+    </div>
+  );
+}

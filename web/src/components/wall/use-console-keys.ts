@@ -4,6 +4,7 @@ import { layoutTiles, type WallLayout } from '@wall/protocol';
 import { type RefObject, useEffect } from 'react';
 import { type Direction, LAYOUT_KEYS, neighbour } from './layout-math';
 import type { ConsoleSnapshot } from './use-wall-commands';
+import { STEP_S, type WallPlaybackControls } from './use-wall-playback';
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -22,6 +23,21 @@ const ARROWS: Readonly<Record<string, Direction>> = {
   ArrowDown: 'down',
 };
 
+/** Wall playback keys (lower-case `key`) → what they do (with the selected tile). */
+const PLAYBACK_KEYS: Readonly<Record<string, (p: WallPlaybackControls, selected: number | null) => void>> = {
+  r: (p) => p.rewind(1),
+  p: (p) => p.togglePause(),
+  ' ': (p) => p.togglePause(),
+  '[': (p) => p.stepSpeed(-1),
+  ']': (p) => p.stepSpeed(1),
+  ',': (p) => p.step(-STEP_S),
+  '.': (p) => p.step(STEP_S),
+  l: (p) => p.backToLive(),
+  m: (p, sel) => {
+    if (sel !== null) p.toggleTileMode(sel);
+  },
+};
+
 export interface ConsoleKeyActions {
   /** A dialog is open (Escape closes it; other keys are the dialog's). */
   dialogOpen: boolean;
@@ -35,12 +51,15 @@ export interface ConsoleKeyActions {
   toggleFullscreen(index: number): void;
   setLayout(layout: WallLayout): void;
   clear(index: number): void;
+  /** The wall's playback (R, P/Space, [ ], , ., M, L). */
+  playback: WallPlaybackControls;
 }
 
 /**
  * The console's keyboard shortcuts (see the help dialog): Escape, ? help, Shift+digit layouts,
- * 1–9 and the arrows select, Delete clears, F full screen, T tour, N pull nearest. Keys typed into a
- * field are left alone.
+ * 1–9 and the arrows select, Delete clears, F full screen, T tour, N pull nearest; wall playback:
+ * R rewind 1 min, P/Space pause/resume, [ ] slower/faster, , . 10 s back/forward, M the selected
+ * tile live/playback, L back to live. Keys typed into a field are left alone.
  */
 export function useConsoleKeys(latest: RefObject<ConsoleSnapshot>, a: ConsoleKeyActions): void {
   const {
@@ -55,6 +74,7 @@ export function useConsoleKeys(latest: RefObject<ConsoleSnapshot>, a: ConsoleKey
     toggleFullscreen,
     setLayout,
     clear,
+    playback,
   } = a;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -103,6 +123,12 @@ export function useConsoleKeys(latest: RefObject<ConsoleSnapshot>, a: ConsoleKey
         return;
       }
       const key = e.key.toLowerCase();
+      const wallKey = PLAYBACK_KEYS[key];
+      if (wallKey) {
+        e.preventDefault();
+        wallKey(playback, sel);
+        return;
+      }
       if (key === 'f' && sel !== null) {
         e.preventDefault();
         toggleFullscreen(sel);
@@ -129,5 +155,6 @@ export function useConsoleKeys(latest: RefObject<ConsoleSnapshot>, a: ConsoleKey
     toggleFullscreen,
     setLayout,
     clear,
+    playback,
   ]);
 }

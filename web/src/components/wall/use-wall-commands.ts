@@ -29,6 +29,8 @@ export interface WallCommands {
   /** The last command's outcome, for the status bar. */
   message: ConsoleMessage | null;
   setMessage(message: ConsoleMessage | null): void;
+  /** Sends a command; false when refused (the refusal is in the status bar). */
+  run(cmd: WallCommandInput): Promise<boolean>;
   assign(index: number, cameraId: string): void;
   /** Sends a camera to the selected tile, else the first free one, else tile 1. */
   sendToWall(cameraId: string): void;
@@ -189,5 +191,5 @@ export function useWallCommands(
     [client, send, prefetch, t, lang, latest],
   );
 
-  return { message, setMessage, assign, sendToWall, clear, swap, setLayout, setTour, pullNearest };
+  return { message, setMessage, run: send, assign, sendToWall, clear, swap, setLayout, setTour, pullNearest };
 }

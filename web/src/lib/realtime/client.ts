@@ -4,6 +4,7 @@ import {
   REALTIME_PATH,
   type RealtimeClientToServerEvents,
   type RealtimeServerToClientEvents,
+  serverTimeSchema,
   type WallCommand,
   type WallCommandAck,
   type WallState,
@@ -112,6 +113,11 @@ export class RealtimeClient {
     return wallStateSchema.parse(await this.#request('wall:command', { wallId, command }));
   }
 
+  /** The gateway's clock (epoch ms) as it answered `time:now`. */
+  async serverNow(): Promise<number> {
+    return serverTimeSchema.parse(await this.#request('time:now', undefined)).now;
+  }
+
   /** Status pushes for these cameras; answers those accepted (the user may read them). */
   async watch(cameraIds: readonly string[]): Promise<string[]> {
     const data = await this.#request('camera:watch', { cameraIds: [...cameraIds] });
@@ -139,12 +145,14 @@ export class RealtimeClient {
     for (const cb of this.#connectionListeners) cb(c);
   }
 
+  /** An acked request; `payload` undefined sends the event with its ack only. */
   #request(event: keyof RealtimeClientToServerEvents, payload: unknown): Promise<unknown> {
     if (this.#closed) return Promise.reject(new GatewayError('client:network', 'the socket is closed'));
     const timeoutMs = this.#ackTimeoutMs;
     return new Promise((resolve, reject) => {
       const emitter = this.#socket.timeout(timeoutMs) as unknown as TimedEmitter;
-      emitter.emit(event, payload, (err: Error | null, res: Ack<unknown> | WallCommandAck) => {
+      const args: unknown[] = payload === undefined ? [] : [payload];
+      emitter.emit(event, ...args, (err: Error | null, res: Ack<unknown> | WallCommandAck) => {
         if (err) {
           reject(new GatewayError('client:timeout', `${event}: no answer within ${timeoutMs} ms`));
           return;

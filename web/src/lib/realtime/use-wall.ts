@@ -34,11 +34,18 @@ function tilesExist(cmd: WallCommandInput, state: WallState): boolean {
     case 'assign':
     case 'clear':
     case 'setTour':
+    case 'setTileMode':
       return cmd.index < n;
     case 'swap':
       return cmd.a < n && cmd.b < n;
     case 'setLayout':
+    case 'playbackStart':
+    case 'playbackSeek':
+    case 'playbackLive':
       return true;
+    case 'playbackPause':
+    case 'playbackSpeed':
+      return state.playback !== null;
   }
 }
 
