@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +14,8 @@ import {
 } from '@wall/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/lib/logger.ts';
+import { FfmpegSegmentTranscoder } from '../src/playback/transcode-ffmpeg.ts';
 import {
   FsStorage,
   type RecorderStatus,
@@ -56,6 +58,57 @@ class TestDisk implements RecordingStorage {
     const real = await this.inner.statfs();
     return this.free === undefined ? real : { totalBytes: real.totalBytes, freeBytes: this.free };
   }
+}
+
+/** ffprobe's view of a file's video stream, frames counted by decoding. */
+function probeVideo(file: string): Record<string, string | number> {
+  const r = spawnSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,codec_tag_string,profile,width,height,pix_fmt,nb_read_frames:format=duration',
+      '-of',
+      'json',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
+  const j = JSON.parse(r.stdout) as {
+    streams: Record<string, string | number>[];
+    format: { duration: string };
+  };
+  return { ...j.streams[0], duration: j.format.duration };
+}
+
+/** `key_frame,pict_type` of the first frame. */
+function firstFrame(file: string): string {
+  const r = spawnSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-read_intervals',
+      '%+#1',
+      '-show_entries',
+      'frame=key_frame,pict_type',
+      '-of',
+      'csv=p=0',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
+  return r.stdout.trim().split('\n')[0] ?? '';
+}
+
+/** What ffmpeg says when it decodes the whole file (nothing when it decodes cleanly). */
+function decodeErrors(file: string): string {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stderr : `exit ${r.status}: ${r.stderr}`;
 }
 
 function ingestCount(url: string): number {
@@ -350,22 +403,63 @@ describe('continuous recording on the media node (real node, RTSP simulator, Red
     disk.free = undefined;
   });
 
-  it('an H.265 camera is not recorded yet: a recorder_error gap says so, no segment', async () => {
+  it('an H.265 camera is recorded as its own H.265 (hvc1) from the one connection that feeds live a transcode, and a segment transcodes to H.264 for playback', async () => {
     const hevc = await startRtspSim({ count: 1, gop: 25, codec: 'h265' });
+    const url = `${hevc.url}/cam01/sub`;
+    const transcoder = new FfmpegSegmentTranscoder({
+      logger: createLogger('silent', 'test'),
+      concurrency: 1,
+      queueLimit: 2,
+      timeoutMs: 30_000,
+      cacheBytes: 16 * 1024 * 1024,
+    });
     try {
-      const entry = {
-        cameraId: 'rec-hevc',
-        profile: 'sub',
-        priority: 50,
-        source: { kind: 'rtsp', url: `${hevc.url}/cam01/sub` },
-      };
+      const entry = { cameraId: 'rec-hevc', profile: 'sub', priority: 50, source: { kind: 'rtsp', url } };
       await plan([cam1(), entry]);
-      const gap = await waitFor(async () => (await gaps('rec-hevc'))[0], 30_000, 'h265 gap');
-      expect(gap).toMatchObject({ reason: 'recorder_error', detail: 'h265 not recorded yet' });
-      expect(gap.toMs).toBeGreaterThanOrEqual(gap.fromMs);
-      expect(await recording('rec-hevc')).toMatchObject({ state: 'unsupported', segments: 0 });
-      expect(await segments('rec-hevc')).toEqual([]);
+      await waitFor(async () => (await segments('rec-hevc')).length >= 2, 40_000, 'two H.265 segments');
+      expect(await gaps('rec-hevc')).toEqual([]);
+      expect(await recording('rec-hevc')).toMatchObject({ state: 'recording', lostPackets: 0 });
+      // Live gets the H.264 transcode; the camera is pulled once, by one ffmpeg.
+      const stream = (await (await t.control('GET', '/control/streams/rec-hevc/sub')).json()) as StreamStatus;
+      expect(stream).toMatchObject({ codec: 'hevc', transcoded: true, state: 'live' });
+      expect(ingestCount(url)).toBe(1);
+      const [seg, next] = (await segments('rec-hevc')) as [RecordedSegment, RecordedSegment];
+      expect(seg).toMatchObject({ codec: 'h265', width: 640, height: 360 });
+      expect(Math.abs(next.startMs - seg.endMs)).toBeLessThanOrEqual(FRAME_MS);
+      const bytes = await disk.get(seg.storageKey);
+      if (!bytes) throw new Error('no H.265 segment file');
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(seg.sha256);
+      const file = join(dir, seg.storageKey);
+      const probe = probeVideo(file);
+      expect(probe).toMatchObject({
+        codec_name: 'hevc',
+        codec_tag_string: 'hvc1',
+        profile: 'Main',
+        width: 640,
+        height: 360,
+      });
+      expect(Number(probe.nb_read_frames)).toBe(seg.frames);
+      expect(firstFrame(file)).toMatch(/^1,I/);
+      expect(decodeErrors(file)).toBe('');
+
+      // Playback: the same segment as H.264 fMP4, init and media apart.
+      const out = await transcoder.transcode(Buffer.from(bytes), seg.storageKey);
+      expect(out.init.toString('latin1', 4, 8)).toBe('ftyp');
+      expect(out.media.toString('latin1', 4, 8)).toBe('moof');
+      const h264 = join(dir, 'rec-hevc-h264.mp4');
+      writeFileSync(h264, Buffer.concat([out.init, out.media]));
+      const played = probeVideo(h264);
+      expect(played).toMatchObject({ codec_name: 'h264', width: 640, height: 360, pix_fmt: 'yuv420p' });
+      expect(Math.abs(Number(played.nb_read_frames) - seg.frames)).toBeLessThanOrEqual(1);
+      expect(Math.abs(Number(played.duration) * 1000 - seg.durationMs)).toBeLessThanOrEqual(FRAME_MS);
+      expect(firstFrame(h264)).toMatch(/^1,I/);
+      expect(decodeErrors(h264)).toBe('');
+      // Again: the cached bytes, without a second ffmpeg.
+      const again = await transcoder.transcode(Buffer.from(bytes), seg.storageKey);
+      expect(again.init.equals(out.init) && again.media.equals(out.media)).toBe(true);
+      expect(transcoder.stats()).toMatchObject({ runs: 1, cachedSegments: 1 });
     } finally {
+      transcoder.close();
       await plan([cam1()]);
       await hevc.close();
     }

@@ -306,10 +306,9 @@ export class CameraRecorder {
 
   #onUnit(u: ReceivedAccessUnit): void {
     if (!this.active) return;
-    if (
-      this.#segmenter.open &&
-      (u.timestamp <= this.#lastTs || u.timestamp - this.#lastTs > MAX_FRAME_STEP)
-    ) {
+    // A timestamp repeated is not a new stream: ffmpeg gives the first frame it read while probing
+    // the next frame's timestamp (the frame is muxed with a 1-tick duration).
+    if (this.#segmenter.open && (u.timestamp < this.#lastTs || u.timestamp - this.#lastTs > MAX_FRAME_STEP)) {
       this.#lose('timestamps jumped'); // the source started over without us seeing it stop
     }
     this.#lastTs = u.timestamp;
