@@ -78,6 +78,8 @@ export const mediaEnvSchema = z
     PLAYBACK_TRANSCODE_QUEUE: envVar.int(8, 0, 256),
     /** One segment's transcode is killed after this long (ms): `recording:transcode_failed`. */
     PLAYBACK_TRANSCODE_TIMEOUT_MS: envVar.int(20_000, 1_000, 120_000),
+    /** x264 preset of the playback transcode: veryfast (smaller) or ultrafast (≈2× faster at 720p, ≈2.7× the bytes). */
+    PLAYBACK_TRANSCODE_PRESET: z.enum(['veryfast', 'superfast', 'ultrafast']).default('veryfast'),
     /** Transcoded segments kept in memory (MB, least recently used dropped first). */
     PLAYBACK_TRANSCODE_CACHE_MB: envVar.int(64, 0, 4096),
     LOG_LEVEL: envVar.logLevel(),

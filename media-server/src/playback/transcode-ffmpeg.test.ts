@@ -244,6 +244,7 @@ describe('FfmpegSegmentTranscoder (real ffmpeg, real libx265 segments)', () => {
         PLAYBACK_TRANSCODE_QUEUE: 0,
         PLAYBACK_TRANSCODE_TIMEOUT_MS: 20_000,
         PLAYBACK_TRANSCODE_CACHE_MB: 1,
+        PLAYBACK_TRANSCODE_PRESET: 'ultrafast',
       },
       logger,
     );

@@ -315,6 +315,7 @@ export function createSegmentTranscoder(
     PLAYBACK_TRANSCODE_QUEUE: number;
     PLAYBACK_TRANSCODE_TIMEOUT_MS: number;
     PLAYBACK_TRANSCODE_CACHE_MB: number;
+    PLAYBACK_TRANSCODE_PRESET: TranscodePreset;
   },
   logger: Logger,
 ): FfmpegSegmentTranscoder {
@@ -324,5 +325,6 @@ export function createSegmentTranscoder(
     queueLimit: config.PLAYBACK_TRANSCODE_QUEUE,
     timeoutMs: config.PLAYBACK_TRANSCODE_TIMEOUT_MS,
     cacheBytes: config.PLAYBACK_TRANSCODE_CACHE_MB * 1024 * 1024,
+    preset: config.PLAYBACK_TRANSCODE_PRESET,
   });
 }
