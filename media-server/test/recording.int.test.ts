@@ -23,6 +23,7 @@ import {
   type StorageSpace,
 } from '../src/recording/index.ts';
 import { startTestNode, TEST_REDIS_URL, type TestNode, waitFor } from './media-node.ts';
+import { decodeErrors, firstFrame, probeVideo } from './probe.ts';
 import { freePort, type RtspSim, startRtspSim } from './rtsp-sim.ts';
 
 const SEGMENT_S = 2;
@@ -58,57 +59,6 @@ class TestDisk implements RecordingStorage {
     const real = await this.inner.statfs();
     return this.free === undefined ? real : { totalBytes: real.totalBytes, freeBytes: this.free };
   }
-}
-
-/** ffprobe's view of a file's video stream, frames counted by decoding. */
-function probeVideo(file: string): Record<string, string | number> {
-  const r = spawnSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-count_frames',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'stream=codec_name,codec_tag_string,profile,width,height,pix_fmt,nb_read_frames:format=duration',
-      '-of',
-      'json',
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
-  const j = JSON.parse(r.stdout) as {
-    streams: Record<string, string | number>[];
-    format: { duration: string };
-  };
-  return { ...j.streams[0], duration: j.format.duration };
-}
-
-/** `key_frame,pict_type` of the first frame. */
-function firstFrame(file: string): string {
-  const r = spawnSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-read_intervals',
-      '%+#1',
-      '-show_entries',
-      'frame=key_frame,pict_type',
-      '-of',
-      'csv=p=0',
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
-  return r.stdout.trim().split('\n')[0] ?? '';
-}
-
-/** What ffmpeg says when it decodes the whole file (nothing when it decodes cleanly). */
-function decodeErrors(file: string): string {
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stderr : `exit ${r.status}: ${r.stderr}`;
 }
 
 function ingestCount(url: string): number {
@@ -261,46 +211,9 @@ describe('continuous recording on the media node (real node, RTSP simulator, Red
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(s.sha256);
       expect(bytes.toString('latin1', s.initBytes + 4, s.initBytes + 8)).toBe('moof');
       const file = join(dir, s.storageKey);
-      const first = spawnSync(
-        'ffprobe',
-        [
-          '-v',
-          'error',
-          '-select_streams',
-          'v:0',
-          '-read_intervals',
-          '%+#1',
-          '-show_entries',
-          'frame=key_frame,pict_type',
-          '-of',
-          'csv=p=0',
-          file,
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(first.stdout.trim().split('\n')[0]).toMatch(/^1,I(,|$)/);
-      const count = spawnSync(
-        'ffprobe',
-        [
-          '-v',
-          'error',
-          '-count_frames',
-          '-select_streams',
-          'v:0',
-          '-show_entries',
-          'stream=nb_read_frames',
-          '-of',
-          'csv=p=0',
-          file,
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(Number(count.stdout.trim())).toBe(s.frames);
-      const decode = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], {
-        encoding: 'utf8',
-      });
-      expect(decode.status).toBe(0);
-      expect(decode.stderr).toBe('');
+      expect(firstFrame(file)).toMatch(/^1,I(,|$)/);
+      expect(Number(probeVideo(file).nb_read_frames)).toBe(s.frames);
+      expect(decodeErrors(file)).toBe('');
     }
     const r = await recording('rec-1');
     expect(r).toMatchObject({ state: 'recording', lostPackets: 0, failedWrites: 0 });

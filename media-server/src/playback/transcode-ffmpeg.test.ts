@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x265Units } from '../../test/hevc-clip.ts';
+import { decodeErrors, firstFrame, probeVideo } from '../../test/probe.ts';
 import { parseHevcSps } from '../ingest/index.ts';
 import { createLogger } from '../lib/logger.ts';
 import { type AccessUnit, muxSegment, readBoxes } from '../recording/index.ts';
@@ -33,27 +33,6 @@ function hevcSegment(units: AccessUnit[]): Buffer {
     height: info.height,
   };
   return muxSegment(track, units).bytes;
-}
-
-function probe(file: string): Record<string, string> {
-  const r = spawnSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-count_frames',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'stream=codec_name,width,height,pix_fmt,nb_read_frames:format=duration',
-      '-of',
-      'json',
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
-  const j = JSON.parse(r.stdout) as { streams: Record<string, string>[]; format: { duration: string } };
-  return { ...j.streams[0], duration: j.format.duration };
 }
 
 describe('transcodeArgs', () => {
@@ -133,31 +112,12 @@ describe('FfmpegSegmentTranscoder (real ffmpeg, real libx265 segments)', () => {
       expect(out.media.toString('latin1', 4, 8)).toBe('moof');
       const file = join(dir, `${w}x${h}-${frames}.mp4`);
       writeFileSync(file, Buffer.concat([out.init, out.media]));
-      const p = probe(file);
+      const p = probeVideo(file);
       expect(p).toMatchObject({ codec_name: 'h264', width: w, height: h, pix_fmt: 'yuv420p' });
       expect(Math.abs(Number(p.nb_read_frames) - frames)).toBeLessThanOrEqual(1);
       expect(Math.abs(Number(p.duration) - frames * 0.04)).toBeLessThanOrEqual(0.04);
-      const first = spawnSync(
-        'ffprobe',
-        [
-          '-v',
-          'error',
-          '-read_intervals',
-          '%+#1',
-          '-show_entries',
-          'frame=key_frame,pict_type',
-          '-of',
-          'csv=p=0',
-          file,
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(first.stdout.trim().split('\n')[0]).toMatch(/^1,I/);
-      const decode = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], {
-        encoding: 'utf8',
-      });
-      expect(decode.stderr).toBe('');
-      expect(decode.status).toBe(0);
+      expect(firstFrame(file)).toMatch(/^1,I/);
+      expect(decodeErrors(file)).toBe('');
     },
   );
 

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_TICKS, packetizeHevc, x265Units } from '../../test/hevc-clip.ts';
+import { decodeErrors, firstFrame, probeVideo } from '../../test/probe.ts';
 import { parseHevcSps } from '../ingest/index.ts';
 import { AccessUnitAssembler, type ReceivedAccessUnit } from './access-units.ts';
 import {
@@ -177,24 +177,7 @@ describe('H.265 RTP → access units → segments → files ffprobe reads as hev
       );
       const file = join(dir, `seg${i}.mp4`);
       writeFileSync(file, seg.bytes);
-      const probe = spawnSync(
-        'ffprobe',
-        [
-          '-v',
-          'error',
-          '-count_frames',
-          '-select_streams',
-          'v:0',
-          '-show_entries',
-          'stream=codec_name,codec_tag_string,profile,width,height,pix_fmt,nb_read_frames',
-          '-of',
-          'json',
-          file,
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(probe.stderr).toBe('');
-      expect(JSON.parse(probe.stdout).streams[0]).toMatchObject({
+      expect(probeVideo(file)).toMatchObject({
         codec_name: 'hevc',
         codec_tag_string: 'hvc1',
         profile: 'Main',
@@ -203,27 +186,8 @@ describe('H.265 RTP → access units → segments → files ffprobe reads as hev
         pix_fmt: 'yuv420p',
         nb_read_frames: '50',
       });
-      const first = spawnSync(
-        'ffprobe',
-        [
-          '-v',
-          'error',
-          '-read_intervals',
-          '%+#1',
-          '-show_entries',
-          'frame=key_frame,pict_type',
-          '-of',
-          'csv=p=0',
-          file,
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(first.stdout.trim().split('\n')[0]).toMatch(/^1,I/);
-      const decode = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], {
-        encoding: 'utf8',
-      });
-      expect(decode.status).toBe(0);
-      expect(decode.stderr).toBe('');
+      expect(firstFrame(file)).toMatch(/^1,I/);
+      expect(decodeErrors(file)).toBe('');
     }
   });
 
@@ -243,9 +207,7 @@ describe('H.265 RTP → access units → segments → files ffprobe reads as hev
     );
     const file = join(dir, 'no-inband.mp4');
     writeFileSync(file, seg.bytes);
-    const decode = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' });
-    expect(decode.stderr).toBe('');
-    expect(decode.status).toBe(0);
+    expect(decodeErrors(file)).toBe('');
   });
 
   it('fuzz: random and mangled H.265 RTP never throws and every unit it emits is well formed (5 000 inputs)', () => {
