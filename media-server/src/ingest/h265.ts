@@ -175,3 +175,51 @@ export function parseHevcSps(nal: Uint8Array): HevcSpsInfo | undefined {
     bitDepthChroma: 8 + bitDepthChromaMinus8,
   };
 }
+
+/**
+ * H.265 access units → RTP (RFC 7798): NAL units that fit the payload size go alone, larger ones as
+ * fragmentation units; the marker on each unit's last packet. For feeds that have the camera's
+ * H.265 in process (GB/T 28181 PS) and hand it to the recorders as RTP.
+ */
+export class HevcRtpPacketizer {
+  readonly #ssrc: number;
+  readonly #payloadType: number;
+  readonly #mtu: number;
+  #seq = 0;
+
+  constructor(o: { ssrc: number; payloadType: number; mtu?: number }) {
+    this.#ssrc = o.ssrc;
+    this.#payloadType = o.payloadType;
+    this.#mtu = o.mtu ?? 1200;
+  }
+
+  /** The packets of one access unit (NAL units without start codes), `timestamp` 90 kHz. */
+  packetize(nals: readonly Uint8Array[], timestamp: number): Buffer[] {
+    const payloads: Buffer[] = [];
+    for (const nal of nals) {
+      if (nal.length < 3) continue;
+      if (nal.length <= this.#mtu) {
+        payloads.push(Buffer.from(nal));
+        continue;
+      }
+      const type = hevcNalType(nal[0] as number);
+      const header = [((nal[0] as number) & 0x81) | (HevcNalType.FU << 1), nal[1] as number];
+      const step = this.#mtu - 3;
+      for (let at = 2; at < nal.length; at += step) {
+        const end = Math.min(nal.length, at + step);
+        const fu = (at === 2 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
+        payloads.push(Buffer.concat([Buffer.from([...header, fu]), nal.subarray(at, end)]));
+      }
+    }
+    return payloads.map((p, i) => {
+      const h = Buffer.allocUnsafe(12);
+      h[0] = 0x80;
+      h[1] = (i === payloads.length - 1 ? 0x80 : 0) | (this.#payloadType & 0x7f);
+      h.writeUInt16BE(this.#seq, 2);
+      this.#seq = (this.#seq + 1) & 0xffff;
+      h.writeUInt32BE(timestamp >>> 0, 4);
+      h.writeUInt32BE(this.#ssrc >>> 0, 8);
+      return Buffer.concat([h, p]);
+    });
+  }
+}

@@ -4,6 +4,7 @@ export type { GbSourceOptions } from './gb/index.ts';
 export { NalFlag, NalType, parseSps, type SpsInfo, walkNals } from './h264.ts';
 export {
   HevcNalType,
+  HevcRtpPacketizer,
   type HevcSpsInfo,
   hevcNalType,
   isHevcIrap,

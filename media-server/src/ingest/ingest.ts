@@ -73,6 +73,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
   #sourceRtp:
     | { socket: Socket; codec: TapCodec; address: Promise<{ host: string; port: number }> }
     | undefined;
+  /** Set while the taps receive the camera's own stream rather than the relay's transcode. */
+  #sourceCodec: TapCodec | undefined;
   viewers = 0;
   /** Holders other than viewers (recorders): they keep the ingest from idling out, and are not viewers. */
   holders = 0;
@@ -97,6 +99,10 @@ export class Ingest extends EventEmitter<IngestEvents> {
       relayAddress: () => ({ host: this.#o.relayHost, port: this.#relay?.port ?? 0 }),
       ingestRtp: (packet) => this.#relay?.ingest(packet),
       openSourceRtp: (codec) => this.#openSourceRtp(codec),
+      ingestSourceRtp: (packet, codec) => this.#tapSource(packet, codec),
+      endSourceRtp: () => {
+        this.#sourceCodec = undefined;
+      },
       mark: (step, at, overwrite) => this.#mark(step, at, overwrite),
       stepAt: (step) => this.#timeline[step],
       state: () => this.#state,
@@ -139,7 +145,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       forwardTo: { host: '127.0.0.1', port: 9 },
     });
     this.#relay.tap((packet) => {
-      if (this.#sourceRtp) return; // the taps get the camera's own stream instead of the transcode
+      if (this.#sourceCodec) return; // the taps get the camera's own stream instead of the transcode
       for (const tap of this.#taps) tap(packet, 'h264');
     });
     this.#relay.on('packet:first', () => this.#mark(this.#feed.relayFirstPacket));
@@ -224,12 +230,18 @@ export class Ingest extends EventEmitter<IngestEvents> {
     });
     socket.on('error', (err) => this.#log.warn({ err: err.message }, 'source RTP socket error'));
     socket.on('message', (packet) => {
-      if (this.#closed || isRtcp(packet)) return;
-      for (const tap of this.#taps) tap(packet, codec);
+      if (!isRtcp(packet)) this.#tapSource(packet, codec);
     });
     this.#sourceRtp = { socket, codec, address };
+    this.#sourceCodec = codec;
     this.#log.info({ codec }, 'taps receive the source stream');
     return address;
+  }
+
+  #tapSource(packet: Buffer, codec: TapCodec): void {
+    if (this.#closed) return;
+    this.#sourceCodec = codec;
+    for (const tap of this.#taps) tap(packet, codec);
   }
 
   /**

@@ -37,6 +37,10 @@ export interface FeedContext {
    * the relay (they store the camera's bitstream, never a transcode). Bound once; same address after.
    */
   openSourceRtp(codec: 'h265'): Promise<{ host: string; port: number }>;
+  /** The same for a feed that has the camera's own stream in process (GB/T 28181): one RTP packet of it. */
+  ingestSourceRtp(packet: Buffer, codec: 'h265'): void;
+  /** The relay carries the camera's own stream again (no transcode): the taps get the relay's packets. */
+  endSourceRtp(): void;
   /** Records a start-up step; the first time only, unless `overwrite`. */
   mark(step: StartupStep, at?: number, overwrite?: boolean): void;
   /** When a step was reached, if it was. */

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_TICKS, packetizeHevc, x265Units } from '../../test/hevc-clip.ts';
 import { decodeErrors, firstFrame, probeVideo } from '../../test/probe.ts';
-import { parseHevcSps } from '../ingest/index.ts';
+import { HevcRtpPacketizer, parseHevcSps } from '../ingest/index.ts';
 import { AccessUnitAssembler, type ReceivedAccessUnit } from './access-units.ts';
 import {
   type AccessUnit,
@@ -142,6 +142,21 @@ describe('H.265 RTP → access units → segments → files ffprobe reads as hev
       expect(u.keyframe).toBe(i % 25 === 0);
       expect(u.damaged).toBe(false);
       expect(Buffer.concat(u.nals).equals(Buffer.concat(src.nals))).toBe(true);
+    });
+  });
+
+  it('the node packetizer (GB/T 28181 H.265 to the recorders) round-trips through the assembler', () => {
+    const packetizer = new HevcRtpPacketizer({ ssrc: 7, payloadType: 96, mtu: 1000 });
+    const packets = clip.slice(0, 30).flatMap((u) => packetizer.packetize(u.nals, u.timestamp + 0xffff_f000));
+    expect(packets.every((p) => p.length <= 12 + 1000)).toBe(true);
+    expect(packets.some((p) => (p[12] as number) >> 1 === 49)).toBe(true);
+    const { units, a } = assemble(packets);
+    expect([a.malformed, a.lostPackets]).toEqual([0, 0]);
+    expect(units).toHaveLength(30);
+    units.forEach((u, i) => {
+      const src = clip[i] as AccessUnit;
+      expect(Buffer.concat(u.nals).equals(Buffer.concat(src.nals.filter((n) => n.length >= 3)))).toBe(true);
+      expect(u.keyframe).toBe(src.keyframe);
     });
   });
 
