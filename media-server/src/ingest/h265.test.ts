@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NalFlag } from './h264.ts';
 import {
   HevcNalType,
+  HevcRtpPacketizer,
   type HevcSpsInfo,
   hevcNalType,
   isHevcIrap,
@@ -165,6 +166,45 @@ describe('walkHevcNals (RFC 7798)', () => {
     expect(walkHevcNals(p, () => undefined, 2, p.length - 1)).toBe(2);
     expect(walkHevcNals(p, () => undefined, 2, 10_000)).toBe(2);
     expect(walkHevcNals(p, () => undefined, -1, 4)).toBe(0);
+  });
+});
+
+describe('HevcRtpPacketizer', () => {
+  const vps = Buffer.from(nal(32, [1, 2, 3]));
+  const sps = Buffer.from(nal(33, [4, 5, 6, 7]));
+  const pps = Buffer.from(nal(34, [8]));
+  const idr = Buffer.concat([Buffer.from([0x26, 0x01]), Buffer.alloc(250, 0x5a)]);
+
+  it('aggregates the parameter sets in one AP, fragments the large slice (3 × ≤ 97 bytes), marks the last packet', () => {
+    const p = new HevcRtpPacketizer({ ssrc: 0xabcdef, payloadType: 96, mtu: 100, seq: 0xfffe });
+    const packets = p.packetize([vps, sps, pps, idr], 0x1_0000_0005);
+    const header = (pkt: Buffer) => [pkt[1], pkt.readUInt16BE(2), pkt.readUInt32BE(4), pkt.readUInt32BE(8)];
+    expect(packets.map(header)).toEqual([
+      [96, 0xfffe, 5, 0xabcdef],
+      [96, 0xffff, 5, 0xabcdef],
+      [96, 0, 5, 0xabcdef],
+      [0x80 | 96, 1, 5, 0xabcdef],
+    ]);
+    expect(walk((packets[0] as Buffer).subarray(12)).map(([h, b]) => [h, b])).toEqual([
+      [0x4001, vps.toString('hex')],
+      [0x4201, sps.toString('hex')],
+      [0x4401, pps.toString('hex')],
+    ]);
+    const fus = packets.slice(1).map((pkt) => walk(pkt.subarray(12))[0]);
+    expect(fus.map((f) => [f?.[0], f?.[2]])).toEqual([
+      [0x2601, NalFlag.FRAGMENT | NalFlag.START],
+      [0x2601, NalFlag.FRAGMENT],
+      [0x2601, NalFlag.FRAGMENT | NalFlag.END],
+    ]);
+    expect(fus.map((f) => f?.[1]).join('')).toBe(idr.subarray(2).toString('hex'));
+    expect(packets.every((pkt) => pkt.length - 12 <= 100)).toBe(true);
+  });
+
+  it('sends a NAL unit that fits alone, skips units shorter than a header plus a byte', () => {
+    const p = new HevcRtpPacketizer({ ssrc: 1, payloadType: 96 });
+    const packets = p.packetize([Buffer.from([0x26, 0x01]), idr], 0);
+    expect(packets).toHaveLength(1);
+    expect((packets[0] as Buffer).subarray(12).equals(idr)).toBe(true);
   });
 });
 

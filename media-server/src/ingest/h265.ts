@@ -177,27 +177,56 @@ export function parseHevcSps(nal: Uint8Array): HevcSpsInfo | undefined {
 }
 
 /**
- * H.265 access units → RTP (RFC 7798): NAL units that fit the payload size go alone, larger ones as
- * fragmentation units; the marker on each unit's last packet. For feeds that have the camera's
- * H.265 in process (GB/T 28181 PS) and hand it to the recorders as RTP.
+ * H.265 access units → RTP (RFC 7798): small NAL units (parameter sets, SEI) aggregated in an AP
+ * while they fit, NAL units larger than the payload size split into FUs, the rest sent alone; the
+ * marker on each unit's last packet. For feeds that have the camera's H.265 in process (GB/T 28181
+ * PS) and hand it to the recorders as RTP.
  */
 export class HevcRtpPacketizer {
   readonly #ssrc: number;
   readonly #payloadType: number;
   readonly #mtu: number;
-  #seq = 0;
+  #seq: number;
 
-  constructor(o: { ssrc: number; payloadType: number; mtu?: number }) {
+  /** `mtu`: the largest RTP payload (default 1200); `seq`: the first sequence number. */
+  constructor(o: { ssrc: number; payloadType: number; mtu?: number; seq?: number }) {
     this.#ssrc = o.ssrc;
     this.#payloadType = o.payloadType;
-    this.#mtu = o.mtu ?? 1200;
+    this.#mtu = Math.max(64, o.mtu ?? 1200);
+    this.#seq = (o.seq ?? 0) & 0xffff;
   }
 
   /** The packets of one access unit (NAL units without start codes), `timestamp` 90 kHz. */
   packetize(nals: readonly Uint8Array[], timestamp: number): Buffer[] {
     const payloads: Buffer[] = [];
+    let small: Uint8Array[] = [];
+    let smallBytes = 2;
+    const flush = () => {
+      if (small.length === 1) payloads.push(Buffer.from(small[0] as Uint8Array));
+      else if (small.length > 1) {
+        const ap = Buffer.allocUnsafe(smallBytes);
+        ap[0] = HevcNalType.AP << 1;
+        ap[1] = 0x01; // layer 0, TemporalId 0
+        let o = 2;
+        for (const n of small) {
+          ap.writeUInt16BE(n.length, o);
+          ap.set(n, o + 2);
+          o += 2 + n.length;
+        }
+        payloads.push(ap);
+      }
+      small = [];
+      smallBytes = 2;
+    };
     for (const nal of nals) {
       if (nal.length < 3) continue;
+      if (nal.length + 2 + 2 <= this.#mtu / 4) {
+        if (smallBytes + 2 + nal.length > this.#mtu) flush();
+        small.push(nal);
+        smallBytes += 2 + nal.length;
+        continue;
+      }
+      flush();
       if (nal.length <= this.#mtu) {
         payloads.push(Buffer.from(nal));
         continue;
@@ -211,6 +240,7 @@ export class HevcRtpPacketizer {
         payloads.push(Buffer.concat([Buffer.from([...header, fu]), nal.subarray(at, end)]));
       }
     }
+    flush();
     return payloads.map((p, i) => {
       const h = Buffer.allocUnsafe(12);
       h[0] = 0x80;
