@@ -92,9 +92,9 @@ function packetize(aus: Uint8Array[][]): Buffer[][] {
 class FedIngest implements RecordableIngest {
   readonly closed = false;
   readonly state = 'live' as const;
-  #tap: ((p: Buffer) => void) | undefined;
+  #tap: ((p: Buffer, codec: 'h264') => void) | undefined;
   frames = 0;
-  tap(listener: (p: Buffer) => void) {
+  tap(listener: (p: Buffer, codec: 'h264') => void) {
     this.#tap = listener;
     return () => {
       this.#tap = undefined;
@@ -110,7 +110,7 @@ class FedIngest implements RecordableIngest {
     return this;
   }
   deliver(p: Buffer) {
-    this.#tap?.(p);
+    this.#tap?.(p, 'h264');
   }
 }
 

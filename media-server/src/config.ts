@@ -72,6 +72,16 @@ export const mediaEnvSchema = z
     RECORDING_SEGMENT_S: envVar.int(4, 2, 6),
     /** Below this much free space, recording stops (lowest priority first); resumes above twice it. */
     RECORDING_MIN_FREE_BYTES: envVar.int(1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
+    /** ffmpeg processes transcoding H.265 recordings to H.264 for browser playback at once. */
+    PLAYBACK_TRANSCODE_CONCURRENCY: envVar.int(1, 1, 8),
+    /** Playback transcodes waiting for a process; more are refused (`recording:transcode_busy`). */
+    PLAYBACK_TRANSCODE_QUEUE: envVar.int(8, 0, 256),
+    /** One segment's transcode is killed after this long (ms): `recording:transcode_failed`. */
+    PLAYBACK_TRANSCODE_TIMEOUT_MS: envVar.int(20_000, 1_000, 120_000),
+    /** x264 preset of the playback transcode: veryfast (smaller) or ultrafast (≈2× faster at 720p, ≈2.7× the bytes). */
+    PLAYBACK_TRANSCODE_PRESET: z.enum(['veryfast', 'superfast', 'ultrafast']).default('veryfast'),
+    /** Transcoded segments kept in memory (MB, least recently used dropped first). */
+    PLAYBACK_TRANSCODE_CACHE_MB: envVar.int(64, 0, 4096),
     LOG_LEVEL: envVar.logLevel(),
   })
   .refine((c) => c.RTC_MIN_PORT < c.RTC_MAX_PORT, {

@@ -5,7 +5,7 @@ import { buildApp } from './app.ts';
 import { gbMediaAddress, type MediaConfig } from './config.ts';
 import { defaultSources, IngestManager } from './ingest/index.ts';
 import type { Logger } from './lib/logger.ts';
-import type { SegmentTranscoder } from './playback/index.ts';
+import { createSegmentTranscoder, type SegmentTranscoder } from './playback/index.ts';
 import { FsStorage, RecordingEventLog, type RecordingStorage, Recordings } from './recording/index.ts';
 import { NodeRegistry } from './registry/index.ts';
 import { listenForRevocations, Signalling } from './signalling/index.ts';
@@ -26,7 +26,7 @@ export interface MediaNode {
 export interface MediaNodeDeps {
   /** Where segments are written (default: files under RECORDING_DIR). */
   recordingStorage?: RecordingStorage;
-  /** H.265 recordings → H.264 for playback; without one they are answered 422 recording:codec. */
+  /** H.265 recordings → H.264 for playback (default: ffmpeg, `PLAYBACK_TRANSCODE_*`). */
   transcoder?: SegmentTranscoder;
 }
 
@@ -96,6 +96,9 @@ export async function createMediaNode(
       heartbeatAt: Date.now(),
     };
   };
+  const ownTranscoder = deps.transcoder
+    ? undefined
+    : createSegmentTranscoder(config, logger.child({ feature: 'transcode' }));
   const app = await buildApp({
     config,
     pool,
@@ -105,7 +108,7 @@ export async function createMediaNode(
     verifyToken,
     nodeInfo: info,
     recordings,
-    playback: { storage, verifyToken: verifyPlaybackToken, transcoder: deps.transcoder },
+    playback: { storage, verifyToken: verifyPlaybackToken, transcoder: deps.transcoder ?? ownTranscoder },
   });
   signalling = new Signalling({
     httpServer: app.server,
@@ -139,6 +142,7 @@ export async function createMediaNode(
       revocations.close();
       await sig.close();
       await app.close();
+      ownTranscoder?.close();
       ingests.close();
       await registry.stop();
       pool.close();

@@ -48,4 +48,34 @@ describe('media-server configuration', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problems).toEqual(['RTC_MAX_PORT: must be greater than RTC_MIN_PORT']);
   });
+
+  it('defaults the playback transcode settings and refuses out-of-range ones', () => {
+    const base = {
+      MEDIASOUP_WORKER_BIN: '/bin/true',
+      MEDIA_TOKEN_PUBLIC_KEY: '9EPjyTmoPZKzaoZC7C8XeM1uAOuSBC85q5UYdM8xBuQ',
+      MEDIA_CONTROL_SECRET: 's'.repeat(32),
+    };
+    const ok = loadConfig(base);
+    expect(
+      ok.ok && {
+        concurrency: ok.value.PLAYBACK_TRANSCODE_CONCURRENCY,
+        queue: ok.value.PLAYBACK_TRANSCODE_QUEUE,
+        timeout: ok.value.PLAYBACK_TRANSCODE_TIMEOUT_MS,
+        cache: ok.value.PLAYBACK_TRANSCODE_CACHE_MB,
+        preset: ok.value.PLAYBACK_TRANSCODE_PRESET,
+      },
+    ).toEqual({ concurrency: 1, queue: 8, timeout: 20_000, cache: 64, preset: 'veryfast' });
+    const bad = loadConfig({
+      ...base,
+      PLAYBACK_TRANSCODE_CONCURRENCY: '0',
+      PLAYBACK_TRANSCODE_PRESET: 'placebo',
+    });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.problems.map((p) => p.split(':')[0])).toEqual([
+        'PLAYBACK_TRANSCODE_CONCURRENCY',
+        'PLAYBACK_TRANSCODE_PRESET',
+      ]);
+    }
+  });
 });

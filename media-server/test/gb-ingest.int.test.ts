@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHANNELS, type StreamStatus } from '@wall/protocol';
 import * as gb from '@wall/protocol/gb28181';
@@ -15,8 +15,10 @@ import { depacketizeH264 } from '../src/ingest/depacketize.ts';
 import { defaultSources, IngestManager } from '../src/ingest/index.ts';
 import { isRtcp, parseRtp } from '../src/ingest/rtp.ts';
 import { createLogger } from '../src/lib/logger.ts';
+import { FsStorage, type RecorderStatus } from '../src/recording/index.ts';
 import { WorkerPool } from '../src/workers/pool.ts';
 import { startTestNode, TEST_REDIS_URL, type TestNode, waitFor } from './media-node.ts';
+import { decodeErrors, firstFrame, probeVideo } from './probe.ts';
 
 // ——— Test clips: real H.264 / H.265 from ffmpeg, 640×360, 25 fps, a key frame every second ———
 
@@ -264,6 +266,7 @@ async function subscribe(
 describe('GB/T 28181 ingest: PS over RTP from a device into the relay/producer path', () => {
   let t: TestNode;
   let h264: Buffer[];
+  let recordingDir: string;
   const devices: GbDeviceSim[] = [];
   const viewers: ViewerSocket[] = [];
 
@@ -271,13 +274,21 @@ describe('GB/T 28181 ingest: PS over RTP from a device into the relay/producer p
     expect(process.env.MEDIASOUP_WORKER_BIN, 'the bootstrap sets MEDIASOUP_WORKER_BIN').toBeTruthy();
     h264 = accessUnits('h264', clip('h264'));
     expect(h264).toHaveLength(100);
-    t = await startTestNode({ workers: 1, idleTimeoutMs: 60_000, webRtcPort: 21660 });
+    recordingDir = mkdtempSync(join(tmpdir(), 'gb-recordings-'));
+    t = await startTestNode({
+      workers: 1,
+      idleTimeoutMs: 60_000,
+      webRtcPort: 21660,
+      recordingStorage: new FsStorage(recordingDir),
+      segmentS: 2,
+    });
   });
 
   afterAll(async () => {
     for (const v of viewers) v.disconnect();
     for (const d of devices) d.stop();
     await t?.close();
+    if (recordingDir) rmSync(recordingDir, { recursive: true, force: true });
   });
 
   const ensure = (cameraId: string, source: ReturnType<typeof gbSource>) =>
@@ -544,7 +555,7 @@ describe('GB/T 28181 ingest: PS over RTP from a device into the relay/producer p
     expect((await t.control('DELETE', '/control/ingest/gb-udp/main')).status).toBe(204);
   });
 
-  it('transcodes a device that sends H.265 and reports it', async () => {
+  it('transcodes a device that sends H.265 and reports it, and records its own H.265 (hvc1)', async () => {
     const hevc = accessUnits('h265', clip('h265'));
     expect(hevc).toHaveLength(100);
     const s = (await (await ensure('gb-hevc', gbSource('tcp-passive', '0100000003'))).json()) as StreamStatus;
@@ -567,7 +578,44 @@ describe('GB/T 28181 ingest: PS over RTP from a device into the relay/producer p
       console.info(
         `GB H.265: first key frame in → first transcoded packet to the producer ${(tl.first_producer_packet ?? 0) - (tl.first_keyframe ?? 0)} ms`,
       );
+      // Recording takes the device's H.265 as it came, not the transcode.
+      const planned = await t.control('PUT', '/control/recordings', {
+        plan: [
+          {
+            cameraId: 'gb-hevc',
+            profile: 'main',
+            priority: 50,
+            source: gbSource('tcp-passive', '0100000003'),
+          },
+        ],
+      });
+      expect(planned.status).toBe(200);
+      const rec = await waitFor(
+        async () => {
+          const all = (
+            (await (await t.control('GET', '/control/recordings')).json()) as { recordings: RecorderStatus[] }
+          ).recordings;
+          const r = all.find((x) => x.cameraId === 'gb-hevc');
+          return r && r.segments >= 1 ? r : undefined;
+        },
+        20_000,
+        'an H.265 segment of the GB device',
+      );
+      expect(rec).toMatchObject({ state: 'recording', lostPackets: 0, failedWrites: 0 });
+      const files = readdirSync(recordingDir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.mp4'));
+      const file = join(recordingDir, files[0] ?? 'none');
+      expect(probeVideo(file)).toMatchObject({
+        codec_name: 'hevc',
+        codec_tag_string: 'hvc1',
+        width: 640,
+        height: 360,
+      });
+      expect(firstFrame(file)).toMatch(/^1,I/);
+      expect(decodeErrors(file)).toBe('');
     } finally {
+      await t.control('PUT', '/control/recordings', { plan: [] });
       device.stop();
       await t.control('DELETE', '/control/ingest/gb-hevc/main');
     }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +14,8 @@ import {
 } from '@wall/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/lib/logger.ts';
+import { FfmpegSegmentTranscoder } from '../src/playback/transcode-ffmpeg.ts';
 import {
   FsStorage,
   type RecorderStatus,
@@ -21,6 +23,7 @@ import {
   type StorageSpace,
 } from '../src/recording/index.ts';
 import { startTestNode, TEST_REDIS_URL, type TestNode, waitFor } from './media-node.ts';
+import { decodeErrors, firstFrame, probeVideo } from './probe.ts';
 import { freePort, type RtspSim, startRtspSim } from './rtsp-sim.ts';
 
 const SEGMENT_S = 2;
@@ -211,46 +214,9 @@ describe('continuous recording on the media node (real node, RTSP simulator, Red
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(s.sha256);
       expect(bytes.toString('latin1', s.initBytes + 4, s.initBytes + 8)).toBe('moof');
       const file = join(dir, s.storageKey);
-      const first = spawnSync(
-        'ffprobe',
-        [
-          '-v',
-          'error',
-          '-select_streams',
-          'v:0',
-          '-read_intervals',
-          '%+#1',
-          '-show_entries',
-          'frame=key_frame,pict_type',
-          '-of',
-          'csv=p=0',
-          file,
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(first.stdout.trim().split('\n')[0]).toMatch(/^1,I(,|$)/);
-      const count = spawnSync(
-        'ffprobe',
-        [
-          '-v',
-          'error',
-          '-count_frames',
-          '-select_streams',
-          'v:0',
-          '-show_entries',
-          'stream=nb_read_frames',
-          '-of',
-          'csv=p=0',
-          file,
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(Number(count.stdout.trim())).toBe(s.frames);
-      const decode = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], {
-        encoding: 'utf8',
-      });
-      expect(decode.status).toBe(0);
-      expect(decode.stderr).toBe('');
+      expect(firstFrame(file)).toMatch(/^1,I(,|$)/);
+      expect(Number(probeVideo(file).nb_read_frames)).toBe(s.frames);
+      expect(decodeErrors(file)).toBe('');
     }
     const r = await recording('rec-1');
     expect(r).toMatchObject({ state: 'recording', lostPackets: 0, failedWrites: 0 });
@@ -353,22 +319,80 @@ describe('continuous recording on the media node (real node, RTSP simulator, Red
     disk.free = undefined;
   });
 
-  it('an H.265 camera is not recorded yet: a recorder_error gap says so, no segment', async () => {
+  it('an H.265 camera is recorded as its own H.265 (hvc1) from the one connection that feeds live a transcode, and a segment transcodes to H.264 for playback', async () => {
     const hevc = await startRtspSim({ count: 1, gop: 25, codec: 'h265' });
+    const url = `${hevc.url}/cam01/sub`;
+    const transcoder = new FfmpegSegmentTranscoder({
+      logger: createLogger('silent', 'test'),
+      concurrency: 1,
+      queueLimit: 2,
+      timeoutMs: 30_000,
+      cacheBytes: 16 * 1024 * 1024,
+    });
     try {
-      const entry = {
-        cameraId: 'rec-hevc',
-        profile: 'sub',
-        priority: 50,
-        source: { kind: 'rtsp', url: `${hevc.url}/cam01/sub` },
-      };
+      const entry = { cameraId: 'rec-hevc', profile: 'sub', priority: 50, source: { kind: 'rtsp', url } };
       await plan([cam1(), entry]);
-      const gap = await waitFor(async () => (await gaps('rec-hevc'))[0], 30_000, 'h265 gap');
-      expect(gap).toMatchObject({ reason: 'recorder_error', detail: 'h265 not recorded yet' });
-      expect(gap.toMs).toBeGreaterThanOrEqual(gap.fromMs);
-      expect(await recording('rec-hevc')).toMatchObject({ state: 'unsupported', segments: 0 });
-      expect(await segments('rec-hevc')).toEqual([]);
+      await waitFor(async () => (await segments('rec-hevc')).length >= 2, 40_000, 'two H.265 segments');
+      expect(await gaps('rec-hevc')).toEqual([]);
+      expect(await recording('rec-hevc')).toMatchObject({ state: 'recording', lostPackets: 0 });
+      // Live gets the H.264 transcode; the camera is pulled once, by one ffmpeg.
+      const stream = (await (await t.control('GET', '/control/streams/rec-hevc/sub')).json()) as StreamStatus;
+      expect(stream).toMatchObject({ codec: 'hevc', transcoded: true, state: 'live' });
+      expect(ingestCount(url)).toBe(1);
+      const [seg, next] = (await segments('rec-hevc')) as [RecordedSegment, RecordedSegment];
+      expect(seg).toMatchObject({ codec: 'h265', width: 640, height: 360 });
+      expect(Math.abs(next.startMs - seg.endMs)).toBeLessThanOrEqual(FRAME_MS);
+      const bytes = await disk.get(seg.storageKey);
+      if (!bytes) throw new Error('no H.265 segment file');
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(seg.sha256);
+      const file = join(dir, seg.storageKey);
+      const probe = probeVideo(file);
+      expect(probe).toMatchObject({
+        codec_name: 'hevc',
+        codec_tag_string: 'hvc1',
+        profile: 'Main',
+        width: 640,
+        height: 360,
+      });
+      expect(Number(probe.nb_read_frames)).toBe(seg.frames);
+      expect(firstFrame(file)).toMatch(/^1,I/);
+      expect(decodeErrors(file)).toBe('');
+
+      // Playback: the same segment as H.264 fMP4, init and media apart.
+      const out = await transcoder.transcode(Buffer.from(bytes), seg.storageKey);
+      expect(out.init.toString('latin1', 4, 8)).toBe('ftyp');
+      expect(out.media.toString('latin1', 4, 8)).toBe('moof');
+      const h264 = join(dir, 'rec-hevc-h264.mp4');
+      writeFileSync(h264, Buffer.concat([out.init, out.media]));
+      const played = probeVideo(h264);
+      expect(played).toMatchObject({ codec_name: 'h264', width: 640, height: 360, pix_fmt: 'yuv420p' });
+      expect(Math.abs(Number(played.nb_read_frames) - seg.frames)).toBeLessThanOrEqual(1);
+      expect(Math.abs(Number(played.duration) * 1000 - seg.durationMs)).toBeLessThanOrEqual(FRAME_MS);
+      expect(firstFrame(h264)).toMatch(/^1,I/);
+      expect(decodeErrors(h264)).toBe('');
+      // Again: the cached bytes, without a second ffmpeg.
+      const again = await transcoder.transcode(Buffer.from(bytes), seg.storageKey);
+      expect(again.init.equals(out.init) && again.media.equals(out.media)).toBe(true);
+      expect(transcoder.stats()).toMatchObject({ runs: 1, cachedSegments: 1 });
+
+      // The node's own playback routes serve it the same way (its ffmpeg transcoder, PLAYBACK_TRANSCODE_*):
+      // what a browser fetches from a playlist decodes as H.264, shifted to its place on the timeline.
+      const pbToken = t.token('rec-hevc', 'sub', { rng: [seg.startMs, seg.endMs + 60_000] });
+      const initRes = await fetch(`${t.url}/playback/init/${seg.storageKey}?token=${pbToken}`);
+      expect(initRes.status).toBe(200);
+      const mediaRes = await fetch(
+        `${t.url}/playback/media/${seg.storageKey}?off=8000&sha=${seg.sha256}&token=${pbToken}`,
+      );
+      expect(mediaRes.status).toBe(200);
+      const served = join(dir, 'rec-hevc-served.mp4');
+      writeFileSync(
+        served,
+        Buffer.concat([Buffer.from(await initRes.arrayBuffer()), Buffer.from(await mediaRes.arrayBuffer())]),
+      );
+      expect(probeVideo(served)).toMatchObject({ codec_name: 'h264', width: 640, height: 360 });
+      expect(decodeErrors(served)).toBe('');
     } finally {
+      transcoder.close();
       await plan([cam1()]);
       await hevc.close();
     }

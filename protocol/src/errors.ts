@@ -80,6 +80,10 @@ export const ERROR_CODES = {
   'recording:missing': 404,
   /** A recorded segment the node cannot serve to a browser (e.g. H.265 with no transcoder). */
   'recording:codec': 422,
+  /** The node's H.265 → H.264 playback transcoder has too many segments waiting: try again shortly. */
+  'recording:transcode_busy': 503,
+  /** The playback transcode of a recorded segment failed or took too long. */
+  'recording:transcode_failed': 502,
   internal: 500,
 } as const satisfies Record<string, number>;
 

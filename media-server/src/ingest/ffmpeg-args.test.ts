@@ -41,6 +41,40 @@ describe('ffmpeg ingest arguments', () => {
     expect(args[args.indexOf('-g') + 1]).toBe('25');
   });
 
+  it('with a source copy, a second output sends the camera stream untouched to the recorder socket', () => {
+    const args = ffmpegIngestArgs({
+      ...base,
+      transcode: true,
+      sourceCopy: { host: '127.0.0.1', port: 40200 },
+    });
+    const second = args.lastIndexOf('-map');
+    expect(args.indexOf('-map')).toBeLessThan(second);
+    expect(args.slice(second)).toEqual([
+      '-map',
+      '0:v:0',
+      '-an',
+      '-c:v',
+      'copy',
+      '-bsf:v',
+      'dump_extra=freq=keyframe',
+      '-f',
+      'rtp',
+      '-ssrc',
+      '1235',
+      '-payload_type',
+      '96',
+      'rtp://127.0.0.1:40200?rtcpport=40200&pkt_size=1200',
+    ]);
+    // The first output is still the transcode to the relay.
+    expect(args[args.indexOf('-c:v') + 1]).toBe('libx264');
+    expect(args[second - 1]).toBe('rtp://127.0.0.1:40123?rtcpport=40123&pkt_size=1200');
+    // No copy without a transcode: the relay's stream is then the camera's own.
+    expect(
+      ffmpegIngestArgs({ ...base, transcode: false, sourceCopy: { host: '127.0.0.1', port: 40200 } }),
+    ).not.toContain('rtp://127.0.0.1:40200?rtcpport=40200&pkt_size=1200');
+    expect(args.filter((a) => a === '-i')).toHaveLength(1); // one connection to the camera
+  });
+
   it('passes the URL as one argument, whatever it holds', () => {
     const url = "rtsp://h/ch1;rm -rf /'$(x)";
     const args = ffmpegIngestArgs({ ...base, source: { ...base.source, url }, transcode: false });

@@ -9,11 +9,17 @@ export interface FfmpegIngestArgs {
   /** H.265 (or another codec the wall cannot play) is transcoded to H.264; H.264 is copied. */
   transcode: boolean;
   gop?: number;
+  /**
+   * With `transcode`: where the source's own video goes too, copied as RTP (a second output of the
+   * same process, from the same connection) — what the recorder stores.
+   */
+  sourceCopy?: { host: string; port: number };
 }
 
 /**
  * ffmpeg's arguments (an array: never a shell string) to pull an RTSP source and send its video as
- * RTP to the node's relay socket. H.264 passes through untouched; anything else is transcoded.
+ * RTP to the node's relay socket. H.264 passes through untouched; anything else is transcoded, and
+ * with `sourceCopy` also copied untouched to a second RTP address.
  */
 export function ffmpegIngestArgs(a: FfmpegIngestArgs): string[] {
   const video = a.transcode
@@ -34,6 +40,17 @@ export function ffmpegIngestArgs(a: FfmpegIngestArgs): string[] {
     : // Many cameras send SPS/PPS only in the SDP: put them in-band before every key frame, where
       // mediasoup (which marks key frames by their SPS) and late-joining decoders need them.
       ['-c:v', 'copy', '-bsf:v', 'dump_extra=freq=keyframe'];
+  const rtpOut = (host: string, port: number, ssrc: number): string[] => [
+    '-f',
+    'rtp',
+    '-ssrc',
+    String(ssrc),
+    '-payload_type',
+    String(a.payloadType),
+    // RTCP (sender reports) to the same port: the relay and the PlainTransport multiplex it.
+    `rtp://${host}:${port}?rtcpport=${port}&pkt_size=1200`,
+  ];
+  const copy = a.transcode && a.sourceCopy;
   return [
     '-hide_banner',
     '-nostdin',
@@ -60,14 +77,19 @@ export function ffmpegIngestArgs(a: FfmpegIngestArgs): string[] {
     '0:v:0',
     '-an',
     ...video,
-    '-f',
-    'rtp',
-    '-ssrc',
-    String(a.ssrc),
-    '-payload_type',
-    String(a.payloadType),
-    // RTCP (sender reports) to the same port: the relay and the PlainTransport multiplex it.
-    `rtp://${a.relayHost}:${a.relayPort}?rtcpport=${a.relayPort}&pkt_size=1200`,
+    ...rtpOut(a.relayHost, a.relayPort, a.ssrc),
+    ...(copy
+      ? [
+          '-map',
+          '0:v:0',
+          '-an',
+          '-c:v',
+          'copy',
+          '-bsf:v',
+          'dump_extra=freq=keyframe',
+          ...rtpOut(copy.host, copy.port, a.ssrc + 1),
+        ]
+      : []),
   ];
 }
 

@@ -159,8 +159,8 @@ const KNOWN_PROFILES = new Set([66, 77, 88, ...HIGH_PROFILES]);
 
 const MAX_DIMENSION = 16384;
 
-/** Bit reader over an RBSP. Reading past the end yields zeros and sets `failed`; so do bad Exp-Golomb codes. */
-class BitReader {
+/** Bit reader over an RBSP (shared with the H.265 parser). Reading past the end yields zeros and sets `failed`; so do bad Exp-Golomb codes. */
+export class BitReader {
   readonly #bytes: Uint8Array;
   readonly #bits: number;
   #pos = 0;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { IngestSource, StreamProfile, StreamState, StreamStatus } from '@wall/protocol';
 import type { types } from 'mediasoup';
@@ -7,10 +8,14 @@ import type { Logger } from '../lib/logger.ts';
 import type { PoolSlot, WorkerPool } from '../workers/pool.ts';
 import { depacketizeH264 } from './depacketize.ts';
 import { RtpRelay } from './relay.ts';
-import { parseRtp } from './rtp.ts';
+import { isRtcp, parseRtp } from './rtp.ts';
 import type { FeedContext, IngestSteps, SourceFeed, StartupStep } from './source.ts';
 
 export const PAYLOAD_TYPE = 96;
+
+/** The codec of the RTP packets an ingest's taps receive. */
+export type TapCodec = 'h264' | 'h265';
+export type IngestTap = (packet: Buffer, codec: TapCodec) => void;
 const STALL_AFTER_MS = 3000;
 
 export interface IngestOptions {
@@ -63,7 +68,13 @@ export class Ingest extends EventEmitter<IngestEvents> {
   #lastPacketAt = 0;
   #closed = false;
   #snapshot: { at: number; jpeg: Buffer } | undefined;
-  readonly #taps = new Set<(packet: Buffer) => void>();
+  readonly #taps = new Set<IngestTap>();
+  /** The camera's own RTP, when the relay carries a transcode of it (see `openSourceRtp`). */
+  #sourceRtp:
+    | { socket: Socket; codec: TapCodec; address: Promise<{ host: string; port: number }> }
+    | undefined;
+  /** Set while the taps receive the camera's own stream rather than the relay's transcode. */
+  #sourceCodec: TapCodec | undefined;
   viewers = 0;
   /** Holders other than viewers (recorders): they keep the ingest from idling out, and are not viewers. */
   holders = 0;
@@ -87,6 +98,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
       payloadType: PAYLOAD_TYPE,
       relayAddress: () => ({ host: this.#o.relayHost, port: this.#relay?.port ?? 0 }),
       ingestRtp: (packet) => this.#relay?.ingest(packet),
+      openSourceRtp: (codec) => this.#openSourceRtp(codec),
+      ingestSourceRtp: (packet, codec) => this.#tapSource(packet, codec),
+      endSourceRtp: () => {
+        this.#sourceCodec = undefined;
+      },
       mark: (step, at, overwrite) => this.#mark(step, at, overwrite),
       stepAt: (step) => this.#timeline[step],
       state: () => this.#state,
@@ -129,7 +145,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
       forwardTo: { host: '127.0.0.1', port: 9 },
     });
     this.#relay.tap((packet) => {
-      for (const tap of this.#taps) tap(packet);
+      if (this.#sourceCodec) return; // the taps get the camera's own stream instead of the transcode
+      for (const tap of this.#taps) tap(packet, 'h264');
     });
     this.#relay.on('packet:first', () => this.#mark(this.#feed.relayFirstPacket));
     this.#relay.on('keyframe', () => {
@@ -197,10 +214,42 @@ export class Ingest extends EventEmitter<IngestEvents> {
   }
 
   /**
-   * Calls `listener` with every H.264 RTP packet the relay passes on (never to be changed or kept
-   * beyond its use: it is the relay's). Returns the function that removes it; closing removes all.
+   * Binds the socket for the camera's own RTP (once; later calls answer the same address). From
+   * then on the taps receive its packets, and no longer the relay's (a transcode): recorders keep
+   * the camera's bitstream while viewers get the H.264 the relay carries — one source connection.
    */
-  tap(listener: (packet: Buffer) => void): () => void {
+  #openSourceRtp(codec: TapCodec): Promise<{ host: string; port: number }> {
+    if (this.#sourceRtp) return this.#sourceRtp.address;
+    const socket = createSocket('udp4');
+    const address = new Promise<{ host: string; port: number }>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, this.#o.relayHost, () => {
+        socket.off('error', reject);
+        resolve({ host: this.#o.relayHost, port: socket.address().port });
+      });
+    });
+    socket.on('error', (err) => this.#log.warn({ err: err.message }, 'source RTP socket error'));
+    socket.on('message', (packet) => {
+      if (!isRtcp(packet)) this.#tapSource(packet, codec);
+    });
+    this.#sourceRtp = { socket, codec, address };
+    this.#sourceCodec = codec;
+    this.#log.info({ codec }, 'taps receive the source stream');
+    return address;
+  }
+
+  #tapSource(packet: Buffer, codec: TapCodec): void {
+    if (this.#closed) return;
+    this.#sourceCodec = codec;
+    for (const tap of this.#taps) tap(packet, codec);
+  }
+
+  /**
+   * Calls `listener` with every RTP packet of the stream as the camera sends it (never to be changed
+   * or kept beyond its use): the relay's H.264, or the source's own stream when the relay carries a
+   * transcode (H.265 RTSP cameras). Returns the function that removes it; closing removes all.
+   */
+  tap(listener: IngestTap): () => void {
     if (this.#closed) return () => undefined;
     this.#taps.add(listener);
     return () => this.#taps.delete(listener);
@@ -316,6 +365,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.#feed.close();
     this.#transport?.close();
     this.#relay?.close();
+    this.#sourceRtp?.socket.close();
     this.#state = 'offline';
     this.#reason = 'stopped';
     this.#log.info('ingest stopped');

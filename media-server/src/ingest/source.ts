@@ -31,6 +31,16 @@ export interface FeedContext {
   relayAddress(): { host: string; port: number };
   /** Hands one H.264 RTP packet to the relay as if it had arrived on its socket (kept in the GOP: never reuse it). */
   ingestRtp(packet: Buffer): void;
+  /**
+   * For a feed that transcodes (the relay gets H.264 made from the camera's H.265): a socket for the
+   * camera's own RTP, sent by the same process from the same connection. Recorders tap it instead of
+   * the relay (they store the camera's bitstream, never a transcode). Bound once; same address after.
+   */
+  openSourceRtp(codec: 'h265'): Promise<{ host: string; port: number }>;
+  /** The same for a feed that has the camera's own stream in process (GB/T 28181): one RTP packet of it. */
+  ingestSourceRtp(packet: Buffer, codec: 'h265'): void;
+  /** The relay carries the camera's own stream again (no transcode): the taps get the relay's packets. */
+  endSourceRtp(): void;
   /** Records a start-up step; the first time only, unless `overwrite`. */
   mark(step: StartupStep, at?: number, overwrite?: boolean): void;
   /** When a step was reached, if it was. */

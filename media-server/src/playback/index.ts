@@ -8,4 +8,9 @@ export {
   trackInfo,
 } from './fmp4-rewrite.ts';
 export { type PlaybackRouteDeps, registerPlaybackRoutes } from './routes.ts';
+export {
+  createSegmentTranscoder,
+  FfmpegSegmentTranscoder,
+  type TranscodePreset,
+} from './transcode-ffmpeg.ts';
 export type { SegmentTranscoder } from './transcoder.ts';

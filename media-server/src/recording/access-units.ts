@@ -1,4 +1,6 @@
 import {
+  hevcNalType,
+  isHevcIrap,
   locateRtpPayload,
   NalFlag,
   NalType,
@@ -6,9 +8,10 @@ import {
   rtpMarker,
   rtpSequenceNumber,
   rtpTimestamp,
+  walkHevcNals,
   walkNals,
 } from '../ingest/index.ts';
-import type { AccessUnit } from './fmp4.ts';
+import type { AccessUnit, VideoCodec } from './fmp4.ts';
 
 /** An access unit with the time its first packet arrived. */
 export interface ReceivedAccessUnit extends AccessUnit {
@@ -18,14 +21,42 @@ export interface ReceivedAccessUnit extends AccessUnit {
   damaged: boolean;
 }
 
+/** How one codec's RTP payloads are walked and its key frames told (the rest is the same). */
+interface RtpCodec {
+  walk(
+    payload: Uint8Array,
+    visit: (header: number, start: number, end: number, flags: number) => void,
+    start: number,
+    end: number,
+  ): unknown;
+  /** A reassembled fragment's NAL unit header bytes. */
+  header(header: number): Buffer;
+  keyframe(nal: Uint8Array): boolean;
+}
+
+const RTP_CODECS: Record<VideoCodec, RtpCodec> = {
+  h264: {
+    walk: walkNals,
+    header: (h) => Buffer.from([h]),
+    keyframe: (n) => ((n[0] as number) & 0x1f) === NalType.IDR,
+  },
+  h265: {
+    walk: walkHevcNals,
+    header: (h) => Buffer.from([h >> 8, h & 0xff]),
+    keyframe: (n) => isHevcIrap(hevcNalType(n[0] as number)),
+  },
+};
+
 /**
- * H.264 RTP packets (RFC 6184: single NAL units, STAP-A, FU-A) → access units with unwrapped 90 kHz
- * timestamps. An access unit ends at the marker bit or when the timestamp changes. Pure: packets in,
+ * RTP packets → access units with unwrapped 90 kHz timestamps: H.264 (RFC 6184: single NAL units,
+ * STAP-A, FU-A) or H.265 (RFC 7798: single NAL units, AP, FU; a unit with an IRAP picture is a key
+ * frame). An access unit ends at the marker bit or when the timestamp changes. Pure: packets in,
  * units out (the caller's `emit`); malformed packets are counted, never thrown on. Keeps views of the
  * packets' bytes (whole NAL units) or copies (reassembled fragments): packets must not be reused.
  */
 export class AccessUnitAssembler {
   readonly #emit: (unit: ReceivedAccessUnit) => void;
+  readonly #codec: RtpCodec;
   readonly #range: RtpPayloadRange = { start: 0, end: 0 };
   #nals: Uint8Array[] = [];
   #fu: Uint8Array[] | undefined;
@@ -40,8 +71,9 @@ export class AccessUnitAssembler {
   lostPackets = 0;
   malformed = 0;
 
-  constructor(emit: (unit: ReceivedAccessUnit) => void) {
+  constructor(emit: (unit: ReceivedAccessUnit) => void, codec: VideoCodec = 'h264') {
     this.#emit = emit;
+    this.#codec = RTP_CODECS[codec];
   }
 
   push(packet: Buffer, now: number): void {
@@ -73,7 +105,7 @@ export class AccessUnitAssembler {
       this.#damaged = gap; // …or this one its start
     }
     this.#packet = packet;
-    walkNals(packet, this.#visit, range.start, range.end);
+    this.#codec.walk(packet, this.#visit, range.start, range.end);
     this.#packet = undefined;
     if (rtpMarker(packet)) this.flush();
   }
@@ -84,7 +116,7 @@ export class AccessUnitAssembler {
       this.#nals.push(packet.subarray(start, end));
       return;
     }
-    if (flags & NalFlag.START) this.#fu = [Buffer.from([header])];
+    if (flags & NalFlag.START) this.#fu = [this.#codec.header(header)];
     if (!this.#fu) {
       this.#damaged = true;
       return;
@@ -104,7 +136,7 @@ export class AccessUnitAssembler {
     }
     if (this.#nals.length > 0) {
       let keyframe = false;
-      for (const n of this.#nals) if (((n[0] as number) & 0x1f) === NalType.IDR) keyframe = true;
+      for (const n of this.#nals) if (this.#codec.keyframe(n)) keyframe = true;
       this.#emit({
         nals: this.#nals,
         timestamp: this.#ts,

@@ -1,28 +1,51 @@
+import { HevcNalType, type HevcSpsInfo, hevcNalType } from '../ingest/index.ts';
+
 /**
- * Fragmented MP4 (ISO/IEC 14496-12 + 14496-15) for H.264, written in process. Pure: access units in,
- * bytes out; no files, no clocks. A segment is self-contained: `ftyp` + `moov` (one `avc1` track
- * with its `avcC`, `mvex`/`trex`), then one or more `moof` + `mdat` pairs whose `trun` carries every
+ * Fragmented MP4 (ISO/IEC 14496-12 + 14496-15) for H.264 and H.265, written in process. Pure: access
+ * units in, bytes out; no files, no clocks. A segment is self-contained: `ftyp` + `moov` (one `avc1`
+ * track with its `avcC`, or one `hvc1` track with its `hvcC`; `mvex`/`trex`), then one or more `moof` + `mdat` pairs whose `trun` carries every
  * sample's duration, size and sync flag (composition offsets 0: the cameras send no B-frames — a
  * stream that has them plays, with presentation order = decode order).
  */
 
 export const MP4_TIMESCALE = 90_000;
 
-/** One H.264 access unit: its NAL units (no start codes), decode time in 90 kHz ticks. */
+/** One access unit: its NAL units (no start codes), decode time in 90 kHz ticks. */
 export interface AccessUnit {
   nals: Uint8Array[];
   /** 90 kHz, already unwrapped (monotonic across the 32-bit RTP wrap). */
   timestamp: number;
-  /** Contains an IDR slice. */
+  /** Contains an IDR slice (H.264) or an IRAP picture (H.265). */
   keyframe: boolean;
 }
 
+export type VideoCodec = 'h264' | 'h265';
+
 export interface AvcTrack {
+  codec?: 'h264';
   /** SPS and PPS NAL units (with their header byte). */
   sps: Uint8Array;
   pps: Uint8Array;
   width: number;
   height: number;
+}
+
+export interface HevcTrack {
+  codec: 'h265';
+  /** VPS, SPS and PPS NAL units (with their two header bytes). */
+  vps: Uint8Array;
+  sps: Uint8Array;
+  pps: Uint8Array;
+  /** The SPS parsed: picture size and the `hvcC` profile, tier, level, chroma and bit depth. */
+  info: HevcSpsInfo;
+  width: number;
+  height: number;
+}
+
+export type VideoTrack = AvcTrack | HevcTrack;
+
+export function codecOf(track: VideoTrack): VideoCodec {
+  return track.codec ?? 'h264';
 }
 
 export interface Fmp4Sample {
@@ -66,9 +89,10 @@ const MATRIX = u32(0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000);
 
 // ——— init segment ———
 
-/** `ftyp` + `moov` for one H.264 track. */
-export function initSegment(track: AvcTrack): Buffer {
-  const ftyp = box('ftyp', ascii('isom'), u32(0x200), ascii('isomiso6avc1mp41'));
+/** `ftyp` + `moov` for one H.264 or H.265 track. */
+export function initSegment(track: VideoTrack): Buffer {
+  const brands = track.codec === 'h265' ? 'isomiso6hvc1mp41' : 'isomiso6avc1mp41';
+  const ftyp = box('ftyp', ascii('isom'), u32(0x200), ascii(brands));
   const mvhd = fullBox(
     'mvhd',
     0,
@@ -97,7 +121,7 @@ export function initSegment(track: AvcTrack): Buffer {
   const dinf = box('dinf', fullBox('dref', 0, 0, u32(1), fullBox('url ', 0, 1)));
   const stbl = box(
     'stbl',
-    fullBox('stsd', 0, 0, u32(1), avc1(track)),
+    fullBox('stsd', 0, 0, u32(1), track.codec === 'h265' ? hvc1(track) : avc1(track)),
     fullBox('stts', 0, 0, u32(0)),
     fullBox('stsc', 0, 0, u32(0)),
     fullBox('stsz', 0, 0, u32(0, 0)),
@@ -109,7 +133,8 @@ export function initSegment(track: AvcTrack): Buffer {
   return Buffer.concat([ftyp, box('moov', mvhd, trak, mvex)]);
 }
 
-function avc1(track: AvcTrack): Buffer {
+/** VisualSampleEntry fields (§12.1.3) shared by `avc1` and `hvc1`. */
+function visualSampleEntry(track: VideoTrack): Buffer {
   const entry = Buffer.alloc(78);
   entry.writeUInt16BE(1, 6); // data_reference_index
   entry.writeUInt16BE(track.width, 24);
@@ -119,7 +144,15 @@ function avc1(track: AvcTrack): Buffer {
   entry.writeUInt16BE(1, 40); // frame_count
   entry.writeUInt16BE(0x0018, 74); // depth
   entry.writeInt16BE(-1, 76); // pre_defined
-  return box('avc1', entry, avcC(track));
+  return entry;
+}
+
+function avc1(track: AvcTrack): Buffer {
+  return box('avc1', visualSampleEntry(track), avcC(track));
+}
+
+function hvc1(track: HevcTrack): Buffer {
+  return box('hvc1', visualSampleEntry(track), hvcC(track));
 }
 
 /** AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.3.3.1): one SPS, one PPS, 4-byte lengths. */
@@ -137,6 +170,44 @@ export function avcC(track: AvcTrack): Buffer {
   ]);
   const mid = Buffer.from([1, pps.length >> 8, pps.length & 0xff]);
   return box('avcC', head, sps, mid, pps);
+}
+
+/**
+ * HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 §8.3.3.1): general profile, tier, level and
+ * constraint flags, chroma format and bit depths from the SPS; one VPS, SPS and PPS array each
+ * (complete: `hvc1` keeps them in-band too, at every key frame); 4-byte lengths.
+ */
+export function hvcC(track: HevcTrack): Buffer {
+  const i = track.info;
+  const head = Buffer.alloc(23);
+  head[0] = 1; // configurationVersion
+  head[1] = ((i.profileSpace & 3) << 6) | ((i.tierFlag & 1) << 5) | (i.profileIdc & 0x1f);
+  head.writeUInt32BE(i.compatibilityFlags >>> 0, 2);
+  head.set(i.constraintFlags.subarray(0, 6), 6);
+  head[12] = i.levelIdc;
+  head.writeUInt16BE(0xf000, 13); // reserved 1111 + min_spatial_segmentation_idc 0
+  head[15] = 0xfc; // reserved 111111 + parallelismType 0 (unknown)
+  head[16] = 0xfc | (i.chromaFormatIdc & 3);
+  head[17] = 0xf8 | ((i.bitDepthLuma - 8) & 7);
+  head[18] = 0xf8 | ((i.bitDepthChroma - 8) & 7);
+  head.writeUInt16BE(0, 19); // avgFrameRate: unspecified
+  // constantFrameRate 0, numTemporalLayers, temporalIdNested, lengthSizeMinusOne 3.
+  head[21] = ((i.subLayers & 7) << 3) | ((i.temporalIdNested ? 1 : 0) << 2) | 3;
+  head[22] = 3; // numOfArrays
+  const arrays = (
+    [
+      [HevcNalType.VPS, track.vps],
+      [HevcNalType.SPS, track.sps],
+      [HevcNalType.PPS, track.pps],
+    ] as const
+  ).map(([type, nal]) => {
+    const a = Buffer.allocUnsafe(5);
+    a[0] = 0x80 | type; // array_completeness 1, reserved 0, NAL_unit_type
+    a.writeUInt16BE(1, 1); // numNalus
+    a.writeUInt16BE(nal.length, 3);
+    return Buffer.concat([a, nal]);
+  });
+  return box('hvcC', head, ...arrays);
 }
 
 // ——— media fragments ———
@@ -176,18 +247,25 @@ export function mediaFragment(
   return Buffer.concat([moof, mdatHead, ...samples.map((s) => s.data)]);
 }
 
+/** The NAL unit type of a unit's first header byte. */
+function nalTypeOf(codec: VideoCodec, firstByte: number): number {
+  return codec === 'h265' ? hevcNalType(firstByte) : firstByte & 0x1f;
+}
+
 /**
  * An access unit as an MP4 sample: 4-byte big-endian lengths before each NAL unit; access unit
- * delimiters dropped (14496-15 forbids them in samples). In-band SPS/PPS are kept (harmless, and a
- * decoder starting from the sample alone still finds them).
+ * delimiters dropped (14496-15 forbids them in samples). In-band parameter sets are kept (harmless,
+ * and a decoder starting from the sample alone still finds them).
  */
-export function toSample(nals: readonly Uint8Array[]): Buffer {
+export function toSample(nals: readonly Uint8Array[], codec: VideoCodec = 'h264'): Buffer {
+  const aud = codec === 'h265' ? HevcNalType.AUD : NAL_AUD;
+  const kept = (n: Uint8Array) => n.length > 0 && nalTypeOf(codec, n[0] as number) !== aud;
   let size = 0;
-  for (const n of nals) if (n.length > 0 && ((n[0] as number) & 0x1f) !== NAL_AUD) size += 4 + n.length;
+  for (const n of nals) if (kept(n)) size += 4 + n.length;
   const out = Buffer.allocUnsafe(size);
   let o = 0;
   for (const n of nals) {
-    if (n.length === 0 || ((n[0] as number) & 0x1f) === NAL_AUD) continue;
+    if (!kept(n)) continue;
     out.writeUInt32BE(n.length, o);
     out.set(n, o + 4);
     o += 4 + n.length;
@@ -220,7 +298,7 @@ export interface MuxSegmentOptions {
  * with a non-increasing timestamp get a duration of 1 tick rather than a negative one.
  */
 export function muxSegment(
-  track: AvcTrack,
+  track: VideoTrack,
   units: readonly AccessUnit[],
   o: MuxSegmentOptions = {},
 ): MuxedSegment {
@@ -235,7 +313,7 @@ export function muxSegment(
     if (next !== undefined) duration = next - u.timestamp;
     else duration = o.lastDuration ?? samples[samples.length - 1]?.duration ?? 3600;
     if (duration < 1) duration = 1;
-    samples.push({ data: toSample(u.nals), duration, sync: u.keyframe });
+    samples.push({ data: toSample(u.nals, codecOf(track)), duration, sync: u.keyframe });
     total += duration;
   }
   const per = Math.max(1, o.fragmentFrames ?? samples.length);
@@ -254,13 +332,23 @@ export function muxSegment(
   };
 }
 
+export interface ParameterSets {
+  /** H.265 only. */
+  vps?: Uint8Array;
+  sps?: Uint8Array;
+  pps?: Uint8Array;
+}
+
 /** The parameter sets of an access unit, when it carries them. */
-export function parameterSetsOf(nals: readonly Uint8Array[]): { sps?: Uint8Array; pps?: Uint8Array } {
-  const out: { sps?: Uint8Array; pps?: Uint8Array } = {};
+export function parameterSetsOf(nals: readonly Uint8Array[], codec: VideoCodec = 'h264'): ParameterSets {
+  const out: ParameterSets = {};
+  const [vps, sps, pps] =
+    codec === 'h265' ? [HevcNalType.VPS, HevcNalType.SPS, HevcNalType.PPS] : [-1, NAL_SPS, NAL_PPS];
   for (const n of nals) {
-    const t = (n[0] ?? 0) & 0x1f;
-    if (t === NAL_SPS) out.sps = n;
-    else if (t === NAL_PPS) out.pps = n;
+    const t = nalTypeOf(codec, n[0] ?? 0);
+    if (t === vps) out.vps = n;
+    else if (t === sps) out.sps = n;
+    else if (t === pps) out.pps = n;
   }
   return out;
 }

@@ -1,6 +1,13 @@
 export { AccessUnitAssembler } from './access-units.ts';
 export { RECORDING_STREAM_MAXLEN, RecordingEventLog, type RecordingEventSink } from './events.ts';
-export { type AccessUnit, type AvcTrack, muxSegment } from './fmp4.ts';
+export {
+  type AccessUnit,
+  type AvcTrack,
+  type HevcTrack,
+  muxSegment,
+  readBoxes,
+  type VideoTrack,
+} from './fmp4.ts';
 export {
   CameraRecorder,
   cameraKeyPart,

@@ -12,7 +12,7 @@ import type {
 import type { Logger } from '../lib/logger.ts';
 import { AccessUnitAssembler, type ReceivedAccessUnit } from './access-units.ts';
 import type { RecordingEventSink } from './events.ts';
-import { MP4_TIMESCALE, muxSegment } from './fmp4.ts';
+import { codecOf, MP4_TIMESCALE, muxSegment, type VideoCodec } from './fmp4.ts';
 import { type CutSegment, Segmenter } from './segmenter.ts';
 import type { RecordingStorage } from './storage.ts';
 
@@ -25,7 +25,7 @@ export type RecorderState =
   | 'source_lost'
   /** Stopped for lack of storage; resumes when space returns. */
   | 'storage_full'
-  /** The stream cannot be recorded yet (H.265). */
+  /** The stream cannot be recorded: the relay carries a transcode and the camera's own stream is not tapped. */
   | 'unsupported'
   | 'stopped';
 
@@ -33,8 +33,11 @@ export type RecorderState =
 export interface RecordableIngest {
   readonly closed: boolean;
   readonly state: StreamState;
-  /** Every H.264 RTP packet the relay passes on; returns the remover. */
-  tap(listener: (packet: Buffer) => void): () => void;
+  /**
+   * Every RTP packet of the camera's own stream (the relay's H.264, or the H.265 the camera sends
+   * when the relay carries a transcode of it), with its codec; returns the remover.
+   */
+  tap(listener: (packet: Buffer, codec: VideoCodec) => void): () => void;
   status(): Pick<StreamStatus, 'transcoded' | 'reason'>;
   once(event: 'closed', listener: () => void): unknown;
   off(event: 'closed', listener: () => void): unknown;
@@ -151,8 +154,9 @@ export class CameraRecorder {
   readonly #host: RecorderHost;
   readonly #log: Logger;
   readonly #source: IngestSource;
-  readonly #assembler: AccessUnitAssembler;
-  readonly #segmenter: Segmenter;
+  #codec: VideoCodec = 'h264';
+  #assembler: AccessUnitAssembler;
+  #segmenter: Segmenter;
   #state: RecorderState = 'starting';
   #since: number;
   #ingest: RecordableIngest | undefined;
@@ -198,14 +202,22 @@ export class CameraRecorder {
     this.#source = entry.source;
     this.#host = host;
     this.#log = host.logger.child({ cameraId: entry.cameraId, profile: entry.profile });
-    this.#assembler = new AccessUnitAssembler((u) => this.#onUnit(u));
     this.#since = host.now();
-    this.#segmenter = new Segmenter({ segmentTicks: (host.segmentMs * MP4_TIMESCALE) / 1000 });
+    this.#assembler = this.#newAssembler('h264');
+    this.#segmenter = this.#newSegmenter('h264');
     if (previous) {
       this.#recordedUntil = previous.endMs;
       this.#closedUntil = previous.endMs;
       this.#pending = { reason: previous.reason };
     }
+  }
+
+  #newAssembler(codec: VideoCodec): AccessUnitAssembler {
+    return new AccessUnitAssembler((u) => this.#onUnit(u), codec);
+  }
+
+  #newSegmenter(codec: VideoCodec): Segmenter {
+    return new Segmenter({ segmentTicks: (this.#host.segmentMs * MP4_TIMESCALE) / 1000, codec });
   }
 
   #to(state: RecorderState): void {
@@ -268,7 +280,7 @@ export class CameraRecorder {
       }
       this.#host.ingests.hold(ingest);
       this.#ingest = ingest;
-      this.#untap = ingest.tap((packet) => this.#onPacket(packet));
+      this.#untap = ingest.tap((packet, codec) => this.#onPacket(packet, codec));
       this.#onIngestClosed = () => this.#ingestClosed(ingest);
       ingest.once('closed', this.#onIngestClosed);
     } catch (err) {
@@ -305,23 +317,33 @@ export class CameraRecorder {
     this.#retryAttach();
   }
 
-  #onPacket(packet: Buffer): void {
+  #onPacket(packet: Buffer, codec: VideoCodec): void {
     this.#lastPacketAt = this.#host.now();
+    if (codec !== this.#codec) this.#switchCodec(codec);
     if (this.active) this.#assembler.push(packet, this.#lastPacketAt);
+  }
+
+  /** The stream's codec changed (the ingest found the camera sends H.265): the open run ends there. */
+  #switchCodec(codec: VideoCodec): void {
+    this.#log.info({ codec }, 'recording: stream codec');
+    this.#lose('codec changed');
+    this.#codec = codec;
+    this.#assembler = this.#newAssembler(codec);
+    this.#segmenter = this.#newSegmenter(codec);
+    if (this.#state === 'unsupported') this.#to('starting');
   }
 
   #onUnit(u: ReceivedAccessUnit): void {
     if (!this.active) return;
-    if (
-      this.#segmenter.open &&
-      (u.timestamp <= this.#lastTs || u.timestamp - this.#lastTs > MAX_FRAME_STEP)
-    ) {
+    // A timestamp repeated is not a new stream: ffmpeg gives the first frame it read while probing
+    // the next frame's timestamp (the frame is muxed with a 1-tick duration).
+    if (this.#segmenter.open && (u.timestamp < this.#lastTs || u.timestamp - this.#lastTs > MAX_FRAME_STEP)) {
       this.#lose('timestamps jumped'); // the source started over without us seeing it stop
     }
     this.#lastTs = u.timestamp;
     if (u.damaged) this.#damagedFrames++;
     const wasOpen = this.#segmenter.open !== undefined;
-    if (!wasOpen && u.keyframe && this.#ingest?.status().transcoded) {
+    if (!wasOpen && u.keyframe && this.#codec === 'h264' && this.#ingest?.status().transcoded) {
       this.#unsupported();
       return;
     }
@@ -474,7 +496,7 @@ export class CameraRecorder {
       initBytes: muxed.initBytes,
       sha256,
       storageKey: key,
-      codec: 'h264',
+      codec: codecOf(cut.track),
       width: cut.track.width,
       height: cut.track.height,
     });
@@ -511,9 +533,15 @@ export class CameraRecorder {
     this.#assembler.reset();
     this.#to('unsupported');
     const now = this.#host.now();
-    this.#log.warn('recording: H.265 source, not recorded');
+    this.#log.warn(
+      'recording: the relay carries a transcode and the source stream is not tapped: not recorded',
+    );
     // From the last recorded end if known, else from when this recorder started.
-    this.#enqueueGap(now, { reason: 'recorder_error', detail: 'h265 not recorded yet' }, this.#startedAt);
+    this.#enqueueGap(
+      now,
+      { reason: 'recorder_error', detail: 'transcoded stream not recorded' },
+      this.#startedAt,
+    );
   }
 
   /** Called about every half second: notices a source that stopped delivering. */

@@ -1,10 +1,10 @@
-import { parseSps } from '../ingest/index.ts';
+import { parseHevcSps, parseSps } from '../ingest/index.ts';
 import type { ReceivedAccessUnit } from './access-units.ts';
-import { type AvcTrack, parameterSetsOf } from './fmp4.ts';
+import { type ParameterSets, parameterSetsOf, type VideoCodec, type VideoTrack } from './fmp4.ts';
 
 /** A closed segment: key frame first, decode order. */
 export interface CutSegment {
-  track: AvcTrack;
+  track: VideoTrack;
   units: ReceivedAccessUnit[];
   /** The next segment's first timestamp when the cut was at a key frame (the last sample's end). */
   endTimestamp?: number;
@@ -15,18 +15,21 @@ export interface SegmenterOptions {
   segmentTicks: number;
   /** A segment that reaches this without a key frame to cut at is closed anyway (default 10 × segment). */
   maxTicks?: number;
+  /** The stream's codec (default H.264). */
+  codec?: VideoCodec;
 }
 
 /**
  * Access units → segments that start on key frames. Pure: units in, segments out. Before the first
  * key frame with known parameter sets, and after a forced cut, units are dropped until a key frame.
- * A key frame whose SPS/PPS differ from the open segment's cuts there (one `avcC` per file).
+ * A key frame whose parameter sets (SPS/PPS, and the VPS for H.265) differ from the open segment's
+ * cuts there (one `avcC`/`hvcC` per file).
  */
 export class Segmenter {
   readonly #segmentTicks: number;
   readonly #maxTicks: number;
-  #sps: Uint8Array | undefined;
-  #pps: Uint8Array | undefined;
+  readonly #codec: VideoCodec;
+  #ps: ParameterSets = {};
   #open: CutSegment | undefined;
   /** Units dropped while waiting for a key frame. */
   dropped = 0;
@@ -34,6 +37,7 @@ export class Segmenter {
   constructor(o: SegmenterOptions) {
     this.#segmentTicks = o.segmentTicks;
     this.#maxTicks = o.maxTicks ?? 10 * o.segmentTicks;
+    this.#codec = o.codec ?? 'h264';
   }
 
   get open(): CutSegment | undefined {
@@ -43,9 +47,10 @@ export class Segmenter {
   /** Adds a unit; returns the segment it closed, if any. */
   push(unit: ReceivedAccessUnit): CutSegment | undefined {
     if (unit.keyframe) {
-      const ps = parameterSetsOf(unit.nals);
-      if (ps.sps) this.#sps = ps.sps;
-      if (ps.pps) this.#pps = ps.pps;
+      const ps = parameterSetsOf(unit.nals, this.#codec);
+      if (ps.vps) this.#ps.vps = ps.vps;
+      if (ps.sps) this.#ps.sps = ps.sps;
+      if (ps.pps) this.#ps.pps = ps.pps;
     }
     const open = this.#open;
     if (!open) {
@@ -76,32 +81,42 @@ export class Segmenter {
     return open;
   }
 
-  #changedTrack(track: AvcTrack): boolean {
-    return (
-      this.#sps !== undefined &&
-      this.#pps !== undefined &&
-      (!Buffer.from(track.sps).equals(this.#sps) || !Buffer.from(track.pps).equals(this.#pps))
-    );
+  #changedTrack(track: VideoTrack): boolean {
+    const { vps, sps, pps } = this.#ps;
+    const differs = (a: Uint8Array, b: Uint8Array) => !Buffer.from(a).equals(b);
+    if (!sps || !pps) return false;
+    if (differs(track.sps, sps) || differs(track.pps, pps)) return true;
+    return track.codec === 'h265' && vps !== undefined && differs(track.vps, vps);
   }
 
   #start(unit: ReceivedAccessUnit): void {
-    if (!unit.keyframe || !this.#sps || !this.#pps) {
+    const track = unit.keyframe ? this.#track() : undefined;
+    if (!track) {
       this.dropped++;
       return;
     }
-    const info = parseSps(this.#sps);
-    if (!info) {
-      this.dropped++;
-      return;
-    }
-    this.#open = {
-      track: {
-        sps: Buffer.from(this.#sps),
-        pps: Buffer.from(this.#pps),
+    this.#open = { track, units: [unit] };
+  }
+
+  /** The track of the parameter sets seen last, when they are complete and the SPS parses. */
+  #track(): VideoTrack | undefined {
+    const { vps, sps, pps } = this.#ps;
+    if (!sps || !pps) return undefined;
+    if (this.#codec === 'h265') {
+      const info = vps ? parseHevcSps(sps) : undefined;
+      if (!vps || !info) return undefined;
+      return {
+        codec: 'h265',
+        vps: Buffer.from(vps),
+        sps: Buffer.from(sps),
+        pps: Buffer.from(pps),
+        info,
         width: info.width,
         height: info.height,
-      },
-      units: [unit],
-    };
+      };
+    }
+    const info = parseSps(sps);
+    if (!info) return undefined;
+    return { sps: Buffer.from(sps), pps: Buffer.from(pps), width: info.width, height: info.height };
   }
 }

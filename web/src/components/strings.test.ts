@@ -108,6 +108,8 @@ const TILE_CODES = [
   'recording:damaged',
   'recording:missing',
   'recording:codec',
+  'recording:transcode_busy',
+  'recording:transcode_failed',
   'playback:not_recorded',
   'client:media',
 ];

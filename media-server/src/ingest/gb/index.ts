@@ -1,6 +1,8 @@
 import type { GbMedia, GbSource, IngestSource } from '@wall/protocol';
 import * as gb from '@wall/protocol/gb28181';
+import { HevcRtpPacketizer } from '../h265.ts';
 import type { FeedContext, FeedStatus, IngestSteps, SourceAdapter, SourceFeed } from '../source.ts';
+import { splitNalUnits } from './annexb.ts';
 import { H264Packetizer, type H264Unit } from './h264-packetizer.ts';
 import { HevcTranscoder } from './hevc-transcoder.ts';
 import { PortPool } from './port-pool.ts';
@@ -62,6 +64,8 @@ class GbFeed implements SourceFeed {
   readonly #ports: PortPool;
   readonly #decoder = new PsVideoDecoder();
   readonly #packetizer: H264Packetizer;
+  /** The device's own H.265 as RTP, for the recorders (live gets the transcode). */
+  readonly #hevcPacketizer: HevcRtpPacketizer;
   readonly #problemsLogged = new Set<string>();
   readonly #source: GbSource;
   readonly #expectedSsrc: number;
@@ -86,6 +90,7 @@ class GbFeed implements SourceFeed {
     this.#o = o;
     this.#ports = ports;
     this.#packetizer = new H264Packetizer({ ssrc: ctx.ssrc, payloadType: ctx.payloadType });
+    this.#hevcPacketizer = new HevcRtpPacketizer({ ssrc: ctx.ssrc + 1, payloadType: ctx.payloadType });
   }
 
   async start(): Promise<void> {
@@ -247,6 +252,7 @@ class GbFeed implements SourceFeed {
       this.#codec = 'h264';
       this.#transcoder?.close();
       this.#transcoder = undefined;
+      this.#ctx.endSourceRtp();
       this.#ctx.changed();
     }
     this.#sendH264({ data: unit.data, pts: unit.pts, rtpTimestamp: unit.rtpTimestamp });
@@ -257,6 +263,10 @@ class GbFeed implements SourceFeed {
       this.#codec = 'hevc';
       this.#ctx.log.warn('GB media: the device sends H.265: transcoding to H.264');
       this.#ctx.changed();
+    }
+    // The recorders keep the device's own H.265 (evidence), handed to them as RTP beside the transcode.
+    for (const p of this.#hevcPacketizer.packetize(splitNalUnits(unit.data), unit.pts % 2 ** 32)) {
+      this.#ctx.ingestSourceRtp(p, 'h265');
     }
     if (!this.#hevcStarted) {
       if (!unit.keyframe) return; // the transcoder's decoder needs a key frame first

@@ -34,6 +34,8 @@ class RtspFeed implements SourceFeed {
   readonly #ctx: FeedContext;
   #codec: string | undefined;
   #transcode = false;
+  /** Where the camera's own H.265 goes beside the transcode (for the recorder); null: not available. */
+  #sourceCopy: { host: string; port: number } | null | undefined;
   #failures = 0;
   #ffmpeg: ChildProcess | undefined;
   #retry: NodeJS.Timeout | undefined;
@@ -71,6 +73,21 @@ class RtspFeed implements SourceFeed {
   #spawn(): void {
     if (this.#closed) return;
     const ctx = this.#ctx;
+    if (this.#transcode && this.#codec === 'hevc' && this.#sourceCopy === undefined) {
+      // The recorder keeps the camera's H.265: the same ffmpeg copies it to the ingest's source socket.
+      ctx.openSourceRtp('h265').then(
+        (address) => {
+          this.#sourceCopy = address;
+          this.#spawn();
+        },
+        (err: Error) => {
+          ctx.log.warn({ err: err.message }, 'source RTP socket not bound: H.265 not recordable');
+          this.#sourceCopy = null;
+          this.#spawn();
+        },
+      );
+      return;
+    }
     const relay = ctx.relayAddress();
     const args = ffmpegIngestArgs({
       source: this.#source,
@@ -79,6 +96,7 @@ class RtspFeed implements SourceFeed {
       ssrc: ctx.ssrc,
       payloadType: ctx.payloadType,
       transcode: this.#transcode,
+      ...(this.#sourceCopy ? { sourceCopy: this.#sourceCopy } : {}),
     });
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#ffmpeg = child;
