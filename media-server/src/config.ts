@@ -72,6 +72,12 @@ export const mediaEnvSchema = z
     RECORDING_SEGMENT_S: envVar.int(4, 2, 6),
     /** Below this much free space, recording stops (lowest priority first); resumes above twice it. */
     RECORDING_MIN_FREE_BYTES: envVar.int(1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
+    /**
+     * Caps the recording volume at this many bytes (total = the cap, free = cap − bytes of the files
+     * under RECORDING_DIR): a quota, or a test or demo showing a shortfall without filling a disk.
+     * Unset: the volume as statfs reports it. Stops and the reported figures use the same free space.
+     */
+    RECORDING_CAPACITY_BYTES: envVar.int(0, 0, Number.MAX_SAFE_INTEGER),
     LOG_LEVEL: envVar.logLevel(),
   })
   .refine((c) => c.RTC_MIN_PORT < c.RTC_MAX_PORT, {

@@ -5,7 +5,13 @@ import { buildApp } from './app.ts';
 import { gbMediaAddress, type MediaConfig } from './config.ts';
 import { defaultSources, IngestManager } from './ingest/index.ts';
 import type { Logger } from './lib/logger.ts';
-import { FsStorage, RecordingEventLog, type RecordingStorage, Recordings } from './recording/index.ts';
+import {
+  CappedStorage,
+  FsStorage,
+  RecordingEventLog,
+  type RecordingStorage,
+  Recordings,
+} from './recording/index.ts';
 import { NodeRegistry } from './registry/index.ts';
 import { listenForRevocations, Signalling } from './signalling/index.ts';
 import { verifyStreamToken } from './tokens/index.ts';
@@ -62,14 +68,22 @@ export async function createMediaNode(
       },
     }),
   });
+  let registry: NodeRegistry | undefined;
+  const fsStorage = new FsStorage(config.RECORDING_DIR);
   const recordings = new Recordings({
     nodeId: config.MEDIA_NODE_ID,
     segmentMs: config.RECORDING_SEGMENT_S * 1000,
     minFreeBytes: config.RECORDING_MIN_FREE_BYTES,
     ingests,
-    storage: deps.recordingStorage ?? new FsStorage(config.RECORDING_DIR),
+    storage:
+      deps.recordingStorage ??
+      (config.RECORDING_CAPACITY_BYTES > 0
+        ? new CappedStorage(fsStorage, config.RECORDING_CAPACITY_BYTES)
+        : fsStorage),
     events: new RecordingEventLog(redis),
     logger: logger.child({ feature: 'recording' }),
+    // A stop (or resume) for lack of space is told to the gateways now, not at the next heartbeat.
+    onStopsChanged: () => registry?.beat(),
   });
   const verifyToken = (token: string | undefined) =>
     verifyStreamToken(token, { publicKey: config.MEDIA_TOKEN_PUBLIC_KEY, nodeId: config.MEDIA_NODE_ID });
@@ -77,6 +91,7 @@ export async function createMediaNode(
   const info = (): MediaNodeInfo => {
     const streams = ingests.list().length;
     const consumers = signalling?.consumerCount() ?? 0;
+    const volume = recordings.volume();
     return {
       id: config.MEDIA_NODE_ID,
       publicUrl: config.MEDIA_PUBLIC_URL,
@@ -86,6 +101,7 @@ export async function createMediaNode(
       consumers,
       load: Math.min(1, (streams + consumers / 50) / (Math.max(1, pool.size) * 25)),
       heartbeatAt: Date.now(),
+      ...(volume ? { recording: volume } : {}),
     };
   };
   const app = await buildApp({
@@ -106,7 +122,7 @@ export async function createMediaNode(
     origins: config.MEDIA_WEB_ORIGINS,
     logger,
   });
-  const registry = new NodeRegistry(redis, info, logger.child({ feature: 'registry' }));
+  registry = new NodeRegistry(redis, info, logger.child({ feature: 'registry' }));
   const revocations = listenForRevocations(redis, signalling, logger.child({ feature: 'revocations' }));
   ingests.on('status', (s) => registry.publishStatus(s));
   ingests.on('ingest:closed', (i) => registry.streamStopped(i.status()));
@@ -115,12 +131,13 @@ export async function createMediaNode(
   );
   let closed = false;
   const sig = signalling;
+  const reg = registry;
   return {
     app,
     pool,
     ingests,
     signalling: sig,
-    registry,
+    registry: reg,
     recordings,
     info,
     async close() {
@@ -131,7 +148,7 @@ export async function createMediaNode(
       await sig.close();
       await app.close();
       ingests.close();
-      await registry.stop();
+      await reg.stop();
       pool.close();
     },
   };

@@ -18,4 +18,4 @@ export {
   recordingPlanRequestSchema,
 } from './recordings.ts';
 export { Segmenter } from './segmenter.ts';
-export { FsStorage, type RecordingStorage, type StorageSpace } from './storage.ts';
+export { bytesUnder, CappedStorage, FsStorage, type RecordingStorage, type StorageSpace } from './storage.ts';
