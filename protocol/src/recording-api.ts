@@ -141,6 +141,18 @@ export const recordingVerifyReportSchema = z.object({
 
 // ——— Recording capacity (R-REC-3) ———
 
+/** Bytes for people, in decimal units as disks are sold: `1.5 GB`, `300.0 MB`, `12 B`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
 /** ok; warning: more than RECORDING_CAPACITY_WARN_RATIO of the space is needed; shortfall: more than all of it. */
 export const capacityStatusSchema = z.enum(['ok', 'warning', 'shortfall']);
 export type CapacityStatus = z.infer<typeof capacityStatusSchema>;

@@ -1,11 +1,12 @@
-import type {
-  CameraCapacity,
-  CapacityAlarm,
-  CapacityReport,
-  CapacityStatus,
-  NodeRecordingVolume,
-  StreamProfile,
-  VolumeCapacity,
+import {
+  type CameraCapacity,
+  type CapacityAlarm,
+  type CapacityReport,
+  type CapacityStatus,
+  formatBytes,
+  type NodeRecordingVolume,
+  type StreamProfile,
+  type VolumeCapacity,
 } from '@wall/protocol';
 
 // The recording capacity forecast (R-REC-3), pure: a media node's volume and what its cameras
@@ -38,18 +39,6 @@ export interface ForecastOptions {
 export function bytesPerDay(u: Pick<CameraUsage, 'windowBytes' | 'windowRecordedMs'>): number {
   if (u.windowRecordedMs <= 0 || u.windowBytes <= 0) return 0;
   return Math.round((u.windowBytes * DAY_MS) / u.windowRecordedMs);
-}
-
-/** Bytes for people: 1.5 GB, 300 MB (decimal units, as disks are sold). */
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

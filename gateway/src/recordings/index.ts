@@ -4,7 +4,6 @@ export {
   type CameraUsage,
   diffAlarms,
   forecastVolume,
-  formatBytes,
   reportOf,
 } from './capacity.ts';
 export {
