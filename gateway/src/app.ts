@@ -104,6 +104,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     defaultRetentionDays: c.RECORDING_RETENTION_DAYS,
     warnRatio: c.RECORDING_CAPACITY_WARN_PERCENT / 100,
+    usageMaxAgeMs: c.RECORDING_CAPACITY_USAGE_MAX_AGE_S * 1000,
   });
   app.decorate('recordingCapacity', capacity);
   registerHealthRoutes(app, {

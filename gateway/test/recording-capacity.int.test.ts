@@ -82,6 +82,7 @@ describe('recording capacity: forecast, storage alarms, lowest priority stops fi
       RECORDING_PLAN: 'none',
       RECORDING_DIR: dir,
       RECORDING_CAPACITY_CHECK_S: '0',
+      RECORDING_CAPACITY_USAGE_MAX_AGE_S: '0',
       POLICY_CACHE_TTL_MS: '0',
     });
     const logger = createLogger('silent', 'gateway');

@@ -13,7 +13,7 @@ import type { Db } from '../db/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { MediaDirectory } from '../media/directory.ts';
 import { type CameraUsage, diffAlarms, forecastVolume, reportOf } from './capacity.ts';
-import { storageUsage } from './repository.ts';
+import { storageUsage, type UsageRow } from './repository.ts';
 
 /** The last report every gateway answers health checks from (JSON of `capacityReportSchema`). */
 export const CAPACITY_STATE_KEY = 'recording:capacity';
@@ -29,6 +29,11 @@ export interface CapacityMonitorOptions {
   defaultRetentionDays: number;
   /** RECORDING_CAPACITY_WARN_PERCENT / 100. */
   warnRatio: number;
+  /**
+   * How long the index's figures (an aggregate over every segment of the nodes) are reused (ms);
+   * the nodes' volumes and stops are read fresh at every evaluation. Default 300 000; 0: never.
+   */
+  usageMaxAgeMs?: number;
   now?: () => number;
 }
 
@@ -46,6 +51,7 @@ export class CapacityMonitor {
   readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
+  #usage: { at: number; nodes: string; rows: Promise<UsageRow[]> } | undefined;
   #closed = false;
 
   constructor(o: CapacityMonitorOptions) {
@@ -57,11 +63,9 @@ export class CapacityMonitor {
   async evaluate(): Promise<CapacityReport> {
     const now = (this.#o.now ?? Date.now)();
     const nodes = (await this.#o.directory.nodes(now)).filter((n) => n.recording);
-    const rows = await storageUsage(
-      this.#o.db,
+    const rows = await this.#usageOf(
       nodes.map((n) => n.id),
-      new Date(now - DAY_MS),
-      this.#o.defaultRetentionDays,
+      now,
     );
     const usage = new Map<string, CameraUsage[]>();
     for (const r of rows) {
@@ -83,6 +87,20 @@ export class CapacityMonitor {
         : [],
     );
     return reportOf(volumes, (await this.last())?.alarms ?? [], now);
+  }
+
+  /** The index's figures for these nodes, reused while younger than `usageMaxAgeMs`. */
+  #usageOf(nodes: string[], now: number): Promise<UsageRow[]> {
+    const key = [...nodes].sort().join(',');
+    const maxAge = this.#o.usageMaxAgeMs ?? 300_000;
+    const u = this.#usage;
+    if (u && u.nodes === key && now - u.at < maxAge) return u.rows;
+    const rows = storageUsage(this.#o.db, nodes, new Date(now - DAY_MS), this.#o.defaultRetentionDays);
+    this.#usage = { at: now, nodes: key, rows };
+    rows.catch(() => {
+      if (this.#usage?.rows === rows) this.#usage = undefined; // not kept: the next evaluation asks again
+    });
+    return rows;
   }
 
   /** The report of the last check (any gateway's), or undefined before the first. */
