@@ -73,11 +73,7 @@ export const playbackMediaQuerySchema = z
   .object({
     token: z.string().min(1).max(4096),
     /** The segment's start on the playlist's media timeline, ms. */
-    off: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_PLAYBACK_HOURS * 3_600_000 * 2),
+    off: z.coerce.number().int().min(0).max(MAX_PLAYBACK_HOURS * 3_600_000 * 2),
     /** The index's SHA-256 of the file. */
     sha: z.string().regex(/^[0-9a-f]{64}$/),
   })
