@@ -297,6 +297,52 @@ describe('recording capacity: forecast, storage alarms, lowest priority stops fi
     expect(after.every((a) => existsSync(join(dir, a.storage_key)))).toBe(true);
   });
 
+  it('a volume whose space returns clears its shortfall: told to administrators and audited', async () => {
+    // A second node's heartbeat as a node writes it (protocol MediaNodeInfo), its volume under the minimum.
+    const other = `cap-other-${randomBytes(2).toString('hex')}`;
+    const beat = async (freeBytes: number) => {
+      await redis.set(
+        `media:node:${other}`,
+        JSON.stringify({
+          id: other,
+          publicUrl: 'http://127.0.0.1:1',
+          controlUrl: 'http://127.0.0.1:1',
+          workers: 1,
+          streams: 0,
+          consumers: 0,
+          load: 0,
+          heartbeatAt: Date.now(),
+          recording: {
+            totalBytes: 100 * MB,
+            freeBytes,
+            minFreeBytes: MIN_FREE,
+            measuredAt: Date.now(),
+            stopped: [],
+          },
+        }),
+      );
+      await redis.sadd('media:nodes', other);
+    };
+    await beat(MIN_FREE - 1);
+    const raised = await checkUntil('the other node short', (c) =>
+      c.raised.some((a) => a.id === `shortfall:${other}`),
+    );
+    expect(raised.raised.find((a) => a.id === `shortfall:${other}`)?.reason).toMatch(/^space ran out/);
+    await beat(80 * MB);
+    const cleared = await checkUntil('the other node cleared', (c) =>
+      c.cleared.some((a) => a.id === `shortfall:${other}`),
+    );
+    expect(cleared.report.volumes.find((v) => v.node === other)?.status).toBe('ok');
+    await until(
+      'the clearing on the admin socket',
+      async () => changes.some((c) => c.cleared.some((a) => a.id === `shortfall:${other}`)),
+      5000,
+    );
+    expect(await auditOf(`shortfall:${other}`)).toEqual(['raised', 'cleared']);
+    await redis.srem('media:nodes', other);
+    await redis.del(`media:node:${other}`);
+  });
+
   /** The node's volume as it reports it in its heartbeat. */
   async function fetchVolume() {
     const raw = await redis.get(`media:node:${nodeId}`);
