@@ -22,11 +22,14 @@ import { GrantWatch, StreamRevoker } from './media/revocations.ts';
 import { sessionHandle, streamTokenKey } from './media/tokens.ts';
 import { registerOpenApi, trackRoutes } from './openapi/index.ts';
 import {
+  CapacityMonitor,
+  capacityHealth,
   fileStorage,
   RecordingIndexWriter,
   RecordingPlanner,
   RetentionSweeper,
   registerPlaybackRoutes,
+  registerCapacityRoutes,
   registerRecordingRoutes,
 } from './recordings/index.ts';
 import { registerRegistryRoutes, sourceSecretBox } from './registry/index.ts';
@@ -45,6 +48,8 @@ declare module 'fastify' {
     decisions: DecisionService;
     /** Tells the media nodes what to record; main.ts starts it (tests run single passes). */
     recordingPlanner: RecordingPlanner | null;
+    /** The recording capacity forecast and storage alarms (R-REC-3); main.ts starts its checks (tests run single checks). */
+    recordingCapacity: CapacityMonitor;
   }
 }
 
@@ -90,9 +95,28 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     reply.code(404).send({ code: 'not_found:route', message: 'no such route' }),
   );
 
-  registerHealthRoutes(app, { db: deps.db, redis: deps.redis });
-  await app.register(cookie);
   const c = deps.config;
+  const directory = new MediaDirectory(deps.redis);
+  // Recording capacity (R-REC-3): each node's volume against its cameras' retention; alarms.
+  const capacity = new CapacityMonitor({
+    db: deps.db,
+    redis: deps.redis,
+    directory,
+    logger: deps.logger,
+    defaultRetentionDays: c.RECORDING_RETENTION_DAYS,
+    warnRatio: c.RECORDING_CAPACITY_WARN_PERCENT / 100,
+    usageMaxAgeMs: c.RECORDING_CAPACITY_USAGE_MAX_AGE_S * 1000,
+  });
+  app.decorate('recordingCapacity', capacity);
+  registerHealthRoutes(app, {
+    db: deps.db,
+    redis: deps.redis,
+    recordingCapacity: async () => {
+      const last = await capacity.last();
+      return last && capacityHealth(last);
+    },
+  });
+  await app.register(cookie);
   // Events with no other change to commit with (decisions, token issues, logins) are group-committed.
   const audit = new AuditBatcher(deps.db);
   // Streams whose right ended are closed on the media nodes (signing out, an emergency grant
@@ -217,7 +241,6 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     gb28181Source({ db: deps.db, server: gb }),
   ]);
   registerSourceKindRoutes(app, { db: deps.db, sources, decisions, audit: (e) => audit.append(e) });
-  const directory = new MediaDirectory(deps.redis);
   const recordingPlanner = c.MEDIA_CONTROL_SECRET
     ? new RecordingPlanner({
         db: deps.db,
@@ -289,9 +312,11 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     batch: c.RECORDING_SWEEP_BATCH,
   });
   sweeper.start(c.RECORDING_SWEEP_INTERVAL_S * 1000);
+  registerCapacityRoutes(app, { monitor: capacity, audit: (e) => audit.append(e) });
   app.addHook('onClose', async () => {
     await recordingIndex?.close();
     await sweeper.close();
+    await capacity.close();
   });
   registerEmergencyRoutes(app, {
     db: deps.db,

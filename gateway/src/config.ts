@@ -182,6 +182,18 @@ export const gatewayEnvSchema = z.object({
   RECORDING_PLAN_PROFILE: z.enum(['main', 'sub']).default('main'),
   /** Seconds between plan passes (a registry change also starts one). */
   RECORDING_PLAN_INTERVAL_S: envVar.int(60, 5, 3600),
+  /**
+   * Seconds between capacity checks (R-REC-3: each media node's recording volume against what its
+   * cameras' retention needs; stops for lack of space); 0: none on this gateway.
+   */
+  RECORDING_CAPACITY_CHECK_S: envVar.int(30, 0, 3600),
+  /** Percent of a volume's usable space needed above which the forecast says warning (shortfall: over 100). */
+  RECORDING_CAPACITY_WARN_PERCENT: envVar.int(85, 1, 100),
+  /**
+   * Seconds the capacity forecast reuses the index's per-camera figures (an aggregate over every
+   * segment of the nodes); the nodes' free space and stops are read at every check. 0: every time.
+   */
+  RECORDING_CAPACITY_USAGE_MAX_AGE_S: envVar.int(300, 0, 86_400),
   /** Footage opened to police and emergency users from this long before a major incident opened (R-RET-3). */
   PLAYBACK_INCIDENT_LOOKBACK_MIN: envVar.int(60, 0, 10_080),
 });

@@ -77,6 +77,8 @@ await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
 await app.gb.start();
 // What the media nodes record continuously (RECORDING_PLAN), kept in step from now on.
 app.recordingPlanner?.start();
+// The recording capacity forecast and storage alarms (R-REC-3), every RECORDING_CAPACITY_CHECK_S.
+app.recordingCapacity.start(config.RECORDING_CAPACITY_CHECK_S * 1000);
 // socket.io on the same server (/socket.io, namespace /realtime), Redis adapter.
 const realtime = new Realtime(app.server, {
   config,

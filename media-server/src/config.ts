@@ -82,6 +82,12 @@ export const mediaEnvSchema = z
     PLAYBACK_TRANSCODE_PRESET: z.enum(['veryfast', 'superfast', 'ultrafast']).default('veryfast'),
     /** Transcoded segments kept in memory (MB, least recently used dropped first). */
     PLAYBACK_TRANSCODE_CACHE_MB: envVar.int(64, 0, 4096),
+    /**
+     * Caps the recording volume at this many bytes (total = the cap, free = cap − bytes of the files
+     * under RECORDING_DIR): a quota, or a test or demo showing a shortfall without filling a disk.
+     * Unset: the volume as statfs reports it. Stops and the reported figures use the same free space.
+     */
+    RECORDING_CAPACITY_BYTES: envVar.int(0, 0, Number.MAX_SAFE_INTEGER),
     LOG_LEVEL: envVar.logLevel(),
   })
   .refine((c) => c.RTC_MIN_PORT < c.RTC_MAX_PORT, {

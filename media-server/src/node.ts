@@ -6,7 +6,13 @@ import { gbMediaAddress, type MediaConfig } from './config.ts';
 import { defaultSources, IngestManager } from './ingest/index.ts';
 import type { Logger } from './lib/logger.ts';
 import { createSegmentTranscoder, type SegmentTranscoder } from './playback/index.ts';
-import { FsStorage, RecordingEventLog, type RecordingStorage, Recordings } from './recording/index.ts';
+import {
+  CappedStorage,
+  FsStorage,
+  RecordingEventLog,
+  type RecordingStorage,
+  Recordings,
+} from './recording/index.ts';
 import { NodeRegistry } from './registry/index.ts';
 import { listenForRevocations, Signalling } from './signalling/index.ts';
 import { requireScope, verifyStreamToken } from './tokens/index.ts';
@@ -65,7 +71,13 @@ export async function createMediaNode(
       },
     }),
   });
-  const storage = deps.recordingStorage ?? new FsStorage(config.RECORDING_DIR);
+  let registry: NodeRegistry | undefined;
+  const fsStorage = new FsStorage(config.RECORDING_DIR);
+  const storage =
+    deps.recordingStorage ??
+    (config.RECORDING_CAPACITY_BYTES > 0
+      ? new CappedStorage(fsStorage, config.RECORDING_CAPACITY_BYTES)
+      : fsStorage);
   const recordings = new Recordings({
     nodeId: config.MEDIA_NODE_ID,
     segmentMs: config.RECORDING_SEGMENT_S * 1000,
@@ -74,6 +86,8 @@ export async function createMediaNode(
     storage,
     events: new RecordingEventLog(redis),
     logger: logger.child({ feature: 'recording' }),
+    // A stop (or resume) for lack of space is told to the gateways now, not at the next heartbeat.
+    onStopsChanged: () => registry?.beat(),
   });
   const tokenOptions = { publicKey: config.MEDIA_TOKEN_PUBLIC_KEY, nodeId: config.MEDIA_NODE_ID };
   // Live routes (signalling, snapshots) refuse playback tokens; the playback routes live tokens.
@@ -85,6 +99,7 @@ export async function createMediaNode(
   const info = (): MediaNodeInfo => {
     const streams = ingests.list().length;
     const consumers = signalling?.consumerCount() ?? 0;
+    const volume = recordings.volume();
     return {
       id: config.MEDIA_NODE_ID,
       publicUrl: config.MEDIA_PUBLIC_URL,
@@ -94,6 +109,7 @@ export async function createMediaNode(
       consumers,
       load: Math.min(1, (streams + consumers / 50) / (Math.max(1, pool.size) * 25)),
       heartbeatAt: Date.now(),
+      ...(volume ? { recording: volume } : {}),
     };
   };
   const ownTranscoder = deps.transcoder
@@ -118,7 +134,7 @@ export async function createMediaNode(
     origins: config.MEDIA_WEB_ORIGINS,
     logger,
   });
-  const registry = new NodeRegistry(redis, info, logger.child({ feature: 'registry' }));
+  registry = new NodeRegistry(redis, info, logger.child({ feature: 'registry' }));
   const revocations = listenForRevocations(redis, signalling, logger.child({ feature: 'revocations' }));
   ingests.on('status', (s) => registry.publishStatus(s));
   ingests.on('ingest:closed', (i) => registry.streamStopped(i.status()));
@@ -127,12 +143,13 @@ export async function createMediaNode(
   );
   let closed = false;
   const sig = signalling;
+  const reg = registry;
   return {
     app,
     pool,
     ingests,
     signalling: sig,
-    registry,
+    registry: reg,
     recordings,
     info,
     async close() {
@@ -144,7 +161,7 @@ export async function createMediaNode(
       await app.close();
       ownTranscoder?.close();
       ingests.close();
-      await registry.stop();
+      await reg.stop();
       pool.close();
     },
   };

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type MediaNodeInfo,
   RECORDING_EVENT_FIELD,
   RECORDING_EVENTS_STREAM,
   type RecordedSegment,
@@ -294,6 +295,18 @@ describe('continuous recording on the media node (real node, RTSP simulator, Red
     );
     const [low, high] = [await recording('rec-low'), await recording('rec-1')];
     expect(low?.since).toBeLessThanOrEqual(high?.since ?? 0);
+    // The node reports the stops (lowest priority first) and the free figure they used, in its
+    // heartbeat — written at once, not at the next 5 s beat (R-REC-3: the gateways raise the alarms).
+    const beat = await waitFor(
+      async () => {
+        const info = JSON.parse((await t.redis.get(`media:node:${t.nodeId}`)) ?? '{}') as MediaNodeInfo;
+        return info.recording?.stopped.length === 2 ? info.recording : undefined;
+      },
+      5000,
+      'both stops in the heartbeat',
+    );
+    expect(beat.stopped.map((x) => x.cameraId)).toEqual(['rec-low', 'rec-1']);
+    expect(beat).toMatchObject({ freeBytes: MIN_FREE - 1, minFreeBytes: MIN_FREE });
     const written = { low: (await segments('rec-low')).length, high: (await segments('rec-1')).length };
     // Between min and twice min: still stopped (hysteresis), and nothing written.
     disk.free = MIN_FREE * 2 - 1;
@@ -316,6 +329,7 @@ describe('continuous recording on the media node (real node, RTSP simulator, Red
       );
       expect(next.startMs).toBe(gap.toMs);
     }
+    expect(t.node.recordings.volume()?.stopped).toEqual([]);
     disk.free = undefined;
   });
 

@@ -17,6 +17,8 @@ export const CHANNELS = {
   keyframeRequest: 'media:keyframe-request',
   /** Gateways → realtime: a camera was used under an emergency grant (R-ACC-4). */
   emergencyUse: 'access:emergency',
+  /** Gateways → realtime: a storage alarm was raised or cleared (see `capacityChangeSchema`, R-REC-3). */
+  recordingCapacity: 'recording:capacity',
   /** Gateways → media nodes: streams whose right ended; close their consumers (see `streamRevocationSchema`). */
   streamRevoke: 'media:stream-revoke',
   /** The socket.io Redis adapter's channel prefix. */

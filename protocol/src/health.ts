@@ -5,6 +5,8 @@ export const dependencyStateSchema = z.object({
   /** Round-trip of the probe in milliseconds, when it answered. */
   latencyMs: z.number().optional(),
   detail: z.string().optional(),
+  /** For a check that can warn before it fails (recording capacity): ok, warn or fail. */
+  level: z.enum(['ok', 'warn', 'fail']).optional(),
 });
 export type DependencyState = z.infer<typeof dependencyStateSchema>;
 

@@ -179,6 +179,30 @@ export const streamStatusSchema = z.object({
 export type StreamStatus = z.infer<typeof streamStatusSchema>;
 
 /** What a media node publishes about itself in Redis (heartbeat). */
+/** A recorder the node stopped because its storage ran out (R-REC-3): lowest priority first. */
+export const storageStopSchema = z.object({
+  cameraId: z.string(),
+  profile: streamProfileSchema,
+  priority: z.number().int(),
+  /** When it stopped (ms since the epoch). */
+  since: z.number(),
+});
+export type StorageStop = z.infer<typeof storageStopSchema>;
+
+/**
+ * A media node's recording volume (R-REC-3): total and free bytes as recording sees them (with
+ * RECORDING_CAPACITY_BYTES, the total is capped and free = cap − used), the free space below which
+ * it stops recording, and the recorders it stopped for lack of space.
+ */
+export const nodeRecordingVolumeSchema = z.object({
+  totalBytes: z.number().int().nonnegative(),
+  freeBytes: z.number().int().nonnegative(),
+  minFreeBytes: z.number().int().nonnegative(),
+  measuredAt: z.number(),
+  stopped: z.array(storageStopSchema),
+});
+export type NodeRecordingVolume = z.infer<typeof nodeRecordingVolumeSchema>;
+
 export const mediaNodeInfoSchema = z.object({
   id: z.string(),
   /** Where browsers reach its signalling (socket.io) and snapshots. */
@@ -191,6 +215,8 @@ export const mediaNodeInfoSchema = z.object({
   /** 0…1: a load figure for placement (CPU of the workers, streams). */
   load: z.number(),
   heartbeatAt: z.number(),
+  /** Its recording volume as last measured (statfs of RECORDING_DIR); absent on a node that does not say. */
+  recording: nodeRecordingVolumeSchema.optional(),
 });
 export type MediaNodeInfo = z.infer<typeof mediaNodeInfoSchema>;
 

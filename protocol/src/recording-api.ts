@@ -153,3 +153,98 @@ export const recordingVerifyReportSchema = z.object({
     }),
   ),
 });
+
+// ——— Recording capacity (R-REC-3) ———
+
+/** Bytes for people, in decimal units as disks are sold: `1.5 GB`, `300.0 MB`, `12 B`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** ok; warning: more than RECORDING_CAPACITY_WARN_RATIO of the space is needed; shortfall: more than all of it. */
+export const capacityStatusSchema = z.enum(['ok', 'warning', 'shortfall']);
+export type CapacityStatus = z.infer<typeof capacityStatusSchema>;
+
+/** One camera profile recorded on a volume: its measured rate and what its retention needs. */
+export const cameraCapacitySchema = z.object({
+  cameraId: z.string(),
+  profile: streamProfileSchema,
+  /** Measured over the last 24 h, scaled to a day from the time recorded in it. */
+  bytesPerDay: z.number().int(),
+  retentionDays: z.number().int(),
+  /** Footage older than the retention kept by an evidence hold. */
+  heldBytes: z.number().int(),
+  /** bytesPerDay × retentionDays + heldBytes. */
+  neededBytes: z.number().int(),
+  storedBytes: z.number().int(),
+});
+export type CameraCapacity = z.infer<typeof cameraCapacitySchema>;
+
+/** A media node's recording volume against what its cameras' retention needs. */
+export const volumeCapacitySchema = z.object({
+  node: z.string(),
+  status: capacityStatusSchema,
+  /** Why, in words (English; the web has its own). */
+  reason: z.string(),
+  totalBytes: z.number().int(),
+  freeBytes: z.number().int(),
+  minFreeBytes: z.number().int(),
+  /** What recordings may occupy: what they hold now plus the free space above the minimum. */
+  usableBytes: z.number().int(),
+  storedBytes: z.number().int(),
+  neededBytes: z.number().int(),
+  bytesPerDay: z.number().int(),
+  /** When the free space reaches the minimum at the measured rate (shortfall only). */
+  runsOutAt: z.iso.datetime().nullable(),
+  measuredAt: z.iso.datetime(),
+  cameras: z.array(cameraCapacitySchema),
+  /** Recorders the node stopped for lack of space (lowest priority first). */
+  stopped: z.array(
+    z.object({
+      cameraId: z.string(),
+      profile: streamProfileSchema,
+      priority: z.number().int(),
+      since: z.iso.datetime(),
+    }),
+  ),
+});
+export type VolumeCapacity = z.infer<typeof volumeCapacitySchema>;
+
+/** An active storage alarm: a volume in warning or shortfall, or a recorder stopped for lack of space. */
+export const capacityAlarmSchema = z.object({
+  /** Stable while the alarm lasts: `volume:<node>` or `stopped:<node>:<camera>:<profile>`. */
+  id: z.string(),
+  kind: z.enum(['capacity_warning', 'capacity_shortfall', 'recording_stopped']),
+  node: z.string(),
+  cameraId: z.string().nullable(),
+  profile: streamProfileSchema.nullable(),
+  since: z.iso.datetime(),
+  runsOutAt: z.iso.datetime().nullable(),
+  reason: z.string(),
+});
+export type CapacityAlarm = z.infer<typeof capacityAlarmSchema>;
+
+/** `GET /api/recordings/capacity` (administrators and auditors) and the realtime `recording:capacity`. */
+export const capacityReportSchema = z.object({
+  /** The worst volume's status (ok with no volume reported). */
+  status: capacityStatusSchema,
+  evaluatedAt: z.iso.datetime(),
+  volumes: z.array(volumeCapacitySchema),
+  alarms: z.array(capacityAlarmSchema),
+});
+export type CapacityReport = z.infer<typeof capacityReportSchema>;
+
+/** Realtime `recording:capacity` to administrators: the report after a change, and what changed. */
+export const capacityChangeSchema = z.object({
+  report: capacityReportSchema,
+  raised: z.array(capacityAlarmSchema),
+  cleared: z.array(capacityAlarmSchema),
+});
+export type CapacityChange = z.infer<typeof capacityChangeSchema>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { EmergencyUseNotice } from './emergency.ts';
 import type { Ack, ErrorBody } from './errors.ts';
 import type { StreamStatus } from './media.ts';
+import type { CapacityChange } from './recording-api.ts';
 import { clientText } from './text.ts';
 
 // ——— Layouts ———
@@ -313,4 +314,6 @@ export interface RealtimeServerToClientEvents {
   'incident:closed': (incident: Incident) => void;
   /** A camera of the user's organisation was just opened to a command user under a major incident (R-ACC-4). */
   'access:emergency': (notice: EmergencyUseNotice) => void;
+  /** Administrators: a storage alarm was raised or cleared (R-REC-3); the report as it is now. */
+  'recording:capacity': (change: CapacityChange) => void;
 }

@@ -1,4 +1,4 @@
-import { type Health, healthSchema, PROTOCOL_VERSION, probe } from '@wall/protocol';
+import { type DependencyState, type Health, healthSchema, PROTOCOL_VERSION, probe } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/index.ts';
@@ -7,14 +7,26 @@ import { defineRoute, registerRoutes } from '../openapi/index.ts';
 export interface HealthDeps {
   db: Db;
   redis: Redis;
+  /**
+   * The recording capacity (R-REC-3) as the last check found it: listed as `recording-capacity`
+   * (level ok, warn or fail, with the reason); undefined before the first check. It informs: the
+   * status and the HTTP code follow the dependencies only (a full disk does not take the gateway
+   * out of service).
+   */
+  recordingCapacity?: () => Promise<DependencyState | undefined>;
 }
 
 export async function checkHealth(deps: HealthDeps): Promise<Health> {
-  const [database, redis] = await Promise.all([
+  const [database, redis, capacity] = await Promise.all([
     probe(() => deps.db.query('SELECT 1')),
     probe(() => deps.redis.ping()),
+    deps.recordingCapacity?.().catch(() => undefined), // Redis down: already said by `redis`
   ]);
-  const checks = { database: { ...database, detail: database.detail ?? deps.db.kind }, redis };
+  const checks: Record<string, DependencyState> = {
+    database: { ...database, detail: database.detail ?? deps.db.kind },
+    redis,
+  };
+  if (capacity) checks['recording-capacity'] = capacity;
   return {
     service: 'gateway',
     status: database.ok && redis.ok ? 'ok' : 'degraded',
@@ -24,7 +36,7 @@ export async function checkHealth(deps: HealthDeps): Promise<Health> {
   };
 }
 
-/** GET /healthz: 200 only when every dependency answers, else 503 with the same body. */
+/** GET /healthz: 200 only when every dependency answers, else 503 with the same body (recording capacity listed, see HealthDeps). */
 export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
   registerRoutes(app, [
     defineRoute({

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { CurrentUser } from '../identity/index.ts';
-import { cameraRoom, orgRoom, type RecheckPass, roomOf, STILL_ALLOWED, wallRoom } from './rooms.ts';
+import {
+  ADMINS_ROOM,
+  cameraRoom,
+  orgRoom,
+  type RecheckPass,
+  roomOf,
+  STILL_ALLOWED,
+  standingRoomsOf,
+  wallRoom,
+} from './rooms.ts';
 
 const ORG = '5E0B7A52-1C1D-4B8B-9A43-0F6B2D3C4E5F';
 const user = (over: Partial<CurrentUser> = {}): CurrentUser => ({
@@ -33,8 +42,14 @@ describe('realtime rooms', () => {
     expect(roomOf(room)).toEqual(parsed);
   });
 
+  it('puts administrators, and only them, in the storage alarms room', () => {
+    expect(standingRoomsOf(user({ roles: ['registry_admin'] }))).toContain(ADMINS_ROOM);
+    expect(standingRoomsOf(user())).not.toContain(ADMINS_ROOM);
+    expect(standingRoomsOf(user())).toContain(orgRoom(ORG));
+  });
+
   it('has a still-allowed check for each kind of room a socket joins, and none for its own room', () => {
-    expect([...STILL_ALLOWED.keys()].sort()).toEqual(['camera', 'incidents', 'org', 'wall']);
+    expect([...STILL_ALLOWED.keys()].sort()).toEqual(['admins', 'camera', 'incidents', 'org', 'wall']);
     expect(STILL_ALLOWED.get('toString')).toBeUndefined();
   });
 
@@ -45,6 +60,14 @@ describe('realtime rooms', () => {
   };
   it.each([
     ['org: the user’s organisation', 'org', user(), orgRoom(ORG), true],
+    ['admins: a registry administrator', 'admins', user({ roles: ['registry_admin'] }), ADMINS_ROOM, true],
+    [
+      'admins: an auditor is not an administrator',
+      'admins',
+      user({ roles: ['auditor'] }),
+      ADMINS_ROOM,
+      false,
+    ],
     ['org: an organisation the user left', 'org', user({ orgId: 'other' }), orgRoom(ORG), false],
     [
       'incidents: the district of a district police user',

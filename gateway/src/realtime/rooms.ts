@@ -2,13 +2,31 @@ import { type CameraRecord, loadCamera } from '../cameras/facts.ts';
 import type { Db } from '../db/index.ts';
 import type { DecisionService } from '../decisions/index.ts';
 import type { CurrentUser } from '../identity/index.ts';
-import { decide, type IncidentFacts, incidentRoomsOf, mayUseWall, subjectOf } from '../policy/index.ts';
+import {
+  decide,
+  type IncidentFacts,
+  incidentRoomsOf,
+  mayUseWall,
+  REGISTRY_ADMIN_ROLE,
+  subjectOf,
+} from '../policy/index.ts';
 import { loadWall } from '../walls/index.ts';
 
 /** The rooms of the realtime namespace: `<kind>:<id>`. */
 export const wallRoom = (id: string) => `wall:${id}`;
 export const cameraRoom = (id: string) => `camera:${id}`;
 export const orgRoom = (id: string) => `org:${id.toLowerCase()}`;
+/** Administrators (role registry_admin): storage alarms (R-REC-3). */
+export const ADMINS_ROOM = 'admins:registry';
+
+/** The rooms every socket of this user is in: its incidents', its organisation's, administrators'. */
+export function standingRoomsOf(user: CurrentUser): string[] {
+  return [
+    ...incidentRoomsOf(user),
+    orgRoom(user.orgId),
+    ...(user.roles.includes(REGISTRY_ADMIN_ROLE) ? [ADMINS_ROOM] : []),
+  ];
+}
 
 /** A room's kind and the rest of its name (`camera:<id>` → `camera`, `<id>`); none for a socket's own room. */
 export function roomOf(room: string): { kind: string; id: string } | undefined {
@@ -70,6 +88,8 @@ export type RoomCheck = (
 export const STILL_ALLOWED: ReadonlyMap<string, RoomCheck> = new Map<string, RoomCheck>([
   // The incident rooms its user is in the audience of now.
   ['incidents', (user, _id, room) => incidentRoomsOf(user).includes(room)],
+  // A user who lost the administrator role is no longer told of storage alarms.
+  ['admins', (user) => user.roles.includes(REGISTRY_ADMIN_ROLE)],
   // A user moved to another organisation is no longer told of the old one's cameras.
   ['org', (user, _id, room) => room === orgRoom(user.orgId)],
   // A wall the user may still use (and that still exists).

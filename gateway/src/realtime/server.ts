@@ -5,6 +5,7 @@ import {
   AppError,
   bindRequests,
   cameraWatchSchema,
+  capacityChangeSchema,
   channelsOf,
   emergencyUseNoticeSchema,
   errorAck,
@@ -27,11 +28,20 @@ import type { Db } from '../db/index.ts';
 import { type DecisionService, invalidationSchema } from '../decisions/index.ts';
 import { type CurrentUser, findUserById, SessionStore } from '../identity/index.ts';
 import type { Logger } from '../lib/logger.ts';
-import { incidentAudience, incidentRoomsOf, subjectOf } from '../policy/index.ts';
+import { incidentAudience, subjectOf } from '../policy/index.ts';
 import { type WallService, WallVersionConflict } from '../walls/index.ts';
 import { cookieValue, originAllowed, refusal } from './handshake.ts';
 import { loadIncident } from './incidents.ts';
-import { cameraRoom, orgRoom, RecheckPass, roomOf, STILL_ALLOWED, wallRoom } from './rooms.ts';
+import {
+  ADMINS_ROOM,
+  cameraRoom,
+  orgRoom,
+  RecheckPass,
+  roomOf,
+  STILL_ALLOWED,
+  standingRoomsOf,
+  wallRoom,
+} from './rooms.ts';
 
 export interface RealtimeDeps {
   config: Pick<GatewayConfig, 'WEB_ORIGINS' | 'SESSION_IDLE_TIMEOUT_S' | 'SESSION_ABSOLUTE_TIMEOUT_S'>;
@@ -108,6 +118,9 @@ type ChannelHandler = (json: unknown, channel: string) => void;
  * - Emergency uses (R-ACC-4): every socket is in its organisation's room; a use of one of the
  *   organisation's cameras under a major incident's grant, announced on Redis by the gateway that
  *   issued the token, is emitted as `access:emergency` by every gateway to its own sockets there.
+ * - Storage alarms (R-REC-3): administrators' sockets (role registry_admin) are in `admins:registry`;
+ *   a capacity change announced on Redis by the gateway that checked is emitted there as
+ *   `recording:capacity` by every gateway to its own sockets.
  * - Incidents: every change is announced on `policy:invalidate` (`{ kind: 'incident', id }`, after
  *   its commit, by the incidents routes). Every gateway loads the incident and emits it to its own
  *   sockets in the rooms of `incidentAudience` (see `incidentRoomsOf` for who is told):
@@ -202,6 +215,12 @@ export class Realtime extends EventEmitter<RealtimeEvents> {
         channels.emergencyUse,
         this.#handler(emergencyUseMessageSchema, 'invalid emergency use', (use) => {
           nsp.local.to(orgRoom(use.ownerOrgId)).emit('access:emergency', use.notice);
+        }),
+      ],
+      [
+        channels.recordingCapacity,
+        this.#handler(capacityChangeSchema, 'invalid capacity change', (change) => {
+          nsp.local.to(ADMINS_ROOM).emit('recording:capacity', change);
         }),
       ],
       [
@@ -343,7 +362,7 @@ export class Realtime extends EventEmitter<RealtimeEvents> {
     const info: RealtimeSocketInfo = { socketId: socket.id, userId: socket.data.user.id };
     const slog = this.#log.child({ userId: info.userId, socketId: socket.id });
     const internal = (err: unknown) => slog.error({ err }, 'realtime request failed');
-    socket.join([...incidentRoomsOf(socket.data.user), orgRoom(socket.data.user.orgId)]);
+    socket.join(standingRoomsOf(socket.data.user));
     socket.on('disconnect', (reason) => this.emit('socket:disconnected', info, reason));
 
     // Every event re-checks the session: a revoked one loses the socket.
@@ -454,7 +473,7 @@ export class Realtime extends EventEmitter<RealtimeEvents> {
         const stillAllowed = room && STILL_ALLOWED.get(room.kind);
         if (stillAllowed && !(await stillAllowed(user, room.id, name, pass))) await socket.leave(name);
       }
-      await socket.join([...incidentRoomsOf(user), orgRoom(user.orgId)]);
+      await socket.join(standingRoomsOf(user));
     }
   }
 }

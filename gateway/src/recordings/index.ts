@@ -1,4 +1,19 @@
 export {
+  alarmsOf,
+  bytesPerDay,
+  type CameraUsage,
+  diffAlarms,
+  forecastVolume,
+  reportOf,
+} from './capacity.ts';
+export {
+  CAPACITY_STATE_KEY,
+  CapacityMonitor,
+  type CapacityMonitorOptions,
+  capacityHealth,
+} from './capacity-monitor.ts';
+export { mayReadCapacity, registerCapacityRoutes } from './capacity-routes.ts';
+export {
   decodeRecordingEvent,
   RECORDING_INDEX_GROUP,
   RecordingIndexWriter,

@@ -535,3 +535,49 @@ export async function recordedCuts(db: Queryable, key: ChainKey): Promise<Set<st
   );
   return new Set(rows.map((r) => r.cut));
 }
+
+/** One camera profile's use of a node's storage, as the capacity forecast reads it (R-REC-3). */
+export interface UsageRow {
+  node: string;
+  camera_id: string;
+  profile: StreamProfile;
+  stored_bytes: string | number;
+  window_bytes: string | number | null;
+  window_ms: string | number | null;
+  retention_days: number;
+  held_bytes: string | number | null;
+}
+
+/**
+ * Per node and camera profile: bytes indexed, bytes and recorded time since `windowFrom`, the
+ * effective retention (its own, else `defaultDays`, never under 30) and the bytes past that
+ * retention an unreleased evidence hold keeps.
+ */
+export async function storageUsage(
+  db: Queryable,
+  nodes: readonly string[],
+  windowFrom: Date,
+  defaultDays: number,
+): Promise<UsageRow[]> {
+  if (nodes.length === 0) return [];
+  const { rows } = await db.query<UsageRow>(
+    `SELECT s.node, s.camera_id, s.profile,
+            sum(s.bytes) AS stored_bytes,
+            sum(s.bytes) FILTER (WHERE s.start_at >= $2) AS window_bytes,
+            sum(s.duration_ms) FILTER (WHERE s.start_at >= $2) AS window_ms,
+            greatest(30, coalesce(c.retention_days, $3)) AS retention_days,
+            sum(s.bytes) FILTER (
+              WHERE s.end_at < now() - make_interval(days => greatest(30, coalesce(c.retention_days, $3)))
+                AND EXISTS (
+                  SELECT 1 FROM evidence_hold_cameras hc JOIN evidence_holds h ON h.id = hc.hold_id
+                   WHERE hc.camera_id = s.camera_id AND h.released_at IS NULL
+                     AND h.from_at < s.end_at AND h.to_at > s.start_at)
+            ) AS held_bytes
+       FROM recording_segments s JOIN cameras c ON c.id = s.camera_id
+      WHERE s.node = ANY($1::text[])
+      GROUP BY s.node, s.camera_id, s.profile, c.retention_days
+      ORDER BY s.node, s.camera_id, s.profile`,
+    [nodes, windowFrom.toISOString(), defaultDays],
+  );
+  return rows;
+}

@@ -26,4 +26,11 @@ export {
   recordingPlanRequestSchema,
 } from './recordings.ts';
 export { Segmenter } from './segmenter.ts';
-export { FsStorage, type RecordingStorage, type StorageSpace, type StoredSegment } from './storage.ts';
+export {
+  bytesUnder,
+  CappedStorage,
+  FsStorage,
+  type RecordingStorage,
+  type StorageSpace,
+  type StoredSegment,
+} from './storage.ts';

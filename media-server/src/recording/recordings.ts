@@ -1,7 +1,9 @@
 import {
+  type NodeRecordingVolume,
   type RecordingGapReason,
   recordingPlanEntrySchema,
   recordingPlanRequestSchema,
+  type StorageStop,
 } from '@wall/protocol';
 import type { z } from 'zod';
 import { AppError } from '../lib/app-error.ts';
@@ -30,6 +32,10 @@ export interface RecordingsOptions {
   logger: Logger;
   /** How often sources are checked for loss and storage for space (ms). Default 500. */
   tickMs?: number;
+  /** How often the volume is measured for the node's report (ms). Default 2000. */
+  measureMs?: number;
+  /** A recorder was stopped for lack of space or resumed (the node tells the gateways at once). */
+  onStopsChanged?: () => void;
   now?: () => number;
 }
 
@@ -48,6 +54,10 @@ export class Recordings {
   readonly #host: RecorderHost;
   readonly #tick: NodeJS.Timeout;
   #restartEnds: Promise<Map<string, number>> | undefined;
+  /** Recorders stopped for lack of space, by `cameraId:profile`. */
+  readonly #stops = new Map<string, StorageStop>();
+  #space: { totalBytes: number; freeBytes: number; at: number } | undefined;
+  #measuring = false;
   #checkingSpace = false;
   #applying: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -68,6 +78,28 @@ export class Recordings {
     };
     this.#tick = setInterval(() => this.#onTick(), o.tickMs ?? 500);
     this.#tick.unref();
+  }
+
+  /**
+   * The recording volume as last measured (the same free figure the stops use) and the recorders
+   * stopped for lack of space; undefined before the first measurement.
+   */
+  volume(): NodeRecordingVolume | undefined {
+    if (!this.#space) return undefined;
+    return {
+      totalBytes: this.#space.totalBytes,
+      freeBytes: this.#space.freeBytes,
+      minFreeBytes: this.#o.minFreeBytes,
+      measuredAt: this.#space.at,
+      stopped: [...this.#stops.values()].sort((a, b) => a.priority - b.priority || a.since - b.since),
+    };
+  }
+
+  /** Measures the volume (statfs through the storage) and keeps the figure for `volume()`. */
+  async #measure(): Promise<{ totalBytes: number; freeBytes: number }> {
+    const space = await this.#o.storage.statfs();
+    this.#space = { ...space, at: (this.#o.now ?? Date.now)() };
+    return space;
   }
 
   list(): RecorderStatus[] {
@@ -129,7 +161,7 @@ export class Recordings {
 
   async #admit(r: CameraRecorder): Promise<boolean> {
     if (!r.active) return false;
-    const { freeBytes } = await this.#o.storage.statfs();
+    const { freeBytes } = await this.#measure();
     if (freeBytes >= this.#o.minFreeBytes) return true;
     // Lowest priority first; among equals, the one added last.
     let victim: CameraRecorder | undefined;
@@ -142,25 +174,49 @@ export class Recordings {
       'storage low: recording stopped for the lowest priority',
     );
     victim.suspend('storage_full');
+    this.#stops.set(`${victim.cameraId}:${victim.profile}`, {
+      cameraId: victim.cameraId,
+      profile: victim.profile,
+      priority: victim.priority,
+      since: (this.#o.now ?? Date.now)(),
+    });
+    this.#o.onStopsChanged?.();
     return victim !== r && r.active;
   }
 
   #onTick(): void {
     const now = (this.#o.now ?? Date.now)();
+    if (!this.#measuring && (!this.#space || now - this.#space.at >= (this.#o.measureMs ?? 2000))) {
+      this.#measuring = true;
+      this.#measure()
+        .catch((err: unknown) => this.#log.error({ err }, 'recording: statfs failed'))
+        .finally(() => {
+          this.#measuring = false;
+        });
+    }
     let suspended = false;
     for (const r of this.#recorders.values()) {
       r.tick(now);
       if (r.state === 'storage_full') suspended = true;
     }
+    // A stop whose recorder left the plan is over.
+    let changed = false;
+    for (const key of this.#stops.keys()) {
+      if (this.#recorders.get(key)?.state !== 'storage_full') changed = this.#stops.delete(key) || changed;
+    }
+    if (changed) this.#o.onStopsChanged?.();
     if (suspended && !this.#checkingSpace) {
       this.#checkingSpace = true;
-      this.#o.storage
-        .statfs()
+      this.#measure()
         .then(({ freeBytes }) => {
           if (freeBytes < 2 * this.#o.minFreeBytes) return;
           const waiting = [...this.#recorders.values()].filter((r) => r.state === 'storage_full');
           waiting.sort((a, b) => b.priority - a.priority);
-          for (const r of waiting) r.resume();
+          for (const r of waiting) {
+            r.resume();
+            this.#stops.delete(`${r.cameraId}:${r.profile}`);
+          }
+          if (waiting.length > 0) this.#o.onStopsChanged?.();
         })
         .catch((err: unknown) => this.#log.error({ err }, 'recording: statfs failed'))
         .finally(() => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentKey } from './recorder.ts';
-import { FsStorage } from './storage.ts';
+import { CappedStorage, FsStorage } from './storage.ts';
 
 /** Every file under `dir`, relative. */
 function files(dir: string): string[] {
@@ -80,4 +80,32 @@ describe('filesystem storage of segments', () => {
       expect((await s.get('cam/sub/2026-01-01/1.mp4'))?.length).toBe(100 * 1024);
     },
   );
+});
+
+describe('a capped recording volume (RECORDING_CAPACITY_BYTES)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'rec-cap-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('reports the cap as total and cap − every file under the root as free, following writes and removals', async () => {
+    const s = new CappedStorage(new FsStorage(root), 10_000, 0);
+    expect(await s.statfs()).toEqual({ totalBytes: 10_000, freeBytes: 10_000 });
+    await s.put('cam/sub/2026-01-01/1.mp4', Buffer.alloc(3000));
+    expect(await s.statfs()).toEqual({ totalBytes: 10_000, freeBytes: 7000 });
+    // Something else on the volume counts too (another program's file), and its removal frees space.
+    writeFileSync(join(root, 'ballast.bin'), Buffer.alloc(6500));
+    expect((await s.statfs()).freeBytes).toBe(500);
+    writeFileSync(join(root, 'ballast.bin'), Buffer.alloc(8000));
+    expect((await s.statfs()).freeBytes).toBe(0); // never negative
+    rmSync(join(root, 'ballast.bin'));
+    expect(await s.delete('cam/sub/2026-01-01/1.mp4')).toBe(true);
+    expect((await s.statfs()).freeBytes).toBe(10_000);
+  });
+
+  it('never reports more than the real volume', async () => {
+    const real = await new FsStorage(root).statfs();
+    const s = new CappedStorage(new FsStorage(root), Number.MAX_SAFE_INTEGER, 0);
+    const capped = await s.statfs();
+    expect(capped.totalBytes).toBe(real.totalBytes);
+    expect(capped.freeBytes).toBeLessThanOrEqual(real.totalBytes);
+  });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, statfs, unlink } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, rename, statfs, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { storageKeySchema } from '@wall/protocol';
 
@@ -124,5 +125,78 @@ export class FsStorage implements RecordingStorage {
     await mkdir(this.root, { recursive: true });
     const s = await statfs(this.root);
     return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+  }
+}
+
+/** Bytes of the regular files under `dir` (recursively; symbolic links not followed); 0 when it is absent. */
+export async function bytesUnder(dir: string): Promise<number> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let total = 0;
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) total += await bytesUnder(path);
+    else if (e.isFile())
+      total += await lstat(path).then(
+        (st) => st.size,
+        () => 0,
+      ); // removed meanwhile
+  }
+  return total;
+}
+
+/**
+ * A recording volume of a given capacity inside a larger one (RECORDING_CAPACITY_BYTES: a quota, or
+ * a test and demo showing a shortfall without filling a disk): the total is `capacityBytes` (or the
+ * volume's, when smaller) and free is `capacityBytes − used` (or the volume's free, when smaller),
+ * where used is every file under the root — recordings and anything else put there. Used is counted
+ * again when older than `recountMs` (default 1 s) and kept up to date by this storage's own writes.
+ */
+export class CappedStorage implements RecordingStorage {
+  readonly #inner: FsStorage;
+  readonly #capacityBytes: number;
+  readonly #recountMs: number;
+  #used: { bytes: number; at: number } | undefined;
+
+  constructor(inner: FsStorage, capacityBytes: number, recountMs = 1000) {
+    this.#inner = inner;
+    this.#capacityBytes = capacityBytes;
+    this.#recountMs = recountMs;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    await this.#inner.put(key, bytes);
+    if (this.#used) this.#used.bytes += bytes.length;
+  }
+
+  get(key: string): Promise<Buffer | undefined> {
+    return this.#inner.get(key);
+  }
+
+  read(key: string): Promise<StoredSegment | undefined> {
+    return this.#inner.read(key);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const deleted = await this.#inner.delete(key);
+    if (deleted) this.#used = undefined;
+    return deleted;
+  }
+
+  async statfs(): Promise<StorageSpace> {
+    const volume = await this.#inner.statfs();
+    const now = Date.now();
+    if (!this.#used || now - this.#used.at >= this.#recountMs) {
+      this.#used = { bytes: await bytesUnder(this.#inner.root), at: now };
+    }
+    return {
+      totalBytes: Math.min(volume.totalBytes, this.#capacityBytes),
+      freeBytes: Math.max(0, Math.min(volume.freeBytes, this.#capacityBytes - this.#used.bytes)),
+    };
   }
 }

@@ -26,6 +26,7 @@ export class NodeRegistry {
   readonly #log: Logger;
   readonly #lastSent = new Map<string, { at: number; state: string }>();
   #timer: NodeJS.Timeout | undefined;
+  #started = false;
 
   constructor(redis: Redis, info: () => MediaNodeInfo, log: Logger) {
     this.#redis = redis;
@@ -35,18 +36,22 @@ export class NodeRegistry {
   }
 
   start(): void {
-    const beat = () => {
-      const info = this.#info();
-      this.#redis
-        .multi()
-        .set(nodeKey(info.id), JSON.stringify(info), 'PX', HEARTBEAT_MS * 3)
-        .sadd(NODES_KEY, info.id)
-        .exec()
-        .catch((err: Error) => this.#log.warn({ err: err.message }, 'heartbeat not written'));
-    };
-    beat();
-    this.#timer = setInterval(beat, HEARTBEAT_MS);
+    this.#started = true;
+    this.beat();
+    this.#timer = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.#timer.unref();
+  }
+
+  /** Writes the heartbeat now (also every 5 s once started); nothing before `start()` or after `stop()`. */
+  beat(): void {
+    if (!this.#started) return;
+    const info = this.#info();
+    this.#redis
+      .multi()
+      .set(nodeKey(info.id), JSON.stringify(info), 'PX', HEARTBEAT_MS * 3)
+      .sadd(NODES_KEY, info.id)
+      .exec()
+      .catch((err: Error) => this.#log.warn({ err: err.message }, 'heartbeat not written'));
   }
 
   /** Stream status: immediately on a state change, else at most every 2 s per stream. */
@@ -89,6 +94,7 @@ export class NodeRegistry {
   }
 
   async stop(): Promise<void> {
+    this.#started = false;
     clearInterval(this.#timer);
     const id = this.#info().id;
     await this.#redis

@@ -3,9 +3,13 @@ import { DISTRICTS } from '@wall/protocol';
 import Link from 'next/link';
 import type { Lang } from '../../lib/i18n';
 import { NoticesControl } from '../emergency';
+import { CapacityBannerControl } from './capacity-banner';
 import { LogoutButton } from './logout-button';
 import styles from './shell.module.css';
 import { shellStrings } from './strings';
+
+/** Who sees the storage banner (R-REC-3): administrators and auditors, as the gateway answers them. */
+const CAPACITY_READERS = ['registry_admin', 'auditor'];
 
 /** The sections of the top bar, each at `/<section>`. */
 const SECTIONS = ['walls', 'map', 'incidents'] as const;
@@ -24,7 +28,7 @@ export interface TopBarProps {
 /**
  * The top bar of the signed-in pages: sections (视频墙 /walls, 地图 /map, 事件 /incidents), the emergency-access
  * notices (badge and toasts, /notices), the user with org, tier and clearance, the language switch
- * and sign-out. No hooks: usable from server and client pages.
+ * and sign-out; for administrators and auditors, the storage banner under it (R-REC-3). No hooks: usable from server and client pages.
  */
 export function TopBar({ user, lang, path, active, gatewayUrl }: TopBarProps) {
   const t = shellStrings(lang);
@@ -51,6 +55,9 @@ export function TopBar({ user, lang, path, active, gatewayUrl }: TopBarProps) {
       </nav>
       <span className={styles.spacer} />
       <NoticesControl userId={user.id} lang={lang} gatewayUrl={gatewayUrl} current={active === 'notices'} />
+      {user.roles.some((r) => CAPACITY_READERS.includes(r)) && (
+        <CapacityBannerControl lang={lang} gatewayUrl={gatewayUrl} />
+      )}
       <span className={styles.user} data-testid="top-user" data-username={user.username}>
         <strong>{user.displayName}</strong>
         <span>{user.orgName}</span>

@@ -2,10 +2,12 @@ import {
   type CameraItem,
   type CameraPage,
   type CameraState,
+  type CapacityReport,
   type CreateWall,
   CSRF_HEADER,
   cameraItemSchema,
   cameraPageSchema,
+  capacityReportSchema,
   type EmergencyUsePage,
   emergencyUsePageSchema,
   type Incident,
@@ -214,6 +216,13 @@ export class GatewayClient {
     if (page.limit !== undefined) p.set('limit', String(page.limit));
     const qs = p.size > 0 ? `?${p.toString()}` : '';
     return this.#send('GET', `/api/emergency-uses${qs}`, emergencyUsePageSchema);
+  }
+
+  // ——— recording capacity (R-REC-3) ———
+
+  /** The recording capacity forecast and storage alarms (administrators and auditors; else `forbidden:role`). */
+  recordingCapacity(): Promise<CapacityReport> {
+    return this.#send('GET', '/api/recordings/capacity', capacityReportSchema);
   }
 
   /** Incidents, newest first (at most 200); `open` true: open ones only, false: closed ones only. */
