@@ -126,7 +126,7 @@ try {
     // 1 h → 15 min → 5 min: 5 minutes over the width (≈ 0.2 s a pixel).
     await page.keyboard.press('+');
     await page.keyboard.press('+');
-    await page.locator('[data-testid="zoom-span"]', { hasText: '5' }).waitFor();
+    await page.locator('[data-testid="zoom-span"]', { hasText: /: 5 分钟$/ }).waitFor();
   };
 
   const opens: number[] = [];

@@ -206,6 +206,23 @@ test('a certified police user plays a time from the timeline: the picture is fro
   await expect(page.getByTestId('playback-video')).toHaveAttribute('data-state', 'playing');
   await expect(page.getByTestId('copy-time')).toHaveText('Copy time');
   await page.screenshot({ path: join(SHOTS, 'playback-en.png') });
+
+  // Jump to a typed date and time (J focuses the field; local time, whole seconds). Paused first:
+  // the next frame presented is the jump's.
+  await page.keyboard.press(' ');
+  await expect(page.getByTestId('playback-video')).toHaveAttribute('data-state', 'paused');
+  const J = Math.floor((Date.now() - 25_000) / 1000) * 1000;
+  const local = new Date(J + 8 * 3_600_000).toISOString().slice(0, 19); // Asia/Shanghai, no DST
+  await page.keyboard.press('j');
+  await expect(page.getByTestId('jump-input')).toBeFocused();
+  await page.getByTestId('jump-input').fill(local);
+  const jumped = nextFrames(page, 1);
+  await page.getByTestId('jump-go').click();
+  const [j] = await jumped;
+  expect(
+    Math.abs((j?.capture ?? 0) - J),
+    `jumped ${(j?.capture ?? 0) - J} ms from the typed time`,
+  ).toBeLessThanOrEqual(1000);
   await context.close();
 });
 
