@@ -144,7 +144,7 @@ export class PlaybackService {
    * (signature, expiry, `rng`); segments on another node than its audience get a token for that
    * node with the same claims.
    */
-  async playlist(token: string): Promise<string> {
+  async playlist(token: string): Promise<Buffer> {
     const claims = this.#verify(token);
     const from = new Date(claims.rng[0]);
     const to = new Date(claims.rng[1]);
