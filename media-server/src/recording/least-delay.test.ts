@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leastDelayAnchor } from './recorder.ts';
+import { leastDelayAnchor, lessDelayed } from './recorder.ts';
 
 // 25 fps: 3600 ticks of the 90 kHz RTP clock a frame; frame k captured at 10 000 + 40k ms.
 const frame = (k: number, delayMs: number) => ({
@@ -34,5 +34,15 @@ describe('leastDelayAnchor', () => {
     // Frame 0's capture time + the least delay (40 ms) on both.
     expect(wallOf(leastDelayAnchor(camA), 1_000_000)).toBe(10_040);
     expect(wallOf(leastDelayAnchor(camB), 1_000_000)).toBe(10_040);
+  });
+});
+
+describe('lessDelayed', () => {
+  it('moves a run’s anchor only to a frame that came with less delay', () => {
+    const a0 = lessDelayed(undefined, frame(0, 90));
+    expect(a0).toEqual({ wall: 10_090, ts: 1_000_000 });
+    expect(lessDelayed(a0, frame(1, 95))).toBe(a0); // later: kept
+    expect(lessDelayed(a0, frame(1, 90))).toBe(a0); // as late: kept (no churn)
+    expect(lessDelayed(a0, frame(5, 41))).toEqual({ wall: 10_241, ts: 1_000_000 + 5 * 3600 });
   });
 });

@@ -115,15 +115,18 @@ export function leastDelayAnchor(
   units: readonly Pick<ReceivedAccessUnit, 'arrivedAt' | 'timestamp'>[],
 ): { wall: number; ts: number } | undefined {
   let best: { wall: number; ts: number } | undefined;
-  let bestOffset = Number.POSITIVE_INFINITY;
-  for (const u of units) {
-    const offset = u.arrivedAt - (u.timestamp * 1000) / MP4_TIMESCALE;
-    if (offset < bestOffset) {
-      bestOffset = offset;
-      best = { wall: u.arrivedAt, ts: u.timestamp };
-    }
-  }
+  for (const u of units) best = lessDelayed(best, u);
   return best;
+}
+
+/** `anchor`, or frame `u` as the anchor when it arrived with less delay (see leastDelayAnchor). */
+export function lessDelayed(
+  anchor: { wall: number; ts: number } | undefined,
+  u: Pick<ReceivedAccessUnit, 'arrivedAt' | 'timestamp'>,
+): { wall: number; ts: number } {
+  const offset = (a: { wall: number; ts: number }) => a.wall - (a.ts * 1000) / MP4_TIMESCALE;
+  const candidate = { wall: u.arrivedAt, ts: u.timestamp };
+  return anchor === undefined || offset(candidate) < offset(anchor) ? candidate : anchor;
 }
 
 /** A camera id as the first part of its storage keys: itself when path-safe, else a hash of it. */
@@ -348,13 +351,15 @@ export class CameraRecorder {
       return;
     }
     const cut = this.#segmenter.push(u);
+    // The run's clock follows its least delayed frame so far (the anchor only ever moves earlier,
+    // by less each time: consecutive segments keep durations that match their media).
+    if (wasOpen && this.#anchor) this.#anchor = lessDelayed(this.#anchor, u);
     if (cut) {
       let endMs: number;
       if (cut.endTimestamp !== undefined && this.#anchor) {
-        // Cut at a key frame: the next segment starts where this one ends, on the wall clock of
-        // this segment's least delayed frame (an arrival time is the capture time plus a delay
-        // that varies from frame to frame; the least of them is the steadiest reference).
-        this.#anchor = leastDelayAnchor(cut.units) ?? this.#anchor;
+        // Cut at a key frame: the next segment starts where this one ends, on the run's clock
+        // (its least delayed frame: an arrival time is the capture time plus a delay that varies
+        // from frame to frame; the least of them is the steadiest reference).
         endMs = Math.max(this.#wall(cut.endTimestamp), this.#openStartMs + 1);
         if (Math.abs(endMs - u.arrivedAt) > MAX_DRIFT_MS) {
           this.#log.info({ driftMs: Math.round(endMs - u.arrivedAt) }, 'recording: wall clock re-anchored');
@@ -406,7 +411,7 @@ export class CameraRecorder {
     if (run) {
       this.#runGap = undefined;
       const first = cut.units[0];
-      const anchor = leastDelayAnchor(cut.units);
+      const anchor = this.#anchor ?? leastDelayAnchor(cut.units);
       if (first && anchor) {
         const refined = Math.round(anchor.wall + ((first.timestamp - anchor.ts) * 1000) / MP4_TIMESCALE);
         startMs = Math.min(Math.max(refined, this.#closedUntil ?? refined), startMs, endMs - 1);

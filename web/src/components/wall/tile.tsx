@@ -85,7 +85,7 @@ export const WallTileView = memo(function WallTileView({
     source: client,
     videos: [videoA, videoB],
   });
-  const pb = useTilePlayback({
+  const { view: pb, inGap } = useTilePlayback({
     cameraId: mode === 'playback' ? cameraId : null,
     profile,
     playback,
@@ -242,7 +242,7 @@ export const WallTileView = memo(function WallTileView({
             </button>
           ) : null}
         </div>
-        {cameraId && mode === 'playback' ? <PlaybackNote view={pb} lang={lang} /> : null}
+        {cameraId && mode === 'playback' ? <PlaybackNote view={pb} inGap={inGap} lang={lang} /> : null}
         {cameraId &&
         mode === 'live' &&
         view.error &&
@@ -295,11 +295,12 @@ export const WallTileView = memo(function WallTileView({
 });
 
 /** What a tile in playback says over its video: loading, refused, nothing recorded, damaged, ended. */
-function PlaybackNote({ view, lang }: { view: PlaybackView; lang: Lang }) {
+function PlaybackNote({ view, inGap, lang }: { view: PlaybackView; inGap: boolean; lang: Lang }) {
   const t = wallStrings(lang);
   const code = view.error?.code;
   let text: string | null = null;
-  if (view.state === 'loading' || view.state === 'idle') text = t.loadingRecording;
+  if (inGap) text = t.noRecording;
+  else if (view.state === 'loading' || view.state === 'idle') text = t.loadingRecording;
   else if (view.state === 'damaged')
     text = view.damaged
       ? t.damagedRange(formatFootage(view.damaged.from), formatFootage(view.damaged.to))
@@ -317,7 +318,7 @@ function PlaybackNote({ view, lang }: { view: PlaybackView; lang: Lang }) {
       className={bad ? styles.reason : styles.playbackNote}
       role={bad ? 'alert' : 'status'}
       data-testid="tile-playback-note"
-      data-state={view.state}
+      data-state={inGap ? 'gap' : view.state}
       data-code={code}
     >
       {text}
