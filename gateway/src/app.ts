@@ -28,8 +28,8 @@ import {
   RecordingIndexWriter,
   RecordingPlanner,
   RetentionSweeper,
-  registerPlaybackRoutes,
   registerCapacityRoutes,
+  registerPlaybackRoutes,
   registerRecordingRoutes,
 } from './recordings/index.ts';
 import { registerRegistryRoutes, sourceSecretBox } from './registry/index.ts';
