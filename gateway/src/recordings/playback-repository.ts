@@ -3,8 +3,8 @@ import type { Queryable } from '../db/index.ts';
 import type { PlaylistSegment } from './playlist.ts';
 
 // SQL of playback: what the index holds of a camera profile in a range, for the answer of a
-// playback request and for the playlist. Both read recording_segments_camera_idx by
-// (camera_id, profile, start_at) between two bounds: a segment overlapping `from` started at most
+// playback request and for the playlist. Both read recording_segments_camera_cover_idx by
+// (camera_id, profile, start_at) between two bounds (an index-only scan: migration 011): a segment overlapping `from` started at most
 // MAX_SEGMENT_LOOKBACK before it (segments are cut at the first key frame after a few seconds).
 
 const MAX_SEGMENT_LOOKBACK = "interval '10 minutes'";
@@ -35,8 +35,10 @@ export async function playbackSummary(
 
 /**
  * The segments overlapping [from, to) in playlist order (start: the index's order, no sort step).
- * Times come back as float8 milliseconds (date_part, not numeric extract; no Date per row for a
- * 21,600-row day).
+ * Each row comes back as one text field — `start|end|duration|width|height|codec|sha256|key|node`,
+ * times in ms — and is split here: a day is 21,600 rows, and parsing nine fields of each into an
+ * object cost more than the index scan (bench/recording-index, "playlist 24 h"). The node id is
+ * last (it may hold any character); storage keys cannot hold `|` (storageKeySchema).
  */
 export async function playlistSegments(
   db: Queryable,
@@ -45,12 +47,44 @@ export async function playlistSegments(
   from: Date,
   to: Date,
 ): Promise<PlaylistSegment[]> {
-  const { rows } = await db.query<PlaylistSegment>(
-    `SELECT round(date_part('epoch', start_at) * 1000) AS "startMs",
-            round(date_part('epoch', end_at) * 1000) AS "endMs",
-            duration_ms AS "durationMs", node, storage_key AS "storageKey", sha256, codec, width, height
+  const { rows } = await db.query<{ r: string }>(
+    `SELECT concat_ws('|', round(date_part('epoch', start_at) * 1000), round(date_part('epoch', end_at) * 1000),
+            duration_ms, coalesce(width, 0), coalesce(height, 0), codec, sha256, storage_key, node) AS r
        FROM recording_segments WHERE ${OVERLAPPING} ORDER BY start_at`,
     [cameraId, profile, from.toISOString(), to.toISOString()],
   );
-  return rows;
+  return rows.map(({ r }) => parsePlaylistRow(r));
+}
+
+/** One row of {@link playlistSegments}' text form. */
+export function parsePlaylistRow(r: string): PlaylistSegment {
+  const f: string[] = [];
+  let at = 0;
+  for (let i = 0; i < 8; i++) {
+    const bar = r.indexOf('|', at);
+    if (bar < 0) throw new Error('a playlist row with fewer than nine fields');
+    f.push(r.slice(at, bar));
+    at = bar + 1;
+  }
+  const [
+    start = '',
+    end = '',
+    duration = '',
+    width = '',
+    height = '',
+    codec = '',
+    sha256 = '',
+    storageKey = '',
+  ] = f;
+  return {
+    startMs: Number(start),
+    endMs: Number(end),
+    durationMs: Number(duration),
+    width: width === '0' ? null : Number(width),
+    height: height === '0' ? null : Number(height),
+    codec: codec as PlaylistSegment['codec'],
+    sha256,
+    storageKey,
+    node: r.slice(at),
+  };
 }
