@@ -431,12 +431,10 @@ describe('realtime: socket.io with the Redis adapter, two gateways (real Postgre
         .emitWithAck('wall:command', { wallId: wall.id, command: { type: 'playbackLive', version: 1 } });
       expect((await liveAgain).playback).toBeNull();
       expect(
-        await consoleA
-          .timeout(2000)
-          .emitWithAck('wall:command', {
-            wallId: wall.id,
-            command: { type: 'playbackSpeed', version: 2, speed: 4 },
-          }),
+        await consoleA.timeout(2000).emitWithAck('wall:command', {
+          wallId: wall.id,
+          command: { type: 'playbackSpeed', version: 2, speed: 4 },
+        }),
       ).toEqual({ ok: false, error: { code: 'conflict:state', message: expect.any(String) } });
     });
   });
