@@ -248,7 +248,7 @@ test('wall playback: four time-strip cameras rewound to a moment play in step (Â
   await a.close();
 });
 
-test('wall playback per tile: one tile kept live, a tile with nothing recorded says so, a user without the retrieval right sees the refusal', async ({
+test('wall playback per tile: one tile kept live, a tile with nothing recorded says so, the display follows, a user without the retrieval right sees the refusal', async ({
   browser,
 }) => {
   test.setTimeout(180_000);
@@ -281,6 +281,15 @@ test('wall playback per tile: one tile kept live, a tile with nothing recorded s
   const s = await wallState(a.api, wall.id);
   expect(s.tiles[2]).toMatchObject({ index: 2, mode: 'live' });
   await page.screenshot({ path: join(LOOK, 'wall-playback-tiles-zh.png') });
+
+  // The wall's display (kiosk) follows the same clock: tile 1 plays back, tile 3 is live.
+  const display = await context.newPage();
+  await display.goto(`/walls/${wall.id}/display`);
+  await expect(tile(display, 0)).toHaveAttribute('data-mode', 'playback');
+  await expect(tile(display, 0)).toHaveAttribute('data-state', 'playing', { timeout: 30_000 });
+  await expect(tile(display, 2)).toHaveAttribute('data-mode', 'live');
+  await expect(tile(display, 1)).toHaveAttribute('data-error', 'playback:not_recorded', { timeout: 30_000 });
+  await display.close();
 
   // Another organisation's user, same kind of wall: no retrieval right â€” each tile shows the refusal.
   const eoc = await apiAs(NO_RETRIEVAL);
