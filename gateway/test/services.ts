@@ -39,7 +39,14 @@ export async function createTempDatabase(): Promise<{ url: string; drop: () => P
  * scope their pub/sub channels to the database, see `channelsOf`). One database a file:
  * {@link REDIS_DB}.
  */
-export const REDIS_DB = { live: 7, gbLive: 8, decisions: 9, recordings: 12, recordingPlan: 13 } as const;
+export const REDIS_DB = {
+  live: 7,
+  gbLive: 8,
+  decisions: 9,
+  recordings: 12,
+  recordingPlan: 13,
+  gbRecording: 14,
+} as const;
 export function isolatedRedisUrl(db: (typeof REDIS_DB)[keyof typeof REDIS_DB]): string {
   const url = new URL(TEST_REDIS_URL);
   url.pathname = `/${db}`;

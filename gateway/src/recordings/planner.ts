@@ -3,7 +3,7 @@ import { type CameraRecord, loadCameras } from '../cameras/facts.ts';
 import type { Queryable } from '../db/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { MediaDirectory } from '../media/directory.ts';
-import type { SourceRegistry } from '../sources/index.ts';
+import type { PlannedRecording, SourceRegistry } from '../sources/index.ts';
 
 /**
  * Which cameras are recorded continuously: `in_service` — every in-service camera whose source kind
@@ -28,7 +28,8 @@ export interface RecordingPlannerOptions {
 /**
  * Tells the media nodes what to record: computes the plan (the cameras of `mode`), places each
  * camera on the node that ingests it (else the least loaded, as live does) and puts each node's
- * whole plan on its control API (`PUT /control/recordings`). Idempotent: every gateway may run it;
+ * whole plan on its control API (`PUT /control/recordings`); kinds that need the gateway to keep a
+ * stream flowing (GB: an INVITE per channel) are handed their planned cameras after each pass. Idempotent: every gateway may run it;
  * the same database gives the same plans. A node that cannot be reached is tried again at the next
  * pass. `reconcile()` runs one pass now; `start()` repeats it; `close()` stops.
  */
@@ -81,8 +82,10 @@ export class RecordingPlanner {
     try {
       const cameras = await this.#cameras();
       const perNode = new Map<string, { node: MediaNodeInfo; plan: RecordingPlanEntry[] }>();
+      const perKind = new Map<string, PlannedRecording[]>();
       for (const camera of cameras) {
-        const source = this.#o.sources.get(camera.sourceKind).recordingSource?.(camera, this.#o.profile);
+        const adapter = this.#o.sources.get(camera.sourceKind);
+        const source = adapter.recordingSource?.(camera, this.#o.profile);
         if (!source) continue;
         const node = await this.#o.directory.place(camera.facts.id, this.#o.profile);
         if (!node) {
@@ -92,6 +95,9 @@ export class RecordingPlanner {
         const entry = perNode.get(node.id) ?? { node, plan: [] };
         entry.plan.push({ cameraId: camera.facts.id, profile: this.#o.profile, priority: 50, source });
         perNode.set(node.id, entry);
+        const planned = perKind.get(camera.sourceKind) ?? [];
+        planned.push({ camera, profile: this.#o.profile, node, controlSecret: this.#o.controlSecret });
+        perKind.set(camera.sourceKind, planned);
       }
       // Nodes with nothing to record are told so, too (a camera left service, or moved).
       const nodes = await this.#o.directory.nodes();
@@ -100,6 +106,10 @@ export class RecordingPlanner {
         if (!perNode.has(node.id)) perNode.set(node.id, { node, plan: [] });
       }
       await Promise.all([...perNode.values()].map(({ node, plan }) => this.#push(node, plan)));
+      // Kinds whose streams the gateway keeps flowing (GB INVITEs) get their whole planned set.
+      for (const adapter of this.#o.sources.all()) {
+        adapter.recordingSessions?.keep(perKind.get(adapter.kind) ?? []);
+      }
     } catch (err) {
       log.error({ err }, 'recording plan: pass failed; trying again at the next one');
     }

@@ -1,0 +1,285 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { io as connectViewer, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { gatewayEnvSchema } from '../src/config.ts';
+import type { Db } from '../src/db/index.ts';
+import { seedDemo } from '../src/demo/index.ts';
+import { createLogger } from '../src/lib/logger.ts';
+import { freeSipPort, GbSim } from './gb28181-sim.ts';
+import {
+  injectAs,
+  isolatedRedisUrl,
+  openReferenceDatabase,
+  REDIS_DB,
+  signInTo,
+  startMediaNode,
+  type TestMediaNode,
+  type TestSession,
+  until,
+} from './services.ts';
+
+// GB/T 28181 channels recorded by the plan: the gateway keeps one INVITE per planned channel open
+// with nobody watching → the real media node records the simulator's PS over RTP → indexed, chained
+// segments. A viewer shares that session (the simulator counts INVITEs); the device dropping is a
+// source_lost gap and recording resumes on its return; leaving the plan ends the session with a BYE,
+// and coming back into it starts with a recording_stopped gap.
+const PASSWORD = 'demo-password-gb-recording';
+const ORIGIN = 'http://127.0.0.1:3000';
+const KEY = randomBytes(32).toString('base64url');
+const DOMAIN = '3204000000';
+const SERVER_ID = '32040000002000000001';
+const PLATFORM = '32040200002000000021';
+const IDLE_MS = 2000;
+
+type LiveAnswer = { token: string; nodeUrl: string };
+
+describe('GB/T 28181 recording by plan: one session per planned channel, shared with viewers', () => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  let app: FastifyInstance;
+  let media: TestMediaNode;
+  let sim: GbSim;
+  let sourceId = '';
+  let cam = { id: '', external_id: '' };
+  const dir = mkdtempSync(join(tmpdir(), 'wall-gb-recording-'));
+  const secret = randomBytes(32).toString('base64url');
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  const redisUrl = isolatedRedisUrl(REDIS_DB.gbRecording);
+  const redis = new Redis(redisUrl, { lazyConnect: true });
+  let admin: TestSession;
+
+  beforeAll(async () => {
+    ({ db, drop } = await openReferenceDatabase());
+    await seedDemo(db, { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 0, password: PASSWORD });
+    await redis.connect();
+    await redis.flushdb();
+    const base = 43_000 + Math.floor(Math.random() * 50) * 100;
+    media = await startMediaNode({
+      redis,
+      redisUrl,
+      nodeId: `gb-rec-${randomBytes(3).toString('hex')}`,
+      port: await freeSipPort(),
+      tokenPublicKey: jwk.x ?? '',
+      controlSecret: secret,
+      env: {
+        RTC_MIN_PORT: String(base),
+        RTC_MAX_PORT: String(base + 49),
+        WEBRTC_PORT: '21920', // below the ephemeral range: media-server/test/media-node.ts
+        MEDIA_GB_PORT_MIN: String(base + 70),
+        MEDIA_GB_PORT_MAX: String(base + 99),
+        INGEST_IDLE_TIMEOUT_MS: String(IDLE_MS),
+        RECORDING_DIR: dir,
+        RECORDING_SEGMENT_S: '2',
+        RECORDING_MIN_FREE_BYTES: '0',
+      },
+      readyTimeoutMs: 15_000,
+    });
+    const sipPort = await freeSipPort();
+    const config = gatewayEnvSchema.parse({
+      STREAM_TOKEN_PUBLIC_KEY: jwk.x,
+      STREAM_TOKEN_PRIVATE_KEY: jwk.d,
+      MEDIA_CONTROL_SECRET: secret,
+      SOURCE_SECRET_KEY: KEY,
+      GB_SIP_ENABLED: 'true',
+      GB_SIP_PORT: String(sipPort),
+      GB_DOMAIN: DOMAIN,
+      GB_ID: SERVER_ID,
+      RECORDING_PLAN: 'simulated',
+      RECORDING_PLAN_PROFILE: 'main',
+      RECORDING_DIR: dir,
+      POLICY_CACHE_TTL_MS: '0',
+    });
+    app = await buildApp({ config, db, redis, logger: createLogger('silent', 'gateway') });
+    await app.gb.start();
+    admin = await signInTo(app, ORIGIN, 'admin', PASSWORD);
+    const owner = (
+      await db.query<{ id: string }>(`SELECT id FROM organisations WHERE name = '常州市公安局天宁区分局'`)
+    ).rows[0]?.id;
+    const filed = await injectAs(app, ORIGIN, admin, 'POST', '/api/sources', {
+      name: 'GB 录像测试平台',
+      kind: 'gb28181',
+      ownerOrgId: owner,
+      funding: 'government',
+      connection: { deviceId: PLATFORM },
+      secret: { password: 'rec-pass-1' },
+    });
+    expect(filed.statusCode, filed.body).toBe(201);
+    sourceId = (filed.json() as { id: string }).id;
+    // A simulated platform, as the demo's: what RECORDING_PLAN=simulated records (the gateway's mark).
+    await db.query('UPDATE source_systems SET connection = connection || $2::jsonb WHERE id = $1', [
+      sourceId,
+      JSON.stringify({ trusted: true, simulated: true }),
+    ]);
+    sim = new GbSim(
+      [
+        ...['--server', `127.0.0.1:${sipPort}`, '--domain', DOMAIN, '--device-id', PLATFORM],
+        ...['--channels', '1', '--civil-code', '320402', '--transport', 'tcp', '--keepalive', '5'],
+      ],
+      { password: 'rec-pass-1' },
+    );
+    expect((await sim.waitFor((e) => e.event === 'register', 30_000)).status).toBe(200);
+    cam = await until(
+      'the catalogue',
+      async () =>
+        (
+          await db.query<{ id: string; external_id: string }>(
+            'SELECT id, external_id FROM cameras WHERE source_id = $1',
+            [sourceId],
+          )
+        ).rows[0],
+      15_000,
+    );
+    // In service: the plan records in-service cameras only.
+    await db.query(`UPDATE cameras SET state = 'in_service' WHERE id = $1`, [cam.id]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await sim?.stop();
+    await app?.close();
+    await media?.stop();
+    redis.disconnect();
+    await db?.close();
+    await drop?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const invites = () => sim.events.filter((e) => e.event === 'invite');
+  const segments = async () =>
+    (
+      await db.query<{ sha256: string; prev_sha256: string | null; start_at: Date }>(
+        `SELECT sha256, prev_sha256, start_at FROM recording_segments
+          WHERE camera_id = $1 AND profile = 'main' ORDER BY start_at`,
+        [cam.id],
+      )
+    ).rows;
+  const gaps = async () =>
+    (
+      await db.query<{ reason: string; from_at: Date; to_at: Date }>(
+        `SELECT reason, from_at, to_at FROM recording_gaps WHERE camera_id = $1 AND profile = 'main' ORDER BY from_at`,
+        [cam.id],
+      )
+    ).rows;
+  const moreSegments = (n: number, timeoutMs = 40_000) =>
+    until(
+      `${n} indexed segments`,
+      async () => {
+        const r = await segments();
+        return r.length >= n ? r : undefined;
+      },
+      timeoutMs,
+    );
+  const expectChained = (rows: { sha256: string; prev_sha256: string | null }[]) => {
+    expect(rows[0]?.prev_sha256 ?? null).toBeNull();
+    for (let i = 1; i < rows.length; i++) expect(rows[i]?.prev_sha256).toBe(rows[i - 1]?.sha256);
+  };
+
+  it('records a planned GB channel with nobody watching: one INVITE, indexed and chained segments', async () => {
+    await app.recordingPlanner?.reconcile();
+    const invite = await sim.waitFor((e) => e.event === 'invite', 15_000);
+    expect(invite).toMatchObject({ channel: cam.external_id, transport: 'tcp-passive' });
+    const rows = await moreSegments(3);
+    expectChained(rows);
+    expect(invites()).toHaveLength(1);
+    expect(app.gb.recordings.keys()).toEqual([`${cam.id}:main`]);
+    expect(await gaps()).toEqual([]);
+  });
+
+  it('a viewer joining uses the recording’s session: no second INVITE', async () => {
+    const police = await signInTo(app, ORIGIN, 'eoc.operator', PASSWORD);
+    const res = await injectAs(app, ORIGIN, police, 'POST', `/api/cameras/${cam.id}/live`, {
+      profile: 'main',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const since = sim.events.length;
+    const viewer = await consume(res.json() as LiveAnswer);
+    try {
+      // The viewer's key frame request reaches the device over the same dialog.
+      expect(await sim.waitFor((e) => e.event === 'keyframe', 5000, since)).toMatchObject({
+        channel: cam.external_id,
+        streams: 1,
+      });
+      // A few keeper checks later still one INVITE and one dialog.
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(invites()).toHaveLength(1);
+      expect(app.gb.streams.dialogs()).toHaveLength(1);
+    } finally {
+      viewer.disconnect();
+    }
+  });
+
+  it('the device dropping is a source_lost gap; recording resumes when it is back, with a new INVITE', async () => {
+    const before = (await segments()).length;
+    sim.command({ cmd: 'unregister' });
+    await sim.waitFor((e) => e.event === 'unregister', 10_000);
+    await until('the dialog dropped', async () => app.gb.streams.dialogs().length === 0, 10_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    sim.command({ cmd: 'register' });
+    await until('a second INVITE', async () => invites().length === 2, 20_000);
+    const gap = await until(
+      'the source_lost gap',
+      async () => (await gaps()).find((g) => g.reason === 'source_lost'),
+      40_000,
+    );
+    expect(gap.to_at.getTime() - gap.from_at.getTime()).toBeGreaterThan(2000);
+    const rows = await moreSegments(before + 2);
+    expectChained(rows);
+    // Segments go on after the gap.
+    expect(rows.at(-1)?.start_at.getTime()).toBeGreaterThanOrEqual(gap.to_at.getTime());
+  });
+
+  it('leaving the plan hangs up (BYE); coming back starts with a recording_stopped gap', async () => {
+    const since = sim.events.length;
+    await db.query(`UPDATE source_systems SET connection = connection - 'simulated' WHERE id = $1`, [
+      sourceId,
+    ]);
+    await app.recordingPlanner?.reconcile();
+    expect(app.gb.recordings.keys()).toEqual([]);
+    const bye = await sim.waitFor((e) => e.event === 'bye', IDLE_MS + 15_000, since);
+    expect(bye).toMatchObject({ channel: cam.external_id });
+    await until('no dialog', async () => app.gb.streams.dialogs().length === 0, 5000);
+    const invited = invites().length;
+
+    await db.query(
+      `UPDATE source_systems SET connection = connection || '{"simulated": true}' WHERE id = $1`,
+      [sourceId],
+    );
+    await app.recordingPlanner?.reconcile();
+    await until('an INVITE again', async () => invites().length === invited + 1, 15_000);
+    const stopped = await until(
+      'the recording_stopped gap',
+      async () => (await gaps()).find((g) => g.reason === 'recording_stopped'),
+      40_000,
+    );
+    expect(stopped.to_at.getTime()).toBeGreaterThan(stopped.from_at.getTime());
+    expectChained(await segments());
+  });
+
+  /** A viewer on the node's /viewer namespace that consumes (server side) with the gateway's token. */
+  async function consume(answer: LiveAnswer): Promise<Socket> {
+    const s = connectViewer(`${answer.nodeUrl}/viewer`, {
+      auth: { token: answer.token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', () => resolve());
+      s.once('connect_error', reject);
+    });
+    const caps = await s.emitWithAck('router:capabilities');
+    if (!caps.ok) throw new Error(caps.error.code);
+    expect((await s.emitWithAck('transport:create')).ok).toBe(true);
+    const c = await s.emitWithAck('stream:consume', {
+      token: answer.token,
+      rtpCapabilities: caps.data.rtpCapabilities,
+    });
+    if (!c.ok) throw new Error(c.error.code);
+    await s.emitWithAck('stream:resume', { consumerId: c.data.consumerId });
+    return s;
+  }
+});
