@@ -260,6 +260,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     audit: (e) => audit.append(e),
     storage: recordingStorage,
     defaultRetentionDays: c.RECORDING_RETENTION_DAYS,
+    orphanGraceMs: c.RECORDING_ORPHAN_GRACE_S * 1000,
     incidentLookbackMs: c.PLAYBACK_INCIDENT_LOOKBACK_MIN * 60_000,
     emergencyMaxMs: decisions.emergencyGrantMaxMs,
   });

@@ -160,6 +160,11 @@ export const gatewayEnvSchema = z.object({
   RECORDING_SWEEP_BATCH: envVar.int(5000, 1, 100_000),
   /** Where segment files are, as the media node writes them: `<RECORDING_DIR>/<storageKey>`. */
   RECORDING_DIR: z.string().min(1).default('.data/recordings'),
+  /**
+   * The verifier reports files under RECORDING_DIR that no index row names once they are this old
+   * (seconds): a segment is written before its event is indexed.
+   */
+  RECORDING_ORPHAN_GRACE_S: envVar.int(120, 0, 86_400),
   /** Index the media nodes' recording events (a Redis consumer group shared by every gateway). */
   RECORDING_INDEX_ENABLED: envVar.bool(true),
   /** This gateway's consumer name in the group (stable across restarts: it takes up its own pending events). */

@@ -46,6 +46,7 @@ export const REDIS_DB = {
   recordings: 12,
   recordingPlan: 13,
   gbRecording: 14,
+  recordingOrphans: 15,
 } as const;
 export function isolatedRedisUrl(db: (typeof REDIS_DB)[keyof typeof REDIS_DB]): string {
   const url = new URL(TEST_REDIS_URL);
