@@ -224,6 +224,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         sources,
         controlSecret: c.MEDIA_CONTROL_SECRET,
         mode: c.RECORDING_PLAN,
+        ...(c.DEMO_GB_DEVICE_ID ? { simulatedGbDevice: c.DEMO_GB_DEVICE_ID } : {}),
         profile: c.RECORDING_PLAN_PROFILE,
         intervalMs: c.RECORDING_PLAN_INTERVAL_S * 1000,
         logger: deps.logger.child({ feature: 'recording-plan' }),

@@ -100,6 +100,14 @@ export const gatewayEnvSchema = z.object({
   DEMO_RTSP_URL: envVar.url(['rtsp']).default('rtsp://127.0.0.1:8554'),
   /** How many simulated cameras carry live video in the demo. */
   DEMO_SIM_CAMERAS: envVar.int(8, 0, 64),
+  /**
+   * The demo's simulated GB/T 28181 platform (its 20-digit device ID; the launcher sets it):
+   * `RECORDING_PLAN=simulated` records its channels too, accepted or in service.
+   */
+  DEMO_GB_DEVICE_ID: z
+    .string()
+    .regex(/^\d{20}$/, 'expected a 20-digit GB/T 28181 device ID')
+    .optional(),
   /** Password of the demo users; when absent a random one is made and kept in DEMO_CREDENTIALS_FILE (the launcher passes its own environment through). */
   WALL_DEMO_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   DEMO_CREDENTIALS_FILE: z.string().min(1).default('.data/demo-credentials.json'),

@@ -11,6 +11,7 @@ import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
+import { plannedCameraIds } from '../src/recordings/index.ts';
 import { freeSipPort, GbSim } from './gb28181-sim.ts';
 import {
   injectAs,
@@ -227,10 +228,18 @@ describe('GB/T 28181 recording by plan: one session per planned channel, shared 
       40_000,
     );
     expect(gap.to_at.getTime() - gap.from_at.getTime()).toBeGreaterThan(2000);
-    const rows = await moreSegments(before + 2);
+    // Segments go on after the gap, still chained.
+    const rows = await until(
+      'a segment after the gap',
+      async () => {
+        const r = await segments();
+        return r.length > before && (r.at(-1)?.start_at.getTime() ?? 0) >= gap.to_at.getTime()
+          ? r
+          : undefined;
+      },
+      40_000,
+    );
     expectChained(rows);
-    // Segments go on after the gap.
-    expect(rows.at(-1)?.start_at.getTime()).toBeGreaterThanOrEqual(gap.to_at.getTime());
   });
 
   it('leaving the plan hangs up (BYE); coming back starts with a recording_stopped gap', async () => {
@@ -243,6 +252,19 @@ describe('GB/T 28181 recording by plan: one session per planned channel, shared 
     const bye = await sim.waitFor((e) => e.event === 'bye', IDLE_MS + 15_000, since);
     expect(bye).toMatchObject({ channel: cam.external_id });
     await until('no dialog', async () => app.gb.streams.dialogs().length === 0, 5000);
+    // Hung up by the node's idle stop once the recorder let go (nobody watches).
+    const byes = await until(
+      'the BYE audited',
+      async () => {
+        const { rows } = await db.query<{ reason: string; result: string }>(
+          `SELECT reason, result FROM audit_log WHERE action = 'gb.bye' AND target_id = $1 ORDER BY seq`,
+          [cam.id],
+        );
+        return rows.length > 0 ? rows : undefined;
+      },
+      5000,
+    );
+    expect(byes.map((b) => [b.result, b.reason])).toEqual([['ok', 'idle']]);
     const invited = invites().length;
 
     await db.query(
@@ -258,6 +280,19 @@ describe('GB/T 28181 recording by plan: one session per planned channel, shared 
     );
     expect(stopped.to_at.getTime()).toBeGreaterThan(stopped.from_at.getTime());
     expectChained(await segments());
+  });
+
+  it('the demo’s simulated GB platform (DEMO_GB_DEVICE_ID): its accepted channels are planned in simulated mode only', async () => {
+    await db.query(`UPDATE source_systems SET connection = connection - 'simulated' WHERE id = $1`, [
+      sourceId,
+    ]);
+    await db.query(`UPDATE cameras SET state = 'accepted' WHERE id = $1`, [cam.id]);
+    expect(await plannedCameraIds(db, 'simulated')).not.toContain(cam.id);
+    expect(await plannedCameraIds(db, 'simulated', PLATFORM)).toContain(cam.id);
+    expect(await plannedCameraIds(db, 'simulated', '32040200002000000099')).not.toContain(cam.id);
+    // R-REC-1's plan records in-service cameras only.
+    expect(await plannedCameraIds(db, 'in_service', PLATFORM)).not.toContain(cam.id);
+    expect(await plannedCameraIds(db, 'none', PLATFORM)).toEqual([]);
   });
 
   /** A viewer on the node's /viewer namespace that consumes (server side) with the gateway's token. */

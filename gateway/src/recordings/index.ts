@@ -4,7 +4,12 @@ export {
   RecordingIndexWriter,
   type RecordingIndexWriterOptions,
 } from './index-writer.ts';
-export { type RecordingPlanMode, RecordingPlanner, type RecordingPlannerOptions } from './planner.ts';
+export {
+  plannedCameraIds,
+  type RecordingPlanMode,
+  RecordingPlanner,
+  type RecordingPlannerOptions,
+} from './planner.ts';
 export { type DeletedSegment, type IndexOutcome, insertGap, insertSegment } from './repository.ts';
 export { registerRecordingRoutes } from './routes.ts';
 export {

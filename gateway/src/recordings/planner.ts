@@ -7,8 +7,9 @@ import type { PlannedRecording, SourceRegistry } from '../sources/index.ts';
 
 /**
  * Which cameras are recorded continuously: `in_service` — every in-service camera whose source kind
- * a media node can ingest on its own (R-REC-1's default); `simulated` — only those of simulated
- * sources (`connection.simulated`: the demo, whose other cameras have no video behind them);
+ * gives a recording source (R-REC-1's default); `simulated` — only those of simulated sources
+ * (`connection.simulated`: the demo, whose other cameras have no video behind them) and the accepted
+ * or in-service channels of the demo's simulated GB/T 28181 platform (`simulatedGbDevice`);
  * `none` — nothing is planned (the media nodes keep no plan from this gateway).
  */
 export type RecordingPlanMode = 'none' | 'simulated' | 'in_service';
@@ -19,6 +20,8 @@ export interface RecordingPlannerOptions {
   sources: SourceRegistry;
   controlSecret: string;
   mode: RecordingPlanMode;
+  /** The demo's simulated GB platform (DEMO_GB_DEVICE_ID): `simulated` records its channels too. */
+  simulatedGbDevice?: string;
   profile: StreamProfile;
   logger: Logger;
   /** Ms between reconciliations (plans are also pushed after every change announced to it). */
@@ -116,19 +119,8 @@ export class RecordingPlanner {
   }
 
   async #cameras(): Promise<CameraRecord[]> {
-    const simulatedOnly = this.#o.mode === 'simulated';
-    const { rows } = await this.#o.db.query<{ id: string }>(
-      `SELECT c.id FROM cameras c JOIN source_systems s ON s.id = c.source_id
-        WHERE c.state = 'in_service'
-          AND ($1::boolean IS FALSE OR (s.connection ->> 'simulated') = 'true')
-        ORDER BY c.id`,
-      [simulatedOnly],
-    );
-    const loaded = await loadCameras(
-      this.#o.db,
-      rows.map((r) => r.id),
-    );
-    return [...loaded.values()];
+    const ids = await plannedCameraIds(this.#o.db, this.#o.mode, this.#o.simulatedGbDevice);
+    return [...(await loadCameras(this.#o.db, ids)).values()];
   }
 
   async #push(node: MediaNodeInfo, plan: RecordingPlanEntry[]): Promise<void> {
@@ -151,4 +143,23 @@ export class RecordingPlanner {
       this.#o.logger.warn({ node: node.id, err: (err as Error).message }, 'recording plan not delivered');
     }
   }
+}
+
+/** The ids of the cameras `mode` records (before asking their kinds for a source), in id order. */
+export async function plannedCameraIds(
+  db: Queryable,
+  mode: RecordingPlanMode,
+  simulatedGbDevice?: string,
+): Promise<string[]> {
+  if (mode === 'none') return [];
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT c.id FROM cameras c JOIN source_systems s ON s.id = c.source_id
+      WHERE (c.state = 'in_service'
+             AND ($1::boolean IS FALSE OR (s.connection ->> 'simulated') = 'true'))
+         OR ($1::boolean AND $2::text IS NOT NULL AND s.kind = 'gb28181'
+             AND s.connection ->> 'deviceId' = $2::text AND c.state IN ('accepted', 'in_service'))
+      ORDER BY c.id`,
+    [mode === 'simulated', simulatedGbDevice ?? null],
+  );
+  return rows.map((r) => r.id);
 }
