@@ -3,7 +3,6 @@ import type { StreamStatus } from '@wall/protocol';
 import * as gb from '@wall/protocol/gb28181';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { io as connectViewer, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
@@ -12,6 +11,7 @@ import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { digestRegister, freeSipPort, GbSim, RawUa } from './gb28181-sim.ts';
 import {
+  consumeLive,
   injectAs,
   isolatedRedisUrl,
   openReferenceDatabase,
@@ -177,32 +177,6 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
     return s;
   };
 
-  /** A viewer on the node's /viewer namespace that consumes (server side) with the gateway's token. */
-  async function consume(answer: LiveAnswer): Promise<Socket> {
-    const s = connectViewer(`${answer.nodeUrl}/viewer`, {
-      auth: { token: answer.token },
-      transports: ['websocket'],
-      reconnection: false,
-    });
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    const caps = await s.emitWithAck('router:capabilities');
-    if (!caps.ok) throw new Error(caps.error.code);
-    expect((await s.emitWithAck('transport:create')).ok).toBe(true);
-    const c = await s.emitWithAck('stream:consume', {
-      token: answer.token,
-      rtpCapabilities: caps.data.rtpCapabilities,
-    });
-    if (!c.ok) throw new Error(c.error.code);
-    expect((c.data.rtpParameters as { codecs: { mimeType: string }[] }).codecs[0]?.mimeType).toBe(
-      'video/H264',
-    );
-    await s.emitWithAck('stream:resume', { consumerId: c.data.consumerId });
-    return s;
-  }
-
   it('POST live INVITEs the channel (TCP passive), the node goes live at 640×360 with every start-up step in order; a new viewer gets IFameCmd; idle → BYE', async () => {
     const sim = startSim(PLATFORM, 'live-pass-1', 'udp');
     expect((await sim.waitFor((e) => e.event === 'register', 30_000)).status).toBe(200);
@@ -275,7 +249,7 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
 
     // A viewer consuming makes the node ask for a key frame: the device gets IFameCmd.
     const since = sim.events.length;
-    const viewer = await consume(answer);
+    const viewer = await consumeLive(answer);
     const kf = await sim.waitFor((e) => e.event === 'keyframe', 5000, since);
     expect(kf).toMatchObject({ channel: cam.external_id, streams: 1 });
     await sim.waitFor((e) => e.event === 'keyframe-sent', 5000, since);

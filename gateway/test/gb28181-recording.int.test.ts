@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { io as connectViewer, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
@@ -14,6 +13,7 @@ import { createLogger } from '../src/lib/logger.ts';
 import { plannedCameraIds } from '../src/recordings/index.ts';
 import { freeSipPort, GbSim } from './gb28181-sim.ts';
 import {
+  consumeLive,
   injectAs,
   isolatedRedisUrl,
   openReferenceDatabase,
@@ -198,7 +198,7 @@ describe('GB/T 28181 recording by plan: one session per planned channel, shared 
     });
     expect(res.statusCode, res.body).toBe(200);
     const since = sim.events.length;
-    const viewer = await consume(res.json() as LiveAnswer);
+    const viewer = await consumeLive(res.json() as LiveAnswer);
     try {
       // The viewer's key frame request reaches the device over the same dialog.
       expect(await sim.waitFor((e) => e.event === 'keyframe', 5000, since)).toMatchObject({
@@ -294,27 +294,4 @@ describe('GB/T 28181 recording by plan: one session per planned channel, shared 
     expect(await plannedCameraIds(db, 'in_service', PLATFORM)).not.toContain(cam.id);
     expect(await plannedCameraIds(db, 'none', PLATFORM)).toEqual([]);
   });
-
-  /** A viewer on the node's /viewer namespace that consumes (server side) with the gateway's token. */
-  async function consume(answer: LiveAnswer): Promise<Socket> {
-    const s = connectViewer(`${answer.nodeUrl}/viewer`, {
-      auth: { token: answer.token },
-      transports: ['websocket'],
-      reconnection: false,
-    });
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    const caps = await s.emitWithAck('router:capabilities');
-    if (!caps.ok) throw new Error(caps.error.code);
-    expect((await s.emitWithAck('transport:create')).ok).toBe(true);
-    const c = await s.emitWithAck('stream:consume', {
-      token: answer.token,
-      rtpCapabilities: caps.data.rtpCapabilities,
-    });
-    if (!c.ok) throw new Error(c.error.code);
-    await s.emitWithAck('stream:resume', { consumerId: c.data.consumerId });
-    return s;
-  }
 });

@@ -1,9 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type RecordedSegment, recordingVerifyReportSchema } from '@wall/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -14,14 +12,20 @@ import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { fileStorage, insertSegment, verifyRecordings } from '../src/recordings/index.ts';
-import { injectAs, isolatedRedisUrl, openReferenceDatabase, REDIS_DB, signInTo } from './services.ts';
+import {
+  injectAs,
+  isolatedRedisUrl,
+  openReferenceDatabase,
+  REDIS_DB,
+  signInTo,
+  verifyCli,
+} from './services.ts';
 
 // The verifier's search for orphan files (R-REC-2): files under the recording directory that no
 // index row names — in the media node's layout or not — past the grace period, in the scope asked;
 // through the function, GET /api/recordings/verify (audited) and the CLI, against real PostgreSQL.
 const PASSWORD = 'demo-password-recording-orphans';
 const ORIGIN = 'http://127.0.0.1:3000';
-const GATEWAY_DIR = fileURLToPath(new URL('..', import.meta.url));
 const SEG_MS = 2000;
 const T0 = Date.UTC(2026, 10, 3, 23, 59, 56); // the chain crosses midnight: two day directories
 
@@ -177,13 +181,7 @@ describe('recordings: orphan files in the recording directory', () => {
     expect(audit?.reason).toBe('2 orphan files');
     expect(audit?.detail).toMatchObject({ ok: false, orphanFiles: 2 });
 
-    const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/recordings/verify-cli.ts', ...args], {
-        cwd: GATEWAY_DIR,
-        env: { PATH: process.env.PATH, DATABASE_URL: url, RECORDING_DIR: dir },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+    const cli = (...args: string[]) => verifyCli(url, dir, ...args);
     const broken = cli('--camera', cam0);
     expect(broken.status, broken.stderr).toBe(1);
     expect(broken.stdout).toMatch(
