@@ -11,6 +11,7 @@ const node = (id: string): MediaNodeInfo => ({
   streams: 0,
   consumers: 0,
   load: 0,
+  heartbeatAt: 0,
 });
 const planned = (cameraId: string, nodeId = 'n1'): PlannedGbRecording => ({
   cameraId,
