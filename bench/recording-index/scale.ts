@@ -3,7 +3,7 @@
 // from their own definitions (the table ends as the migrations made it), then the same 1-hour range
 // queries as at 1 M. Used by index.ts; a section of its own so the other cases merge cleanly.
 import type { Db, Queryable } from '../../gateway/src/db/index.ts';
-import { recordedRanges } from '../../gateway/src/recordings/repository.ts';
+import { MAX_SEGMENT_MS, recordedRanges } from '../../gateway/src/recordings/repository.ts';
 
 const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -47,8 +47,14 @@ export async function measureRanges(
     t = process.hrtime.bigint();
     await db.query(
       `SELECT id, start_at, end_at, bytes, storage_key FROM recording_segments
-        WHERE camera_id = $1 AND profile = 'main' AND start_at < $3 AND end_at > $2 ORDER BY start_at`,
-      [id, w.from.toISOString(), w.to.toISOString()],
+        WHERE camera_id = $1 AND profile = 'main' AND start_at < $3 AND end_at > $2 AND start_at > $4
+        ORDER BY start_at`,
+      [
+        id,
+        w.from.toISOString(),
+        w.to.toISOString(),
+        new Date(w.from.getTime() - MAX_SEGMENT_MS).toISOString(),
+      ],
     );
     listing.push(ms(t));
   }

@@ -12,6 +12,7 @@ import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { fileStorage, insertSegment, verifyRecordings } from '../src/recordings/index.ts';
+import { recordedRanges } from '../src/recordings/repository.ts';
 import {
   injectAs,
   isolatedRedisUrl,
@@ -23,7 +24,8 @@ import {
 
 // The verifier's search for orphan files (R-REC-2): files under the recording directory that no
 // index row names — in the media node's layout or not — past the grace period, in the scope asked;
-// through the function, GET /api/recordings/verify (audited) and the CLI, against real PostgreSQL.
+// through the function, GET /api/recordings/verify (audited) and the CLI, against real PostgreSQL;
+// and the timeline's window read over the same rows (its start_at bound from below).
 const PASSWORD = 'demo-password-recording-orphans';
 const ORIGIN = 'http://127.0.0.1:3000';
 const SEG_MS = 2000;
@@ -193,5 +195,19 @@ describe('recordings: orphan files in the recording directory', () => {
     // A grace longer than the files' age: none yet.
     expect(cli('--camera', cam0, '--orphan-grace', '3600').status).toBe(0);
     expect(cli('--camera', cams[1] as string).status).toBe(0);
+  });
+
+  it('reads a window’s ranges with the segment running into it and none that ended before it', async () => {
+    const cam0 = cams[0] as string;
+    const ranges = (from: number, to: number) =>
+      recordedRanges(db, cam0, 'main', new Date(from), new Date(to)).then((r) =>
+        r.map((x) => [x.from.getTime() - T0, x.to.getTime() - T0, x.segments]),
+      );
+    // From inside the first segment (it started 1 s before the window) to inside the second.
+    expect(await ranges(T0 + 1000, T0 + 3000)).toEqual([[0, 2 * SEG_MS, 2]]);
+    expect(await ranges(T0 - 60_000, T0 + 60_000)).toEqual([[0, 4 * SEG_MS, 4]]);
+    // Windows after the end and before the start: nothing.
+    expect(await ranges(T0 + 4 * SEG_MS, T0 + 3_600_000)).toEqual([]);
+    expect(await ranges(T0 - 3_600_000, T0)).toEqual([]);
   });
 });

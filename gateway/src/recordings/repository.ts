@@ -6,6 +6,14 @@ import { type ChainGap, type ChainSegment, parseSegmentPath } from './verify-cor
 // the sweeper's batches, and the verifier's reads. Times cross as ISO strings and come back as Dates.
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * No segment is longer than this: the media node cuts one at the first key frame after
+ * RECORDING_SEGMENT_S (≤ 6 s) and forces a cut at 10 times that (≤ 60 s). Range reads bound
+ * `start_at` from below with it, so the (camera_id, profile, start_at) index reads the window's rows
+ * only — not every segment of the camera before the window (10 M rows: p95 300 ms → see
+ * bench/results/recording-index.json).
+ */
+export const MAX_SEGMENT_MS = 10 * 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 
@@ -100,9 +108,10 @@ export async function recordedRanges(
                                       <= make_interval(secs => $5::double precision / 1000)
                                  THEN 0 ELSE 1 END AS brk
                        FROM recording_segments
-                      WHERE camera_id = $1 AND profile = $2 AND start_at < $4 AND end_at > $3) a) b
+                      WHERE camera_id = $1 AND profile = $2 AND start_at < $4 AND end_at > $3
+                        AND start_at > $6) a) b
       GROUP BY grp ORDER BY 1`,
-    [cameraId, profile, from.toISOString(), to.toISOString(), joinMs],
+    [cameraId, profile, from.toISOString(), to.toISOString(), joinMs, iso(from.getTime() - MAX_SEGMENT_MS)],
   );
   return rows.map((r) => ({
     from: r.from_at,
