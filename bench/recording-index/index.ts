@@ -7,7 +7,8 @@
 //   sweep    the retention sweeper deleting 1 M expired segments in audited batches (target ≤ 60 s);
 //            the files are unlinked through the filesystem storage (absent here: each unlink is made)
 //   scale    (scale.ts) the same range queries on an index of BENCH_REC_SCALE_ROWS segments (default
-//            10 M; 0 skips), generated in PostgreSQL, secondary indexes rebuilt after the load
+//            10 M; 0 skips), generated in PostgreSQL, secondary indexes rebuilt after the load; then
+//            once more with a covering index as an experiment (BENCH_REC_COVERING=0 skips)
 //   rehash   (rehash.ts) the verifier re-hashing real segment files on disk, MB/s from the page cache
 //            and cold (target ≥ 50 MB/s: one node core's recording rate)
 // Writes bench/results/recording-index.json. Never gates CI.
@@ -128,14 +129,10 @@ try {
           cameras: SCALE_CAMERAS,
           segMs: SEG_MS,
           queries: QUERIES,
+          coveringExperiment: process.env.BENCH_REC_COVERING !== '0',
           print,
         })
       : null;
-  if (atScale) {
-    print(
-      `  range at ${atScale.rows} rows (1 h window): timeline p50 ${atScale.timelineP50Ms} ms, p95 ${atScale.timelineP95Ms} ms; listing p50 ${atScale.listingP50Ms} ms, p95 ${atScale.listingP95Ms} ms (target p95 ≤ 20 ms; ${round(20 / Math.max(atScale.timelineP95Ms, 0.01))}× headroom for the timeline, ${round(20 / Math.max(atScale.listingP95Ms, 0.01))}× for the listing)`,
-    );
-  }
   // The verifier re-hashing real files.
   const rehash = await rehashThroughput(db, {
     dir: join(dir, 'rehash'),
