@@ -9,7 +9,16 @@ import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { digestRegister, freeSipPort, GbSim, RawUa } from './gb28181-sim.ts';
+import {
+  digestRegister,
+  freeSipPort,
+  GB_TEST_DOMAIN,
+  GB_TEST_SERVER_ID,
+  GbSim,
+  gbGatewayEnv,
+  gbMediaEnv,
+  RawUa,
+} from './gb28181-sim.ts';
 import {
   consumeLive,
   injectAs,
@@ -26,8 +35,8 @@ import {
 const PASSWORD = 'demo-password-gb-live';
 const ORIGIN = 'http://127.0.0.1:3000';
 const KEY = randomBytes(32).toString('base64url');
-const DOMAIN = '3204000000';
-const SERVER_ID = '32040000002000000001';
+const DOMAIN = GB_TEST_DOMAIN;
+const SERVER_ID = GB_TEST_SERVER_ID;
 const PLATFORM = '32040200002000000011';
 const UDP_PLATFORM = '32040200002000000012';
 const SILENT_DEVICE = '32040200001320000013';
@@ -76,28 +85,14 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
       port: await freeSipPort(),
       tokenPublicKey: jwk.x ?? '',
       controlSecret: secret,
-      env: {
-        RTC_MIN_PORT: String(base),
-        RTC_MAX_PORT: String(base + 49),
-        WEBRTC_PORT: '21860', // below the ephemeral range: media-server/test/media-node.ts
-        MEDIA_GB_PORT_MIN: String(base + 70),
-        MEDIA_GB_PORT_MAX: String(base + 99),
-        INGEST_IDLE_TIMEOUT_MS: String(IDLE_MS),
-      },
+      env: gbMediaEnv(base, 21860, IDLE_MS),
       readyTimeoutMs: 15_000,
     });
     mediaUrl = media.url;
 
     sipPort = await freeSipPort();
     const config = gatewayEnvSchema.parse({
-      STREAM_TOKEN_PUBLIC_KEY: jwk.x,
-      STREAM_TOKEN_PRIVATE_KEY: jwk.d,
-      MEDIA_CONTROL_SECRET: secret,
-      SOURCE_SECRET_KEY: KEY,
-      GB_SIP_ENABLED: 'true',
-      GB_SIP_PORT: String(sipPort),
-      GB_DOMAIN: DOMAIN,
-      GB_ID: SERVER_ID,
+      ...gbGatewayEnv({ jwk, controlSecret: secret, sourceKey: KEY, sipPort }),
     });
     app = await buildApp({ config, db, redis, logger: createLogger('silent', 'gateway') });
     await app.gb.start();

@@ -11,7 +11,14 @@ import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { plannedCameraIds } from '../src/recordings/index.ts';
-import { freeSipPort, GbSim } from './gb28181-sim.ts';
+import {
+  freeSipPort,
+  GB_TEST_DOMAIN,
+  GB_TEST_SERVER_ID,
+  GbSim,
+  gbGatewayEnv,
+  gbMediaEnv,
+} from './gb28181-sim.ts';
 import {
   consumeLive,
   injectAs,
@@ -33,8 +40,8 @@ import {
 const PASSWORD = 'demo-password-gb-recording';
 const ORIGIN = 'http://127.0.0.1:3000';
 const KEY = randomBytes(32).toString('base64url');
-const DOMAIN = '3204000000';
-const SERVER_ID = '32040000002000000001';
+const DOMAIN = GB_TEST_DOMAIN;
+const SERVER_ID = GB_TEST_SERVER_ID;
 const PLATFORM = '32040200002000000021';
 const IDLE_MS = 2000;
 
@@ -69,12 +76,7 @@ describe('GB/T 28181 recording by plan: one session per planned channel, shared 
       tokenPublicKey: jwk.x ?? '',
       controlSecret: secret,
       env: {
-        RTC_MIN_PORT: String(base),
-        RTC_MAX_PORT: String(base + 49),
-        WEBRTC_PORT: '21920', // below the ephemeral range: media-server/test/media-node.ts
-        MEDIA_GB_PORT_MIN: String(base + 70),
-        MEDIA_GB_PORT_MAX: String(base + 99),
-        INGEST_IDLE_TIMEOUT_MS: String(IDLE_MS),
+        ...gbMediaEnv(base, 21920, IDLE_MS),
         RECORDING_DIR: dir,
         RECORDING_SEGMENT_S: '2',
         RECORDING_MIN_FREE_BYTES: '0',
@@ -83,14 +85,7 @@ describe('GB/T 28181 recording by plan: one session per planned channel, shared 
     });
     const sipPort = await freeSipPort();
     const config = gatewayEnvSchema.parse({
-      STREAM_TOKEN_PUBLIC_KEY: jwk.x,
-      STREAM_TOKEN_PRIVATE_KEY: jwk.d,
-      MEDIA_CONTROL_SECRET: secret,
-      SOURCE_SECRET_KEY: KEY,
-      GB_SIP_ENABLED: 'true',
-      GB_SIP_PORT: String(sipPort),
-      GB_DOMAIN: DOMAIN,
-      GB_ID: SERVER_ID,
+      ...gbGatewayEnv({ jwk, controlSecret: secret, sourceKey: KEY, sipPort }),
       RECORDING_PLAN: 'simulated',
       RECORDING_PLAN_PROFILE: 'main',
       RECORDING_DIR: dir,
