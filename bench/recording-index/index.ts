@@ -10,6 +10,11 @@
 //   verify   the chain check of every row (rows only, no files; target ≤ 10 s for 1 M rows)
 //   sweep    the retention sweeper deleting 1 M expired segments in audited batches (target ≤ 60 s);
 //            the files are unlinked through the filesystem storage (absent here: each unlink is made)
+//   scale    (scale.ts) the same range queries on an index of BENCH_REC_SCALE_ROWS segments (default
+//            10 M; 0 skips), generated in PostgreSQL, secondary indexes rebuilt after the load; then
+//            once more with an extra covering index as an experiment (BENCH_REC_COVERING=0 skips)
+//   rehash   (rehash.ts) the verifier re-hashing real segment files on disk, MB/s from the page cache
+//            and cold (target ≥ 50 MB/s: one node core's recording rate)
 // Writes bench/results/recording-index.json. Never gates CI.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,8 +34,9 @@ import {
   verifyRecordings,
 } from '../../gateway/src/recordings/index.ts';
 import { playlistSegments } from '../../gateway/src/recordings/playback-repository.ts';
-import { recordedRanges } from '../../gateway/src/recordings/repository.ts';
 import { freshDatabase, REDIS_URL } from '../gateway/setup.ts';
+import { rehashThroughput } from './rehash.ts';
+import { measureRanges, rangeAtScale } from './scale.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results', 'recording-index.json');
@@ -41,6 +47,10 @@ const QUERIES = 300;
 /** 24 hours of 4-second segments: the longest playback (MAX_PLAYBACK_HOURS). */
 const DAY_SEGMENTS = 21_600;
 const PLAYLIST_RUNS = 100;
+const SCALE_ROWS = Number(process.env.BENCH_REC_SCALE_ROWS ?? 10_000_000);
+const SCALE_CAMERAS = Number(process.env.BENCH_REC_SCALE_CAMERAS ?? 250);
+const REHASH_FILES = Number(process.env.BENCH_REC_REHASH_FILES ?? 400);
+const REHASH_MB = Number(process.env.BENCH_REC_REHASH_MB ?? 2);
 const print = (s: string) => process.stdout.write(`${s}\n`);
 const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 const pct = (xs: number[], p: number) => {
@@ -95,41 +105,11 @@ try {
   print(`  inserted ${total} rows in ${(insertMs / 1000).toFixed(1)} s`);
 
   // Range queries: a random camera, a random 1-hour window inside its recording.
-  let seed = 42;
-  const rnd = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
-  const span = PER_CAMERA * SEG_MS;
-  const windows = Array.from({ length: QUERIES }, () => {
-    const from = t0 + Math.floor(rnd() * Math.max(1, span - 3_600_000));
-    return {
-      id: cams[Math.floor(rnd() * cams.length)] as string,
-      from: new Date(from),
-      to: new Date(from + 3_600_000),
-    };
-  });
-  const timeline: number[] = [];
-  const listing: number[] = [];
-  for (const w of windows) {
-    t = process.hrtime.bigint();
-    await recordedRanges(db, w.id, 'main', w.from, w.to);
-    timeline.push(ms(t));
-    t = process.hrtime.bigint();
-    await db.query(
-      `SELECT id, start_at, end_at, bytes, storage_key FROM recording_segments
-        WHERE camera_id = $1 AND profile = 'main' AND start_at < $3 AND end_at > $2 ORDER BY start_at`,
-      [w.id, w.from.toISOString(), w.to.toISOString()],
-    );
-    listing.push(ms(t));
-  }
+  const figures = await measureRanges(db, cams, t0, PER_CAMERA * SEG_MS, QUERIES);
   const range = {
     rows: total,
     window: '1 h (900 segments)',
-    timelineP50Ms: round(pct(timeline, 50)),
-    timelineP95Ms: round(pct(timeline, 95)),
-    listingP50Ms: round(pct(listing, 50)),
-    listingP95Ms: round(pct(listing, 95)),
+    ...figures,
     targetP95Ms: 20,
   };
   print(
@@ -264,20 +244,46 @@ try {
     `  sweep ${swept.deleted} expired segments in ${swept.batches} batches: ${sweep.seconds} s (target ≤ 60 s: ${round(60 / sweep.seconds)}×); audit chain ${audit.ok ? 'ok' : 'BROKEN'}`,
   );
 
+  // At the target size, after the sweep emptied the table.
+  const atScale =
+    SCALE_ROWS > 0
+      ? await rangeAtScale(db, {
+          rows: SCALE_ROWS,
+          cameras: SCALE_CAMERAS,
+          segMs: SEG_MS,
+          queries: QUERIES,
+          coveringExperiment: process.env.BENCH_REC_COVERING !== '0',
+          print,
+        })
+      : null;
+  // The verifier re-hashing real files.
+  const rehash = await rehashThroughput(db, {
+    dir: join(dir, 'rehash'),
+    files: REHASH_FILES,
+    bytesPerFile: REHASH_MB * 1_000_000,
+    segMs: SEG_MS,
+    targetMBps: 50,
+    print,
+  });
+
   const result = {
     name: 'recording-index',
     at: new Date().toISOString(),
     machine: { cores: cpus().length, node: process.version, cpu: cpus()[0]?.model },
     scale: {
-      measuredRows: total,
+      measuredRows: atScale?.rows ?? total,
       targetRows: 10_000_000,
-      note: 'range query and 24 h playlist measured at 1 M rows, not 10 M',
+      note: atScale
+        ? `range query and 24 h playlist measured at ${total} rows; range query again at ${atScale.rows} (rangeAtScale); verify and sweep at ${total}`
+        : `range query and 24 h playlist measured at ${total} rows only (BENCH_REC_SCALE_ROWS=0)`,
     },
     insert: { rows: total, seconds: round(insertMs / 1000) },
     range,
     playlist,
     verify,
     sweep,
+    rangeAtScale: atScale,
+    rehash,
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);

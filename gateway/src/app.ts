@@ -248,6 +248,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         sources,
         controlSecret: c.MEDIA_CONTROL_SECRET,
         mode: c.RECORDING_PLAN,
+        ...(c.DEMO_GB_DEVICE_ID ? { simulatedGbDevice: c.DEMO_GB_DEVICE_ID } : {}),
         profile: c.RECORDING_PLAN_PROFILE,
         intervalMs: c.RECORDING_PLAN_INTERVAL_S * 1000,
         logger: deps.logger.child({ feature: 'recording-plan' }),
@@ -283,6 +284,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     audit: (e) => audit.append(e),
     storage: recordingStorage,
     defaultRetentionDays: c.RECORDING_RETENTION_DAYS,
+    orphanGraceMs: c.RECORDING_ORPHAN_GRACE_S * 1000,
     incidentLookbackMs: c.PLAYBACK_INCIDENT_LOOKBACK_MIN * 60_000,
     emergencyMaxMs: decisions.emergencyGrantMaxMs,
   });

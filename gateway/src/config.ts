@@ -104,6 +104,14 @@ export const gatewayEnvSchema = z.object({
   DEMO_STRIP_RTSP_URL: envVar.url(['rtsp']).default('rtsp://127.0.0.1:8555'),
   /** How many time-strip cameras the demo files (their own source; 0: none). */
   DEMO_STRIP_CAMERAS: envVar.int(0, 0, 16),
+  /**
+   * The demo's simulated GB/T 28181 platform (its 20-digit device ID; the launcher sets it):
+   * `RECORDING_PLAN=simulated` records its channels too, accepted or in service.
+   */
+  DEMO_GB_DEVICE_ID: z
+    .string()
+    .regex(/^\d{20}$/, 'expected a 20-digit GB/T 28181 device ID')
+    .optional(),
   /** Password of the demo users; when absent a random one is made and kept in DEMO_CREDENTIALS_FILE (the launcher passes its own environment through). */
   WALL_DEMO_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   DEMO_CREDENTIALS_FILE: z.string().min(1).default('.data/demo-credentials.json'),
@@ -164,6 +172,11 @@ export const gatewayEnvSchema = z.object({
   RECORDING_SWEEP_BATCH: envVar.int(5000, 1, 100_000),
   /** Where segment files are, as the media node writes them: `<RECORDING_DIR>/<storageKey>`. */
   RECORDING_DIR: z.string().min(1).default('.data/recordings'),
+  /**
+   * The verifier reports files under RECORDING_DIR that no index row names once they are this old
+   * (seconds): a segment is written before its event is indexed.
+   */
+  RECORDING_ORPHAN_GRACE_S: envVar.int(120, 0, 86_400),
   /** Index the media nodes' recording events (a Redis consumer group shared by every gateway). */
   RECORDING_INDEX_ENABLED: envVar.bool(true),
   /** This gateway's consumer name in the group (stable across restarts: it takes up its own pending events). */

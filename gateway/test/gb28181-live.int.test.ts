@@ -3,15 +3,24 @@ import type { StreamStatus } from '@wall/protocol';
 import * as gb from '@wall/protocol/gb28181';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { io as connectViewer, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { gatewayEnvSchema } from '../src/config.ts';
 import type { Db } from '../src/db/index.ts';
 import { seedDemo } from '../src/demo/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
-import { digestRegister, freeSipPort, GbSim, RawUa } from './gb28181-sim.ts';
 import {
+  digestRegister,
+  freeSipPort,
+  GB_TEST_DOMAIN,
+  GB_TEST_SERVER_ID,
+  GbSim,
+  gbGatewayEnv,
+  gbMediaEnv,
+  RawUa,
+} from './gb28181-sim.ts';
+import {
+  consumeLive,
   injectAs,
   isolatedRedisUrl,
   openReferenceDatabase,
@@ -26,8 +35,8 @@ import {
 const PASSWORD = 'demo-password-gb-live';
 const ORIGIN = 'http://127.0.0.1:3000';
 const KEY = randomBytes(32).toString('base64url');
-const DOMAIN = '3204000000';
-const SERVER_ID = '32040000002000000001';
+const DOMAIN = GB_TEST_DOMAIN;
+const SERVER_ID = GB_TEST_SERVER_ID;
 const PLATFORM = '32040200002000000011';
 const UDP_PLATFORM = '32040200002000000012';
 const SILENT_DEVICE = '32040200001320000013';
@@ -76,28 +85,14 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
       port: await freeSipPort(),
       tokenPublicKey: jwk.x ?? '',
       controlSecret: secret,
-      env: {
-        RTC_MIN_PORT: String(base),
-        RTC_MAX_PORT: String(base + 49),
-        WEBRTC_PORT: '21860', // below the ephemeral range: media-server/test/media-node.ts
-        MEDIA_GB_PORT_MIN: String(base + 70),
-        MEDIA_GB_PORT_MAX: String(base + 99),
-        INGEST_IDLE_TIMEOUT_MS: String(IDLE_MS),
-      },
+      env: gbMediaEnv(base, 21860, IDLE_MS),
       readyTimeoutMs: 15_000,
     });
     mediaUrl = media.url;
 
     sipPort = await freeSipPort();
     const config = gatewayEnvSchema.parse({
-      STREAM_TOKEN_PUBLIC_KEY: jwk.x,
-      STREAM_TOKEN_PRIVATE_KEY: jwk.d,
-      MEDIA_CONTROL_SECRET: secret,
-      SOURCE_SECRET_KEY: KEY,
-      GB_SIP_ENABLED: 'true',
-      GB_SIP_PORT: String(sipPort),
-      GB_DOMAIN: DOMAIN,
-      GB_ID: SERVER_ID,
+      ...gbGatewayEnv({ jwk, controlSecret: secret, sourceKey: KEY, sipPort }),
     });
     app = await buildApp({ config, db, redis, logger: createLogger('silent', 'gateway') });
     await app.gb.start();
@@ -177,32 +172,6 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
     return s;
   };
 
-  /** A viewer on the node's /viewer namespace that consumes (server side) with the gateway's token. */
-  async function consume(answer: LiveAnswer): Promise<Socket> {
-    const s = connectViewer(`${answer.nodeUrl}/viewer`, {
-      auth: { token: answer.token },
-      transports: ['websocket'],
-      reconnection: false,
-    });
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    const caps = await s.emitWithAck('router:capabilities');
-    if (!caps.ok) throw new Error(caps.error.code);
-    expect((await s.emitWithAck('transport:create')).ok).toBe(true);
-    const c = await s.emitWithAck('stream:consume', {
-      token: answer.token,
-      rtpCapabilities: caps.data.rtpCapabilities,
-    });
-    if (!c.ok) throw new Error(c.error.code);
-    expect((c.data.rtpParameters as { codecs: { mimeType: string }[] }).codecs[0]?.mimeType).toBe(
-      'video/H264',
-    );
-    await s.emitWithAck('stream:resume', { consumerId: c.data.consumerId });
-    return s;
-  }
-
   it('POST live INVITEs the channel (TCP passive), the node goes live at 640×360 with every start-up step in order; a new viewer gets IFameCmd; idle → BYE', async () => {
     const sim = startSim(PLATFORM, 'live-pass-1', 'udp');
     expect((await sim.waitFor((e) => e.event === 'register', 30_000)).status).toBe(200);
@@ -275,7 +244,7 @@ describe('GB/T 28181 live: gateway INVITE → real media node → simulator PS o
 
     // A viewer consuming makes the node ask for a key frame: the device gets IFameCmd.
     const since = sim.events.length;
-    const viewer = await consume(answer);
+    const viewer = await consumeLive(answer);
     const kf = await sim.waitFor((e) => e.event === 'keyframe', 5000, since);
     expect(kf).toMatchObject({ channel: cam.external_id, streams: 1 });
     await sim.waitFor((e) => e.event === 'keyframe-sent', 5000, since);

@@ -214,3 +214,41 @@ export async function digestRegister(
   const final = await ua.request(authorized);
   return { challenge, final, authorized };
 }
+
+/**
+ * A media node's environment in GB tests: WebRTC and GB media ports from `base` (a block of 100 of
+ * its own), its fixed WebRTC server port (media-server/test/media-node.ts), the idle stop.
+ */
+export function gbMediaEnv(base: number, webRtcPort: number, idleMs: number): Record<string, string> {
+  return {
+    RTC_MIN_PORT: String(base),
+    RTC_MAX_PORT: String(base + 49),
+    WEBRTC_PORT: String(webRtcPort),
+    MEDIA_GB_PORT_MIN: String(base + 70),
+    MEDIA_GB_PORT_MAX: String(base + 99),
+    INGEST_IDLE_TIMEOUT_MS: String(idleMs),
+  };
+}
+
+/** The gateway's GB domain and platform ID in GB tests. */
+export const GB_TEST_DOMAIN = '3204000000';
+export const GB_TEST_SERVER_ID = '32040000002000000001';
+
+/** The gateway's environment in GB tests (before `gatewayEnvSchema.parse`): keys, the SIP server. */
+export function gbGatewayEnv(o: {
+  jwk: { x?: string | undefined; d?: string | undefined };
+  controlSecret: string;
+  sourceKey: string;
+  sipPort: number;
+}): Record<string, string | undefined> {
+  return {
+    STREAM_TOKEN_PUBLIC_KEY: o.jwk.x,
+    STREAM_TOKEN_PRIVATE_KEY: o.jwk.d,
+    MEDIA_CONTROL_SECRET: o.controlSecret,
+    SOURCE_SECRET_KEY: o.sourceKey,
+    GB_SIP_ENABLED: 'true',
+    GB_SIP_PORT: String(o.sipPort),
+    GB_DOMAIN: GB_TEST_DOMAIN,
+    GB_ID: GB_TEST_SERVER_ID,
+  };
+}

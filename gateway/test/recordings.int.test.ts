@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,12 +30,12 @@ import {
   signInTo,
   type TestSession,
   until,
+  verifyCli,
 } from './services.ts';
 
 const PASSWORD = 'demo-password-recordings-1';
 const ORIGIN = 'http://127.0.0.1:3000';
 const REDIS_URL = isolatedRedisUrl(REDIS_DB.recordings);
-const GATEWAY_DIR = fileURLToPath(new URL('..', import.meta.url));
 const DAY = 86_400_000;
 const SEG_MS = 4000;
 
@@ -383,13 +382,7 @@ describe('recordings: index, integrity, retention, holds, playback', () => {
     });
 
     it('has a CLI: exit 0 intact, 1 broken (naming the segment), 2 usage', () => {
-      const cli = (...args: string[]) =>
-        spawnSync(process.execPath, ['--import', 'tsx', 'src/recordings/verify-cli.ts', ...args], {
-          cwd: GATEWAY_DIR,
-          env: { PATH: process.env.PATH, DATABASE_URL: url, RECORDING_DIR: dir },
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
+      const cli = (...args: string[]) => verifyCli(url, dir, ...args);
       const intact = cli('--camera', cam(0));
       expect([intact.status, intact.stdout.split('\n')[0]]).toEqual([
         0,

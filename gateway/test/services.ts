@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
+import { io as connectViewer, type Socket } from 'socket.io-client';
 import { expect } from 'vitest';
 import { type Db, migrate, openDb } from '../src/db/index.ts';
 import { loadReferenceData } from '../src/db/reference.ts';
@@ -47,6 +48,8 @@ export const REDIS_DB = {
   recordingPlan: 13,
   playback: 14,
   recordingCapacity: 10,
+  gbRecording: 5,
+  recordingOrphans: 6,
 } as const;
 export function isolatedRedisUrl(db: (typeof REDIS_DB)[keyof typeof REDIS_DB]): string {
   const url = new URL(TEST_REDIS_URL);
@@ -222,4 +225,41 @@ export async function startMediaNode(opts: {
       await opts.redis.srem('media:nodes', opts.nodeId);
     },
   };
+}
+
+/**
+ * A viewer on a media node's /viewer namespace that consumes (server side) with a gateway's live
+ * answer, and expects H.264; disconnect the socket to leave.
+ */
+export async function consumeLive(answer: { token: string; nodeUrl: string }): Promise<Socket> {
+  const s = connectViewer(`${answer.nodeUrl}/viewer`, {
+    auth: { token: answer.token },
+    transports: ['websocket'],
+    reconnection: false,
+  });
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', () => resolve());
+    s.once('connect_error', reject);
+  });
+  const caps = await s.emitWithAck('router:capabilities');
+  if (!caps.ok) throw new Error(caps.error.code);
+  expect((await s.emitWithAck('transport:create')).ok).toBe(true);
+  const c = await s.emitWithAck('stream:consume', {
+    token: answer.token,
+    rtpCapabilities: caps.data.rtpCapabilities,
+  });
+  if (!c.ok) throw new Error(c.error.code);
+  expect((c.data.rtpParameters as { codecs: { mimeType: string }[] }).codecs[0]?.mimeType).toBe('video/H264');
+  await s.emitWithAck('stream:resume', { consumerId: c.data.consumerId });
+  return s;
+}
+
+/** Runs the recordings verifier's CLI against a database and a recording directory. */
+export function verifyCli(databaseUrl: string, recordingDir: string, ...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/recordings/verify-cli.ts', ...args], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, RECORDING_DIR: recordingDir },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }

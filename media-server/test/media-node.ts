@@ -40,7 +40,7 @@ export interface TestNode {
  * kernel's ephemeral range (32768–60999), where any outgoing connection (PostgreSQL, Redis, HTTP)
  * may hold the same port for a while and make the listen fail with EADDRINUSE. Taken: 21444
  * launcher test, 21544 Playwright, 21600–21601 live-node, 21660/21680 gb-ingest, 21700 live-node
- * idle, 21740 http, 21780 revocation, 21840 gateway recording plan, 21920 gateway playback, 21820 recording, 21860 gateway gb live, 21890 gateway live, 21940 gateway recording capacity,
+ * idle, 21740 http, 21780 revocation, 21840 gateway recording plan, 21920 gateway playback, 21820 recording, 21860 gateway gb live, 21890 gateway live, 21940 gateway recording capacity, 21980 gateway gb recording,
  * 21960 bench gb28181.
  */
 /** A real media node (workers, ingest, signalling) on free ports, with a fresh token key pair. */

@@ -123,8 +123,10 @@ export const recordingVerifyQuerySchema = z
   .strict();
 
 export const recordingProblemSchema = z.object({
-  kind: z.enum(['altered', 'missing_file', 'chain_break', 'reordered', 'unexplained_gap']),
-  segmentId: z.number().int(),
+  /** `orphan_file`: a file in the recording directory that no index row names (past a grace period). */
+  kind: z.enum(['altered', 'missing_file', 'chain_break', 'reordered', 'unexplained_gap', 'orphan_file']),
+  /** The segment row; null for an orphan file. */
+  segmentId: z.number().int().nullable(),
   node: z.string(),
   storageKey: z.string(),
   startAt: z.string(),
@@ -135,8 +137,16 @@ export const recordingVerifyReportSchema = z.object({
   ok: z.boolean(),
   chains: z.number().int(),
   segments: z.number().int(),
+  /** Chain problems and orphan files together. */
   problemCount: z.number().int(),
   filesChecked: z.boolean(),
+  /**
+   * Files under the recording directory (in the camera/profile/time scope asked) that no index row
+   * names, older than the grace period; searched when files are checked. `orphans` holds the first
+   * ones (capped), `orphanFiles` counts them all.
+   */
+  orphanFiles: z.number().int(),
+  orphans: z.array(recordingProblemSchema),
   firstBroken: recordingProblemSchema
     .extend({ cameraId: z.string(), profile: streamProfileSchema })
     .nullable(),

@@ -23,6 +23,8 @@ export interface SourceStreamRow {
 export interface CameraRecord {
   facts: CameraFacts;
   name: string;
+  /** The camera's ID in its source system (a GB channel's 20 digits). */
+  externalId: string;
   sourceKind: SourceKind;
   /** The camera's stream profiles as registered (a path under the source's base, or a URL). */
   profiles: Partial<Record<StreamProfile, StreamRef>>;
@@ -33,6 +35,7 @@ export interface CameraRecord {
 interface Row {
   id: string;
   name: string;
+  external_id: string;
   lon: number;
   lat: number;
   district_code: DistrictCode;
@@ -49,7 +52,7 @@ interface Row {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const SELECT = `SELECT c.id, c.name, c.lon, c.lat, c.district_code, c.grade, c.state, c.profiles,
+const SELECT = `SELECT c.id, c.name, c.external_id, c.lon, c.lat, c.district_code, c.grade, c.state, c.profiles,
             c.source_id, s.owner_org_id, s.funding, s.kind, s.connection, s.secret_ciphertext
        FROM cameras c JOIN source_systems s ON s.id = c.source_id`;
 
@@ -88,6 +91,7 @@ function toRecord(r: Row): CameraRecord {
       lat: r.lat,
     },
     name: r.name,
+    externalId: r.external_id,
     sourceKind: r.kind,
     profiles: r.profiles,
     source: {

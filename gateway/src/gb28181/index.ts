@@ -12,6 +12,7 @@ export type { Actor, CatalogSummary } from './catalog.ts';
 export { type ChannelFacts, channelKind, classifyItem, SECRECY_GRADE_FLOOR } from './catalog-items.ts';
 export type { DeviceSession } from './devices.ts';
 export { ptzCommand } from './ptz.ts';
+export { GbRecordingSessions, type PlannedGbRecording } from './recording-sessions.ts';
 export { type GbServerOptions, GbSipServer } from './server.ts';
 export { GB_DEFAULTS, type GbSourceSettings, gbSettings } from './settings.ts';
 
@@ -32,7 +33,7 @@ export interface GbDeps {
   /** Group-committed audit entries. */
   audit: (entry: AuditEntryInput) => Promise<unknown>;
   /** Test and benchmark knobs (paging stall, INVITE timeout). */
-  options?: Partial<Pick<GbServerOptions, 'catalogStallMs' | 'inviteTimeoutMs'>>;
+  options?: Partial<Pick<GbServerOptions, 'catalogStallMs' | 'inviteTimeoutMs' | 'recordingCheckMs'>>;
 }
 
 /** Cameras changed by one catalogue sync above this count are announced as their source. */

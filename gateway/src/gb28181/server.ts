@@ -10,6 +10,7 @@ import type { SourceSecretBox } from '../registry/index.ts';
 import { GbCatalog } from './catalog.ts';
 import { DeviceStore } from './device-store.ts';
 import { type DeviceSession, GbDevices, SYSTEM_ACTOR } from './devices.ts';
+import { GbRecordingSessions } from './recording-sessions.ts';
 import { RefusalBackoff } from './refusals.ts';
 import { buildRequest, deviceUri, nameAddrUser, randomToken, respond, type SipIdentity } from './sip-util.ts';
 import { GbStreams } from './streams.ts';
@@ -28,6 +29,8 @@ export interface GbServerOptions {
   /** Catalogue paging: a query ends when no page came for this long (default 3 s). */
   catalogStallMs?: number;
   inviteTimeoutMs?: number;
+  /** Ms between checks of the recording plan's GB sessions (default 3 s). */
+  recordingCheckMs?: number;
   /**
    * Refused requests (forged, replayed, wrong credentials) from one address within `windowS` that
    * make the server ignore the address for `backoffS` (ADR 0009).
@@ -66,6 +69,8 @@ export class GbSipServer {
   readonly devices: GbDevices;
   readonly catalog: GbCatalog;
   readonly streams: GbStreams;
+  /** The sessions kept open for the recording plan's GB channels (no viewer needed). */
+  readonly recordings: GbRecordingSessions;
   readonly #opts: GbServerOptions;
   readonly #log: Logger;
   readonly #store: DeviceStore;
@@ -113,7 +118,9 @@ export class GbSipServer {
       keepaliveTimeoutMs: options.keepaliveTimeoutS * 1000,
       respond: respondTo,
       onOnline: (s, fresh) => {
-        if (fresh) this.#followUp(() => this.#onFreshDevice(s));
+        if (!fresh) return;
+        this.#followUp(() => this.#onFreshDevice(s));
+        this.recordings.retryNow();
       },
       onOffline: (s) => this.streams.dropDevice(s.deviceId),
       onRefused: (flow) => this.#refused(flow),
@@ -148,6 +155,11 @@ export class GbSipServer {
         admit: (deviceId, flow, method) => this.devices.admit(deviceId, flow, method),
       },
     });
+    this.recordings = new GbRecordingSessions({
+      ensure: (p) => this.streams.ensure(p),
+      logger: this.#log,
+      ...(options.recordingCheckMs !== undefined ? { checkMs: options.recordingCheckMs } : {}),
+    });
     this.#requests = {
       REGISTER: (req, flow) => this.devices.register(req, flow),
       MESSAGE: (req, flow) => this.#onManscdpRequest(req, flow),
@@ -175,6 +187,11 @@ export class GbSipServer {
 
   get enabled(): boolean {
     return this.#opts.enabled;
+  }
+
+  /** Media transport of devices whose source names none (GB_MEDIA_TRANSPORT). */
+  get mediaTransport(): 'tcp-passive' | 'udp' {
+    return this.#opts.mediaTransport;
   }
 
   /** The bound SIP port (UDP and TCP). */
@@ -214,6 +231,7 @@ export class GbSipServer {
         const sub = this.#sub;
         this.#sub = undefined;
         if (sub) await sub.quit().catch(() => sub.disconnect());
+        this.recordings.close();
         await this.streams.close().catch((err: unknown) => this.#log.error({ err }, 'close gb streams'));
         this.devices.close();
         await this.#transport.close();

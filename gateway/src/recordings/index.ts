@@ -19,7 +19,12 @@ export {
   RecordingIndexWriter,
   type RecordingIndexWriterOptions,
 } from './index-writer.ts';
-export { type RecordingPlanMode, RecordingPlanner, type RecordingPlannerOptions } from './planner.ts';
+export {
+  plannedCameraIds,
+  type RecordingPlanMode,
+  RecordingPlanner,
+  type RecordingPlannerOptions,
+} from './planner.ts';
 export { PlaybackService, type PlaybackServiceDeps } from './playback.ts';
 export { registerPlaybackRoutes } from './playback-routes.ts';
 export { buildPlaylist, type PlaylistInput, type PlaylistSegment, substitutePlaylist } from './playlist.ts';

@@ -1,12 +1,22 @@
 import type { RecordedSegment, RecordingGap, StreamProfile } from '@wall/protocol';
 import type { Queryable } from '../db/index.ts';
 import { haversineSql } from '../policy/index.ts';
-import type { ChainGap, ChainSegment } from './verify-core.ts';
+import { type ChainGap, type ChainSegment, parseSegmentPath } from './verify-core.ts';
 
 // SQL of the recording index: segments and gaps (the writer), the timeline, holds, retention and
 // the sweeper's batches, and the verifier's reads. Times cross as ISO strings and come back as Dates.
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * No segment is longer than this: the media node cuts one at the first key frame after
+ * RECORDING_SEGMENT_S (≤ 6 s) and forces a cut at 10 times that (≤ 60 s). Range reads bound
+ * `start_at` from below with it, so the (camera_id, profile, start_at) index reads the window's rows
+ * only — not every segment of the camera before the window (10 M rows: p95 300 ms → see
+ * bench/results/recording-index.json).
+ */
+export const MAX_SEGMENT_MS = 10 * 60_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DAY_MS = 86_400_000;
 
 export type IndexOutcome = 'indexed' | 'duplicate' | 'unknown_camera';
 
@@ -99,9 +109,10 @@ export async function recordedRanges(
                                       <= make_interval(secs => $5::double precision / 1000)
                                  THEN 0 ELSE 1 END AS brk
                        FROM recording_segments
-                      WHERE camera_id = $1 AND profile = $2 AND start_at < $4 AND end_at > $3) a) b
+                      WHERE camera_id = $1 AND profile = $2 AND start_at < $4 AND end_at > $3
+                        AND start_at > $6) a) b
       GROUP BY grp ORDER BY 1`,
-    [cameraId, profile, from.toISOString(), to.toISOString(), joinMs],
+    [cameraId, profile, from.toISOString(), to.toISOString(), joinMs, iso(from.getTime() - MAX_SEGMENT_MS)],
   );
   return rows.map((r) => ({
     from: r.from_at,
@@ -580,4 +591,54 @@ export async function storageUsage(
     [nodes, windowFrom.toISOString(), defaultDays],
   );
   return rows;
+}
+
+/**
+ * Which of `keys` (storage keys found on disk) index rows name, with the node of each row. Keys in
+ * the node's layout are looked up per camera profile through the (camera_id, profile, start_at)
+ * index, within a day of their start; any other key by storage_key alone (a scan: such files are
+ * rare — a crash's temporary file, a stray copy).
+ */
+export async function indexedKeys(db: Queryable, keys: readonly string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const groups = new Map<
+    string,
+    { cameraId: string; profile: StreamProfile; keys: string[]; min: number; max: number }
+  >();
+  const other: string[] = [];
+  for (const key of keys) {
+    const p = parseSegmentPath(key);
+    if (!p || !UUID.test(p.cameraDir)) {
+      other.push(key);
+      continue;
+    }
+    const id = `${p.cameraDir}/${p.profile}`;
+    const g = groups.get(id) ?? {
+      cameraId: p.cameraDir,
+      profile: p.profile,
+      keys: [],
+      min: p.startMs,
+      max: p.startMs,
+    };
+    g.keys.push(key);
+    g.min = Math.min(g.min, p.startMs);
+    g.max = Math.max(g.max, p.startMs);
+    groups.set(id, g);
+  }
+  for (const g of groups.values()) {
+    const { rows } = await db.query<{ storage_key: string; node: string }>(
+      `SELECT storage_key, node FROM recording_segments
+        WHERE camera_id = $1 AND profile = $2 AND start_at >= $3 AND start_at <= $4 AND storage_key = ANY($5::text[])`,
+      [g.cameraId, g.profile, iso(g.min - DAY_MS), iso(g.max + DAY_MS), g.keys],
+    );
+    for (const r of rows) found.set(r.storage_key, r.node);
+  }
+  if (other.length > 0) {
+    const { rows } = await db.query<{ storage_key: string; node: string }>(
+      'SELECT storage_key, node FROM recording_segments WHERE storage_key = ANY($1::text[])',
+      [other],
+    );
+    for (const r of rows) found.set(r.storage_key, r.node);
+  }
+  return found;
 }

@@ -51,6 +51,8 @@ export interface RecordingServiceDeps {
   storage: RecordingStorage;
   /** RECORDING_RETENTION_DAYS. */
   defaultRetentionDays: number;
+  /** RECORDING_ORPHAN_GRACE_S in ms: younger files are not reported as orphans. */
+  orphanGraceMs: number;
   /** PLAYBACK_INCIDENT_LOOKBACK_MIN in ms. */
   incidentLookbackMs: number;
   /** The emergency grant's ceiling (EMERGENCY_GRANT_MAX_H), as live uses it; 0: none. */
@@ -400,6 +402,7 @@ export class RecordingService {
       from,
       to,
       storage: q.files ? this.#d.storage : undefined,
+      orphanGraceMs: this.#d.orphanGraceMs,
     };
     const report = await verifyRecordings(this.#d.db, opts);
     await this.#d.audit(
@@ -409,13 +412,17 @@ export class RecordingService {
         // A broken chain is what the auditor asked to learn: the read itself succeeded.
         reason: report.firstBroken
           ? `recordings broken at segment ${report.firstBroken.segmentId} (${report.firstBroken.kind})`
-          : null,
+          : report.orphanFiles > 0
+            ? `${report.orphanFiles} orphan files`
+            : null,
         detail: {
           filters,
           ok: report.ok,
           chains: report.chains,
           segments: report.segments,
           problemCount: report.problemCount,
+          orphanFiles: report.orphanFiles,
+          firstOrphan: report.orphans[0]?.storageKey ?? null,
           firstBroken: report.firstBroken ? { ...report.firstBroken } : null,
         },
       }),

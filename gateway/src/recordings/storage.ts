@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { lstat, opendir, unlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { storageKeySchema } from '@wall/protocol';
 
@@ -19,6 +19,11 @@ export interface RecordingStorage {
   hash(storageKey: string): Promise<StoredFile | null>;
   /** Deletes the file; a missing one is not an error. */
   remove(storageKey: string): Promise<void>;
+  /**
+   * Every file under `prefix` (a directory key such as `<cameraId>/main`; absent: all), as keys, in
+   * no particular order; a missing prefix lists nothing. Symbolic links are not followed.
+   */
+  list(prefix?: string): AsyncIterable<{ storageKey: string; mtimeMs: number }>;
 }
 
 /** The filesystem backend: `<dir>/<storageKey>`, the layout the media node writes (RECORDING_DIR). */
@@ -53,6 +58,32 @@ export function fileStorage(dir: string): RecordingStorage {
       await unlink(pathOf(storageKey)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
+    },
+    async *list(prefix) {
+      const start = prefix ? pathOf(prefix.replace(/\/+$/, '')) : root;
+      const info = await lstat(start).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+        throw err;
+      });
+      if (!info?.isDirectory()) return;
+      const stack = [start];
+      for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
+        for await (const entry of await opendir(dir)) {
+          const path = join(dir, entry.name);
+          if (entry.isDirectory()) stack.push(path);
+          else if (entry.isFile()) {
+            const stat = await lstat(path).catch(() => undefined); // gone since the listing: skip
+            if (stat)
+              yield {
+                storageKey: path
+                  .slice(root.length + 1)
+                  .split(sep)
+                  .join('/'),
+                mtimeMs: stat.mtimeMs,
+              };
+          }
+        }
+      }
     },
   };
 }

@@ -2,9 +2,12 @@
 //
 //   node --import tsx src/recordings/verify-cli.ts [--camera <uuid>] [--profile main|sub]
 //        [--from <ISO time>] [--to <ISO time>] [--no-files] [--dir <RECORDING_DIR>]
+//        [--orphan-grace <seconds>]
 //
 // The database and the recording directory come from the gateway's configuration (DATABASE_URL or
-// PGLITE_DIR, RECORDING_DIR). Prints a report; exit 0 intact, 1 broken, 2 usage or configuration.
+// PGLITE_DIR, RECORDING_DIR, RECORDING_ORPHAN_GRACE_S). With files checked, files in the directory
+// that no index row names (older than the grace) are reported as orphan_file.
+// Prints a report; exit 0 intact, 1 broken (orphans too), 2 usage or configuration.
 import { parseArgs } from 'node:util';
 import { streamProfileSchema } from '@wall/protocol';
 import { z } from 'zod';
@@ -14,7 +17,7 @@ import { fileStorage } from './storage.ts';
 import { verifyRecordings } from './verify.ts';
 
 const USAGE =
-  'usage: verify-cli [--camera <uuid>] [--profile main|sub] [--from <ISO time>] [--to <ISO time>] [--no-files] [--dir <RECORDING_DIR>]\n';
+  'usage: verify-cli [--camera <uuid>] [--profile main|sub] [--from <ISO time>] [--to <ISO time>] [--no-files] [--dir <RECORDING_DIR>] [--orphan-grace <seconds>]\n';
 
 const argsSchema = z
   .object({
@@ -24,6 +27,7 @@ const argsSchema = z
     to: z.iso.datetime({ offset: true }).optional(),
     'no-files': z.boolean().optional(),
     dir: z.string().min(1).optional(),
+    'orphan-grace': z.coerce.number().int().min(0).max(86_400).optional(),
   })
   .refine((a) => !a.from || !a.to || new Date(a.to) > new Date(a.from), {
     message: '--to must be after --from',
@@ -44,6 +48,7 @@ try {
       to: { type: 'string' },
       'no-files': { type: 'boolean' },
       dir: { type: 'string' },
+      'orphan-grace': { type: 'string' },
     },
     allowPositionals: false,
   }).values;
@@ -67,11 +72,12 @@ try {
     from: a.from ? new Date(a.from) : undefined,
     to: a.to ? new Date(a.to) : undefined,
     storage: a['no-files'] ? undefined : fileStorage(dir),
+    orphanGraceMs: (a['orphan-grace'] ?? c.RECORDING_ORPHAN_GRACE_S) * 1000,
   });
   const out: string[] = [];
   out.push(
     `recordings ${report.ok ? 'INTACT' : 'BROKEN'}: ${report.segments} segments in ${report.chains} camera profiles, ` +
-      `${report.problemCount} problems; files ${report.filesChecked ? `re-hashed under ${dir}` : 'not checked'}`,
+      `${report.problemCount} problems; files ${report.filesChecked ? `re-hashed under ${dir}, ${report.orphanFiles} orphan files` : 'not checked'}`,
   );
   for (const r of report.results) {
     out.push(
@@ -80,6 +86,8 @@ try {
     for (const p of r.problems)
       out.push(`    ${p.kind} segment ${p.segmentId} ${p.storageKey} at ${p.startAt}: ${p.detail}`);
   }
+  for (const o of report.orphans)
+    out.push(`  orphan_file ${o.storageKey}${o.node ? ` (node ${o.node})` : ''}: ${o.detail}`);
   if (report.firstBroken) {
     const f = report.firstBroken;
     out.push(`first broken: ${f.cameraId}/${f.profile} segment ${f.segmentId} ${f.storageKey} (${f.kind})`);

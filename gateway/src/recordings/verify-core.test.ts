@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ChainChecker, type ChainCheckOptions, type ChainSegment, type FileState } from './verify-core.ts';
+import {
+  ChainChecker,
+  type ChainCheckOptions,
+  type ChainSegment,
+  type FileState,
+  orphanFiles,
+  parseSegmentPath,
+} from './verify-core.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const hash = (n: number) => n.toString(16).padStart(64, '0');
@@ -103,5 +110,69 @@ describe('ChainChecker', () => {
   it('keeps at most maxProblems findings but counts them all', () => {
     const r = run(chain(10), { maxProblems: 3 }, () => null);
     expect([r.problemCount, r.problems.length, r.firstBroken?.segmentId]).toEqual([10, 3, 1]);
+  });
+});
+
+describe('orphan files', () => {
+  const NOW = T0 + 3_600_000;
+  const GRACE = 120_000;
+  const key = (startMs: number) => `cam-1/main/2026-01-01/${startMs}.mp4`;
+
+  it.each([
+    ['an indexed file', key(T0), NOW - 600_000, true, []],
+    [
+      'an unindexed file past the grace',
+      key(T0 + 4000),
+      NOW - 600_000,
+      false,
+      [['orphan_file', key(T0 + 4000)]],
+    ],
+    ['an unindexed file within the grace (in flight)', key(T0 + 8000), NOW - 60_000, false, []],
+    [
+      'an unindexed file exactly at the grace',
+      key(T0 + 8000),
+      NOW - GRACE,
+      false,
+      [['orphan_file', key(T0 + 8000)]],
+    ],
+    [
+      'a file outside the node’s layout',
+      'cam-1/main/.x.tmp',
+      NOW - 600_000,
+      false,
+      [['orphan_file', 'cam-1/main/.x.tmp']],
+    ],
+  ])('%s', (_what, storageKey, mtimeMs, indexed, expected) => {
+    const found = orphanFiles([{ storageKey, mtimeMs }], new Set(indexed ? [storageKey] : []), {
+      nowMs: NOW,
+      graceMs: GRACE,
+    });
+    expect(found.map((p) => [p.kind, p.storageKey])).toEqual(expected);
+  });
+
+  it('reports the start from the file’s name (else its modification time), no segment, and the node given', () => {
+    const [a, b] = orphanFiles(
+      [
+        { storageKey: key(T0 + 4000), mtimeMs: NOW - 600_000 },
+        { storageKey: 'stray.bin', mtimeMs: NOW - 600_000 },
+      ],
+      new Set(),
+      { nowMs: NOW, graceMs: GRACE, nodeOf: (k) => (k.startsWith('cam-1/') ? 'node-1' : undefined) },
+    );
+    expect(a).toMatchObject({ segmentId: null, node: 'node-1', startAt: new Date(T0 + 4000).toISOString() });
+    expect(b).toMatchObject({ segmentId: null, node: '', startAt: new Date(NOW - 600_000).toISOString() });
+  });
+
+  it.each([
+    [
+      'cam-1/main/2026-01-01/1767225600000.mp4',
+      { cameraDir: 'cam-1', profile: 'main', day: '2026-01-01', startMs: 1767225600000 },
+    ],
+    ['id-ab12/sub/2026-01-01/5.mp4', { cameraDir: 'id-ab12', profile: 'sub', day: '2026-01-01', startMs: 5 }],
+    ['cam-1/hd/2026-01-01/5.mp4', undefined],
+    ['cam-1/main/2026-01-01/5.mp4.tmp', undefined],
+    ['cam-1/main/5.mp4', undefined],
+  ])('parses the node’s layout: %s', (storageKey, expected) => {
+    expect(parseSegmentPath(storageKey)).toEqual(expected);
   });
 });

@@ -32,12 +32,16 @@ export const PROBLEM_KINDS = [
   'reordered',
   /** A hole before this segment longer than twice the segment length, with no gap row explaining it. */
   'unexplained_gap',
+  /** A file in the recording directory that no index row names (older than the grace period). */
+  'orphan_file',
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
 export interface ChainProblem {
   kind: ProblemKind;
-  segmentId: number;
+  /** The segment row; null for an orphan file (no row names it). */
+  segmentId: number | null;
+  /** The node that wrote the row; for an orphan file the node of the rows beside it, or ''. */
   node: string;
   storageKey: string;
   /** ISO time of the segment's start. */
@@ -170,4 +174,67 @@ export class ChainChecker {
 
 function short(hash: string | null): string {
   return hash === null ? 'null' : `${hash.slice(0, 12)}…`;
+}
+
+/** A file found in the recording directory. */
+export interface ListedFile {
+  storageKey: string;
+  /** Last modification, ms since the epoch. */
+  mtimeMs: number;
+}
+
+/** Where a file would be as the media node lays segments out: `<camera>/<profile>/<day>/<startMs>.mp4`. */
+export interface SegmentPath {
+  cameraDir: string;
+  profile: 'main' | 'sub';
+  day: string;
+  startMs: number;
+}
+
+const SEGMENT_PATH = /^([A-Za-z0-9_.-]+)\/(main|sub)\/(\d{4}-\d{2}-\d{2})\/(\d{1,15})\.mp4$/;
+
+/** The parts of a storage key in the node's layout, or undefined for any other file. */
+export function parseSegmentPath(storageKey: string): SegmentPath | undefined {
+  const m = SEGMENT_PATH.exec(storageKey);
+  if (!m) return undefined;
+  return {
+    cameraDir: m[1] as string,
+    profile: m[2] as 'main' | 'sub',
+    day: m[3] as string,
+    startMs: Number(m[4]),
+  };
+}
+
+export interface OrphanCheckOptions {
+  /** Now, ms since the epoch. */
+  nowMs: number;
+  /** Files modified this recently are skipped: a segment in flight is written before it is indexed. */
+  graceMs: number;
+  /** The node of indexed rows in the same camera profile directory, for the report (else ''). */
+  nodeOf?: (storageKey: string) => string | undefined;
+}
+
+/**
+ * The orphan files among `files`: those no index row names (`indexed`), older than the grace period.
+ * Pure: the listing and the index lookup are the caller's.
+ */
+export function orphanFiles(
+  files: readonly ListedFile[],
+  indexed: ReadonlySet<string>,
+  o: OrphanCheckOptions,
+): ChainProblem[] {
+  const out: ChainProblem[] = [];
+  for (const f of files) {
+    if (indexed.has(f.storageKey) || o.nowMs - f.mtimeMs < o.graceMs) continue;
+    const at = parseSegmentPath(f.storageKey)?.startMs ?? f.mtimeMs;
+    out.push({
+      kind: 'orphan_file',
+      segmentId: null,
+      node: o.nodeOf?.(f.storageKey) ?? '',
+      storageKey: f.storageKey,
+      startAt: new Date(at).toISOString(),
+      detail: `no index row names this file (last modified ${new Date(f.mtimeMs).toISOString()})`,
+    });
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ export { catalogSummarySchema, registerSourceKindRoutes, type SourceKindRoutesDe
 export { rtspPull, rtspSource } from './rtsp/index.ts';
 export type {
   CatalogSync,
+  PlannedRecording,
   PtzFailure,
   PtzPlan,
   SourceActor,

@@ -22,6 +22,7 @@ const camera = (kind: 'rtsp' | 'onvif', connection: Record<string, unknown>): Ca
     lat: 31.8,
   },
   name: 'cam',
+  externalId: 'cam01',
   sourceKind: kind,
   profiles: { main: { path: '/main' } },
   source: { id: 's1', kind, connection, secretCiphertext: null },

@@ -17,6 +17,11 @@ export class SourceRegistry {
     this.#adapters = map;
   }
 
+  /** Every adapter, in registration order. */
+  all(): SourceAdapter[] {
+    return [...this.#adapters.values()];
+  }
+
   get(kind: SourceKind): SourceAdapter {
     const adapter = this.#adapters.get(kind);
     if (!adapter) throw new Error(`no adapter for source kind ${kind}`);

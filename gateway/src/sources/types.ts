@@ -8,6 +8,14 @@ export interface SourceActor {
   address: string;
 }
 
+/** A camera profile the recording plan put on a media node. */
+export interface PlannedRecording {
+  camera: CameraRecord;
+  profile: StreamProfile;
+  node: MediaNodeInfo;
+  controlSecret: string;
+}
+
 /** A live stream prepared for one camera profile (read-only so far: nothing is started). */
 export interface StreamPlan {
   /**
@@ -55,12 +63,17 @@ export interface SourceAdapter {
    */
   stream(camera: CameraRecord, profile: StreamProfile): StreamPlan;
   /**
-   * What a media node ingests on its own to record the profile continuously (a URL it pulls), or
-   * undefined when the kind needs the gateway at every start (a GB device is INVITEd) or the camera
-   * has no such profile. Absent: the kind is not recorded by plan yet. Opens sealed credentials:
-   * give the answer only to a media node.
+   * What a media node ingests to record the profile continuously (a URL it pulls; a GB channel's
+   * media port and SSRC), or undefined when the camera has no such profile or the kind is not
+   * enabled. Absent: the kind is not recorded by plan. Opens sealed credentials: give the answer
+   * only to a media node.
    */
   recordingSource?(camera: CameraRecord, profile: StreamProfile): IngestSource | undefined;
+  /**
+   * Kinds whose streams need the gateway to keep them flowing (a GB device is INVITEd): after each
+   * plan pass it gets this kind's whole planned set. Absent: the node ingests on its own.
+   */
+  readonly recordingSessions?: { keep(planned: readonly PlannedRecording[]): void };
   /** Absent when the kind cannot steer cameras (422 ptz:unsupported). */
   readonly ptz?: { plan(command: PtzCommandName, speed: number): PtzPlan };
   /** Absent when the kind has no catalogue to query (409 conflict:state). */

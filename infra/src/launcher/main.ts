@@ -167,6 +167,8 @@ async function main(): Promise<void> {
       GB_SIP_PORT: String(config.GB_SIP_PORT),
       GB_DOMAIN: DEMO_GB.domain,
       GB_ID: DEMO_GB.serverId,
+      // RECORDING_PLAN=simulated records the simulated platform's channels too.
+      ...(config.GB_SIM_CHANNELS > 0 ? { DEMO_GB_DEVICE_ID: DEMO_GB.deviceId } : {}),
     },
     ready: () => waitForHttp(`${gatewayUrl}/healthz`),
     readyTimeoutMs: 120_000,

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { IngestSource, StreamProfile } from '@wall/protocol';
 import * as gb from '@wall/protocol/gb28181';
 import type { Db } from '../../db/index.ts';
 import { type GbSipServer, gbSettings, ptzCommand } from '../../gb28181/index.ts';
@@ -7,9 +9,38 @@ import type { PtzFailure, SourceAdapter } from '../types.ts';
 const disabled = () => new AppError('unavailable:dependency', 'GB/T 28181 is not enabled on this gateway');
 
 /**
+ * The recording plan's source of a GB channel profile: the channel over the device's media
+ * transport, with an SSRC fixed per camera profile (the same plan entry at every pass, so the node
+ * never restarts its recorder for a new one). The node opens the media port; the gateway INVITEs.
+ */
+export function gbRecordingSource(
+  camera: { facts: { id: string }; externalId: string; source: { connection: unknown } },
+  profile: StreamProfile,
+  o: { domain: string; defaultTransport: 'tcp-passive' | 'udp' },
+): IngestSource | undefined {
+  const settings = gbSettings(camera.source.connection);
+  if (!settings || !/^\d{20}$/.test(camera.externalId)) return undefined;
+  const digest = createHash('sha256').update(`${camera.facts.id}:${profile}`).digest();
+  const ssrc = gb.makeGbSsrc({
+    history: false,
+    domainId: o.domain,
+    sequence: digest.readUInt32BE(0) % 10_000,
+  });
+  if (!ssrc.ok) return undefined;
+  return {
+    kind: 'gb28181',
+    channelId: camera.externalId,
+    transport: settings.mediaTransport ?? o.defaultTransport,
+    ssrc: ssrc.value,
+  };
+}
+
+/**
  * GB/T 28181 sources, served by the gateway's SIP server (`gb28181/`): a live stream is an INVITE
- * of the device to send to the node's media port; PTZ is a DeviceControl PTZCmd; the catalogue is
- * queried from the registered device. Nothing works while GB is disabled on this gateway.
+ * of the device to send to the node's media port; recording by plan keeps such a session open per
+ * planned channel (`GbRecordingSessions`), shared with live viewers; PTZ is a DeviceControl
+ * PTZCmd; the catalogue is queried from the registered device. Nothing works while GB is disabled
+ * on this gateway.
  */
 export function gb28181Source(deps: { db: Db; server: GbSipServer }): SourceAdapter {
   const { server } = deps;
@@ -21,6 +52,26 @@ export function gb28181Source(deps: { db: Db; server: GbSipServer }): SourceAdap
         ensure: (node, controlSecret) =>
           server.streams.ensure({ cameraId: camera.facts.id, profile, node, controlSecret }),
       };
+    },
+    recordingSource(camera, profile) {
+      if (!server.enabled || !camera.profiles[profile]) return undefined;
+      return gbRecordingSource(camera, profile, {
+        domain: server.me.domain,
+        defaultTransport: server.mediaTransport,
+      });
+    },
+    recordingSessions: {
+      keep(planned) {
+        if (!server.enabled) return;
+        server.recordings.keep(
+          planned.map((p) => ({
+            cameraId: p.camera.facts.id,
+            profile: p.profile,
+            node: p.node,
+            controlSecret: p.controlSecret,
+          })),
+        );
+      },
     },
     ptz: {
       plan(name, speed) {
