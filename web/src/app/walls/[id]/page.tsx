@@ -53,7 +53,7 @@ export default async function WallConsolePage({
     );
   }
   return (
-    <>
+    <div className={styles.consolePage}>
       {bar}
       <WallConsoleRoot
         wallId={wallId}
@@ -62,6 +62,6 @@ export default async function WallConsolePage({
         session={session}
         mapSettings={mapSettings(lang)}
       />
-    </>
+    </div>
   );
 }
