@@ -25,6 +25,7 @@ export {
   decideExport,
   decideRetrievalApproval,
   decideRetrievalRequest,
+  mayApproveRetrievals,
   retrievalCovering,
 } from './retrieval.ts';
 export { subjectOf } from './subject.ts';

@@ -77,6 +77,15 @@ export function decideRetrievalRequest(
   return ALLOWED;
 }
 
+/** Police holding the county-level-or-above certificate with the `approver` role (Art. 21 ¶2). */
+export function mayApproveRetrievals(subject: Subject): boolean {
+  return (
+    subject.departmentKind === 'police' &&
+    subject.countyPoliceCertificate === true &&
+    hasRole(subject.roles, POLICY_ROLES.approver)
+  );
+}
+
 const TIER_RANK: Record<Tier, number> = { city: 3, district: 2, unit: 1 };
 
 /**
@@ -96,15 +105,7 @@ export function decideRetrievalApproval(
   camera: CameraFacts,
   context: PolicyContext,
 ): Decision {
-  if (
-    !(
-      subject.departmentKind === 'police' &&
-      subject.countyPoliceCertificate === true &&
-      hasRole(subject.roles, POLICY_ROLES.approver)
-    )
-  ) {
-    return DENY_CERTIFICATE;
-  }
+  if (!mayApproveRetrievals(subject)) return DENY_CERTIFICATE;
   const requester = context.retrieval?.requester;
   if (!requester) return DENY_RETRIEVAL;
   if (requester.userId === subject.userId) return DENY_SAME_PERSON;
