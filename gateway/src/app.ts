@@ -33,6 +33,7 @@ import {
   registerRecordingRoutes,
 } from './recordings/index.ts';
 import { registerRegistryRoutes, sourceSecretBox } from './registry/index.ts';
+import { registerRetrievalRoutes } from './retrieval/index.ts';
 import {
   gb28181Source,
   onvifSource,
@@ -276,6 +277,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       });
     },
   });
+  // Retrieval requests and their approval (Art. 21, 22; R-RET-1…3); playback reads their grants.
+  const retrievals = registerRetrievalRoutes(app, {
+    db: deps.db,
+    decisions,
+    audit: (e) => audit.append(e),
+    documentMaxBytes: c.RETRIEVAL_DOCUMENT_MAX_BYTES,
+    approvalTtlMs: c.RETRIEVAL_APPROVAL_TTL_H * 3_600_000,
+    incidentLookbackMs: c.PLAYBACK_INCIDENT_LOOKBACK_MIN * 60_000,
+  });
+  const retrievalGrants = (orgId: string) => retrievals.grants(orgId);
   // Recording (R-REC-1…3): the index of what the media nodes recorded, retention, holds, playback.
   const recordingStorage = fileStorage(c.RECORDING_DIR);
   registerRecordingRoutes(app, {
@@ -287,6 +298,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     orphanGraceMs: c.RECORDING_ORPHAN_GRACE_S * 1000,
     incidentLookbackMs: c.PLAYBACK_INCIDENT_LOOKBACK_MIN * 60_000,
     emergencyMaxMs: decisions.emergencyGrantMaxMs,
+    retrievalGrants,
   });
   registerPlaybackRoutes(app, {
     db: deps.db,
@@ -296,6 +308,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     tokenKey,
     incidentLookbackMs: c.PLAYBACK_INCIDENT_LOOKBACK_MIN * 60_000,
     emergencyMaxMs: decisions.emergencyGrantMaxMs,
+    retrievalGrants,
   });
   const recordingIndex = c.RECORDING_INDEX_ENABLED
     ? new RecordingIndexWriter({

@@ -209,6 +209,10 @@ export const gatewayEnvSchema = z.object({
   RECORDING_CAPACITY_USAGE_MAX_AGE_S: envVar.int(300, 0, 86_400),
   /** Footage opened to police and emergency users from this long before a major incident opened (R-RET-3). */
   PLAYBACK_INCIDENT_LOOKBACK_MIN: envVar.int(60, 0, 10_080),
+  /** Largest approval document (PDF, PNG, JPEG) accepted with a retrieval approval, in bytes. */
+  RETRIEVAL_DOCUMENT_MAX_BYTES: envVar.int(10 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+  /** An approved retrieval request not executed within this many hours expires (Art. 21/22). */
+  RETRIEVAL_APPROVAL_TTL_H: envVar.int(72, 1, 720),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;

@@ -97,9 +97,9 @@ describe('gateway against real PostgreSQL and Redis', () => {
   it('loads the demo data once and keeps it on the next start', async () => {
     const opts = { rtspUrl: 'rtsp://127.0.0.1:18554', simulatedCameras: 8, password: 'demo-password-123' };
     const first = await seedDemo(db, opts);
-    expect(first).toMatchObject({ created: true, users: 12, cameras: 324 });
+    expect(first).toMatchObject({ created: true, users: 13, cameras: 324 });
     const second = await seedDemo(db, { ...opts, rtspUrl: 'rtsp://127.0.0.1:28554' });
-    expect(second).toMatchObject({ created: false, users: 12, cameras: 324 });
+    expect(second).toMatchObject({ created: false, users: 13, cameras: 324 });
     // The simulated source follows the RTSP server to its new address; nothing else changed.
     const src = await db.query<{ base: string }>(
       `SELECT connection->>'baseUrl' AS base FROM source_systems WHERE (connection->>'simulated')::boolean`,
@@ -115,7 +115,7 @@ describe('gateway against real PostgreSQL and Redis', () => {
     // (WALL_DEMO_PASSWORD changed) reaches every demo user; cameras are not touched.
     await db.query(`DELETE FROM users WHERE username = 'wujin.eoc'`);
     const third = await seedDemo(db, { ...opts, password: 'another-demo-password' });
-    expect(third).toMatchObject({ created: false, users: 12, cameras: 324 });
+    expect(third).toMatchObject({ created: false, users: 13, cameras: 324 });
     // The demo walls, once each, owned by their command rooms.
     const walls = await db.query<{ name: string; org: string; layout: string }>(
       `SELECT w.name, o.name AS org, w.layout FROM walls w JOIN organisations o ON o.id = w.owner_org_id ORDER BY w.name`,

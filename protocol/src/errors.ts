@@ -84,6 +84,20 @@ export const ERROR_CODES = {
   'recording:transcode_busy': 503,
   /** The playback transcode of a recorded segment failed or took too long. */
   'recording:transcode_failed': 502,
+  // Retrieval requests and their approval (Art. 21, 22; R-RET-1…3).
+  'not_found:retrieval': 404,
+  /** Approvals are given by police holding a county-level-or-above certificate with the approver role. */
+  'forbidden:certificate': 403,
+  /** A request's legal basis does not fit the requester (e.g. `certificate` asked by a non-police user). */
+  'forbidden:basis': 403,
+  /** An `emergency` request without an incident, or whose incident has no kind. */
+  'invalid:basis': 422,
+  /** The approved request was not executed within RETRIEVAL_APPROVAL_TTL_H: ask again. */
+  'conflict:expired': 409,
+  /** An approval document that is not a PDF, PNG or JPEG by its bytes. */
+  'invalid:document_type': 415,
+  /** An approval document over RETRIEVAL_DOCUMENT_MAX_BYTES, or empty. */
+  'invalid:document_size': 413,
   internal: 500,
 } as const satisfies Record<string, number>;
 

@@ -12,6 +12,7 @@ export * from './playback.ts';
 export * from './recording.ts';
 export * from './recording-api.ts';
 export * from './registry.ts';
+export * from './retrieval.ts';
 export * from './socket.ts';
 export * from './text.ts';
 export { PROTOCOL_VERSION } from './version.ts';

@@ -3,6 +3,7 @@ import type { EmergencyUseNotice } from './emergency.ts';
 import type { Ack, ErrorBody } from './errors.ts';
 import type { StreamStatus } from './media.ts';
 import type { CapacityChange } from './recording-api.ts';
+import { incidentKindSchema } from './retrieval.ts';
 import { clientText } from './text.ts';
 
 // ——— Layouts ———
@@ -239,6 +240,8 @@ export const incidentSchema = z.object({
   confirmedAt: z.iso.datetime({ offset: true }).nullable(),
   /** Who confirmed (username); null until confirmed. */
   confirmedBy: z.string().nullable(),
+  /** The kind of sudden public event (Art. 21 ¶3); null when declared without one. */
+  kind: incidentKindSchema.nullable().optional(),
 });
 export type Incident = z.infer<typeof incidentSchema>;
 

@@ -305,7 +305,17 @@ export function generateDemoData(
       clearance: 1,
       workId: 'CG-0031',
       countyPoliceCertificate: false,
-      description: 'other administrative department',
+      description: 'other administrative department (asks for retrievals on an approval, R-RET-2)',
+    },
+    {
+      username: 'urban.clerk',
+      displayName: '市城管局执法队员',
+      orgKey: 'city-urban-mgmt',
+      roles: [],
+      clearance: 1,
+      workId: 'CG-0047',
+      countyPoliceCertificate: false,
+      description: 'second user of the urban administration (retrieval requests need two staff, Art. 22)',
     },
     {
       username: 'bank.owner',

@@ -1,4 +1,12 @@
-import { clientText, grantEndsAt, type Incident, incidentListSchema, incidentSchema } from '@wall/protocol';
+import {
+  clientText,
+  grantEndsAt,
+  type Incident,
+  type IncidentKind,
+  incidentKindSchema,
+  incidentListSchema,
+  incidentSchema,
+} from '@wall/protocol';
 import { districtAt } from '@wall/protocol/districts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -30,6 +38,8 @@ export const incidentOpenSchema = z.object({
   lon: z.number().min(-180).max(180),
   lat: z.number().min(-90).max(90),
   radiusM: z.number().int().min(1).max(100_000),
+  /** The kind of sudden public event (Art. 21 ¶3): what an emergency retrieval request rests on. */
+  kind: incidentKindSchema.optional(),
 });
 
 export interface IncidentRow {
@@ -47,6 +57,7 @@ export interface IncidentRow {
   confirmed_at?: Date | string | null;
   /** The confirming user's username (joined), when selected with {@link INCIDENT_SELECT}. */
   confirmed_by_name?: string | null;
+  kind?: IncidentKind | null;
 }
 
 /** The columns of an incident row as `incidentJson` reads them (`i` is the incidents table). */
@@ -75,6 +86,7 @@ export function incidentJson(r: IncidentRow, grantMaxMs: number): Incident {
     confirmBy,
     confirmedAt,
     confirmedBy: r.confirmed_by_name ?? null,
+    kind: r.kind ?? null,
   };
 }
 
@@ -192,7 +204,7 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     responses: { 201: { description: 'opened', schema: incidentSchema }, ...WRITE_ERRORS },
     handler: async ({ req, reply, auth, body }) => {
       const { user } = auth;
-      const { title, level, lon, lat, radiusM } = body;
+      const { title, level, lon, lat, radiusM, kind } = body;
       const district = districtAt(lon, lat) ?? null;
       const refusal = declarationRefusal(
         user,
@@ -212,9 +224,9 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
       const confirmBy = isMajor(level) ? new Date(openedAt.getTime() + deps.confirmWindowMs) : null;
       const row = await deps.db.transaction(async (tx) => {
         const { rows } = await tx.query<IncidentRow>(
-          `INSERT INTO incidents (title, level, lon, lat, radius_m, district_code, opened_by, opened_at, confirm_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-          [title, level, lon, lat, radiusM, district, user.id, openedAt, confirmBy],
+          `INSERT INTO incidents (title, level, lon, lat, radius_m, district_code, opened_by, opened_at, confirm_by, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+          [title, level, lon, lat, radiusM, district, user.id, openedAt, confirmBy, kind ?? null],
         );
         const r = rows[0] as IncidentRow;
         await appendAudit(tx, {
@@ -231,6 +243,7 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
             lon: r.lon,
             lat: r.lat,
             radiusM: r.radius_m,
+            ...(r.kind ? { kind: r.kind } : {}),
             ...(confirmBy ? { confirmBy: confirmBy.toISOString() } : {}),
           },
         });

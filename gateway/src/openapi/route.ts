@@ -65,6 +65,8 @@ export interface RouteDefinition<P extends Schema, Q extends Schema, B extends S
     auth: RouteInput<P, Q, B, A>['auth'];
   }) => Promise<void>;
   responses: Operation['responses'];
+  /** The route's own body limit in bytes (default: the server's, 1 MiB), for uploads. */
+  bodyLimit?: number;
   handler: (input: RouteInput<P, Q, B, A>) => Promise<unknown>;
 }
 
@@ -131,6 +133,7 @@ export function defineRoute<
       app.route({
         method: def.method.toUpperCase() as Uppercase<Operation['method']>,
         url: def.url,
+        ...(def.bodyLimit ? { bodyLimit: def.bodyLimit } : {}),
         handler: async (req, reply) => {
           if (def.access !== 'public' && def.sessionCheck !== false && !req.auth)
             throw new AppError('unauthenticated', 'sign in first');

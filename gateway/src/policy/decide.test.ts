@@ -21,6 +21,9 @@ import {
   haversineMetres,
   type IncidentFacts,
   type PolicyContext,
+  type RetrievalBasisFact,
+  type RetrievalGrant,
+  type RetrievalIncident,
   type Subject,
 } from './index.ts';
 
@@ -209,6 +212,50 @@ const playbackCtx = (fromMin: number, ...incidents: IncidentFacts[]): PolicyCont
   playback: { from: minutes(fromMin), lookbackMs: 60 * 60_000 },
 });
 
+/** An approved retrieval of 市城管局 for GOV_TIANNING and BANK_CAM, 10:00–02:00 before NOW, expiring in an hour. */
+const URBAN_APPROVAL: RetrievalGrant = {
+  id: 'ret-urban-1',
+  orgId: URBAN_ADMIN.orgId,
+  cameraIds: [GOV_TIANNING.id, BANK_CAM.id],
+  ranges: [{ from: minutes(-600), to: minutes(-120) }],
+  expiresAt: minutes(60),
+};
+/** `playback:view` / `export` of footage [fromMin, toMin] with these approvals in the context. */
+const approvedCtx = (fromMin: number, toMin: number, ...approvals: RetrievalGrant[]): PolicyContext => ({
+  now: NOW,
+  openIncidents: [],
+  playback: { from: minutes(fromMin), to: minutes(toMin), lookbackMs: 60 * 60_000, approvals },
+});
+/** A `retrieval:request` on a basis. */
+const requestCtx = (basis: RetrievalBasisFact, inc?: RetrievalIncident | null): PolicyContext => ({
+  now: NOW,
+  openIncidents: [],
+  retrieval: { basis, ...(inc === undefined ? {} : { incident: inc }) },
+});
+const kindIncident = (over: Partial<RetrievalIncident> = {}): RetrievalIncident => ({
+  ...incident(),
+  kind: 'accident',
+  ...over,
+});
+const CHIEF: Subject = {
+  ...CITY_POLICE,
+  userId: 'u-police-chief',
+  roles: ['approver'],
+  clearance: 4,
+};
+const WUJIN_CHIEF: Subject = { ...WUJIN_POLICE, userId: 'u-wujin-chief', roles: ['approver'] };
+/** A `retrieval:approve` of a request by `requester`. */
+const approveCtx = (requester: Subject): PolicyContext => ({
+  now: NOW,
+  openIncidents: [],
+  retrieval: { basis: 'approval', requester },
+});
+const retrievalAllow = (requestId: string): Decision => ({
+  allow: true,
+  reason: 'allowed:retrieval',
+  retrieval: { requestId },
+});
+
 const ALLOW: Decision = { allow: true, reason: 'allowed' };
 const emergencyAllow = (incidentId: string): Decision => ({
   allow: true,
@@ -222,6 +269,9 @@ const DENY = {
   role: { allow: false, reason: 'forbidden:role' },
   state: { allow: false, reason: 'forbidden:state' },
   retrieval: { allow: false, reason: 'forbidden:retrieval' },
+  basis: { allow: false, reason: 'forbidden:basis' },
+  certificate: { allow: false, reason: 'forbidden:certificate' },
+  samePerson: { allow: false, reason: 'forbidden:same_person' },
 } as const satisfies Record<string, Decision>;
 
 // ---------------------------------------------------------------------------------------------
@@ -247,24 +297,6 @@ const rows: Row[] = [
     subject: CITY_POLICE_ADMIN,
     camera: GOV_TIANNING,
     action: 'camera:delete' as Action,
-    context: CALM,
-    expected: DENY.role,
-  },
-  {
-    rule: 'R-ACC-1 / R-RET-4',
-    case: 'export by certified city police is denied',
-    subject: CITY_POLICE,
-    camera: GOV_TIANNING,
-    action: 'export',
-    context: CALM,
-    expected: DENY.role,
-  },
-  {
-    rule: 'R-ACC-1',
-    case: 'action check precedes scope: out-of-scope export says role, not tier',
-    subject: WUJIN_POLICE,
-    camera: GOV_TIANNING,
-    action: 'export',
     context: CALM,
     expected: DENY.role,
   },
@@ -1183,6 +1215,435 @@ const rows: Row[] = [
     context: CALM,
     expected: DENY.tier,
   },
+
+  // Art. 21 ¶2 / R-RET-2: footage under an approved retrieval of the subject's organisation.
+  {
+    rule: 'R-RET-2',
+    case: 'an administrative department plays back a camera its approval names, inside its range',
+    subject: URBAN_ADMIN,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: approvedCtx(-500, -200, URBAN_APPROVAL),
+    expected: retrievalAllow('ret-urban-1'),
+  },
+  {
+    rule: 'R-RET-2',
+    case: 'the approval covers exactly its range ends, of a private camera of another org',
+    subject: URBAN_ADMIN,
+    camera: cam(BANK_CAM, { grade: 1 }),
+    action: 'playback:view',
+    context: approvedCtx(-600, -120, URBAN_APPROVAL),
+    expected: retrievalAllow('ret-urban-1'),
+  },
+  {
+    rule: 'R-RET-2',
+    case: 'footage ending after the approved range is refused',
+    subject: URBAN_ADMIN,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: approvedCtx(-500, -119, URBAN_APPROVAL),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-2',
+    case: 'footage starting before the approved range is refused',
+    subject: URBAN_ADMIN,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: approvedCtx(-601, -200, URBAN_APPROVAL),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-2',
+    case: 'a camera the approval does not name is refused',
+    subject: URBAN_ADMIN,
+    camera: cam(GOV_TIANNING, { id: 'cam-gov-other' }),
+    action: 'playback:view',
+    context: approvedCtx(-500, -200, URBAN_APPROVAL),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-2',
+    case: 'an expired approval (expiresAt is exclusive) gives nothing',
+    subject: URBAN_ADMIN,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: approvedCtx(-500, -200, { ...URBAN_APPROVAL, expiresAt: NOW }),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-2',
+    case: 'another organisation’s approval gives nothing',
+    subject: REGULATOR,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: approvedCtx(-500, -200, URBAN_APPROVAL),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-2',
+    case: 'without the range end no approval covers',
+    subject: URBAN_ADMIN,
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: {
+      now: NOW,
+      openIncidents: [],
+      playback: { from: minutes(-500), lookbackMs: 0, approvals: [URBAN_APPROVAL] },
+    },
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-2 / R-ACC-2',
+    case: 'an approval does not lift the grade',
+    subject: URBAN_ADMIN,
+    camera: cam(GOV_TIANNING, { grade: 2 }),
+    action: 'playback:view',
+    context: approvedCtx(-500, -200, URBAN_APPROVAL),
+    expected: DENY.grade,
+  },
+  {
+    rule: 'R-RET-1 / R-RET-2',
+    case: 'a certified officer’s plain allow comes before an approval',
+    subject: sub(CITY_POLICE, { orgId: URBAN_ADMIN.orgId }),
+    camera: GOV_TIANNING,
+    action: 'playback:view',
+    context: approvedCtx(-500, -200, URBAN_APPROVAL),
+    expected: ALLOW,
+  },
+
+  // Export (Art. 21/22, R-RET-4): decided as the execution of an approved retrieval.
+  {
+    rule: 'R-RET-4',
+    case: 'export under an approved, unexpired retrieval covering camera and range',
+    subject: URBAN_ADMIN,
+    camera: GOV_TIANNING,
+    action: 'export',
+    context: approvedCtx(-500, -200, URBAN_APPROVAL),
+    expected: retrievalAllow('ret-urban-1'),
+  },
+  {
+    rule: 'R-RET-4',
+    case: 'export by certified city police without an approval is refused',
+    subject: CITY_POLICE,
+    camera: GOV_TIANNING,
+    action: 'export',
+    context: CALM,
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-4 / R-ACC-2',
+    case: 'out-of-scope export says tier',
+    subject: WUJIN_POLICE,
+    camera: GOV_TIANNING,
+    action: 'export',
+    context: CALM,
+    expected: DENY.tier,
+  },
+  {
+    rule: 'R-RET-4',
+    case: 'export after the approval expired is refused',
+    subject: URBAN_ADMIN,
+    camera: GOV_TIANNING,
+    action: 'export',
+    context: approvedCtx(-500, -200, { ...URBAN_APPROVAL, expiresAt: minutes(-1) }),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-4',
+    case: 'export outside the approved range is refused',
+    subject: URBAN_ADMIN,
+    camera: GOV_TIANNING,
+    action: 'export',
+    context: approvedCtx(-700, -200, URBAN_APPROVAL),
+    expected: DENY.retrieval,
+  },
+  {
+    rule: 'R-RET-4 / R-ACC-2',
+    case: 'export does not lift the grade',
+    subject: URBAN_ADMIN,
+    camera: cam(GOV_TIANNING, { grade: 3 }),
+    action: 'export',
+    context: approvedCtx(-500, -200, URBAN_APPROVAL),
+    expected: DENY.grade,
+  },
+  {
+    rule: 'R-RET-4 / Art. 14',
+    case: 'no export from a camera never accepted',
+    subject: URBAN_ADMIN,
+    camera: cam(GOV_TIANNING, { state: 'registered' }),
+    action: 'export',
+    context: approvedCtx(-500, -200, URBAN_APPROVAL),
+    expected: DENY.state,
+  },
+
+  // retrieval:request, Art. 21 ¶1–3: the basis must fit the requester.
+  {
+    rule: 'Art. 21 ¶1 / R-RET-1',
+    case: 'certified police request on their certificate',
+    subject: CITY_POLICE,
+    camera: BANK_CAM,
+    action: 'retrieval:request',
+    context: requestCtx('certificate'),
+    expected: ALLOW,
+  },
+  {
+    rule: 'Art. 21 ¶1 / R-RET-1',
+    case: 'police without the certificate cannot request on it',
+    subject: sub(CITY_POLICE, { countyPoliceCertificate: false }),
+    camera: GOV_TIANNING,
+    action: 'retrieval:request',
+    context: requestCtx('certificate'),
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶1 / R-RET-1',
+    case: 'a certificate on a non-police user is no basis',
+    subject: sub(URBAN_ADMIN, { countyPoliceCertificate: true }),
+    camera: GOV_TIANNING,
+    action: 'retrieval:request',
+    context: requestCtx('certificate'),
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-RET-2',
+    case: 'an administrative department requests for approval',
+    subject: URBAN_ADMIN,
+    camera: GOV_TIANNING,
+    action: 'retrieval:request',
+    context: requestCtx('approval'),
+    expected: ALLOW,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-RET-2',
+    case: 'a regulator requests for approval',
+    subject: REGULATOR,
+    camera: GOV_TIANNING,
+    action: 'retrieval:request',
+    context: requestCtx('approval'),
+    expected: ALLOW,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-RET-2',
+    case: 'an owner unit is no administrative department',
+    subject: BANK_OWNER,
+    camera: BANK_CAM,
+    action: 'retrieval:request',
+    context: requestCtx('approval'),
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-RET-2',
+    case: 'police ask on their certificate, not as another department',
+    subject: CITY_POLICE,
+    camera: GOV_TIANNING,
+    action: 'retrieval:request',
+    context: requestCtx('approval'),
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-ACC-2',
+    case: 'cameras outside the requester’s tier are refused (tier)',
+    subject: TIANNING_EOC,
+    camera: GOV_LIYANG,
+    action: 'retrieval:request',
+    context: requestCtx('approval'),
+    expected: DENY.tier,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-ACC-2',
+    case: 'a request above the requester’s clearance is refused',
+    subject: URBAN_ADMIN,
+    camera: cam(GOV_TIANNING, { grade: 2 }),
+    action: 'retrieval:request',
+    context: requestCtx('approval'),
+    expected: DENY.grade,
+  },
+  {
+    rule: 'Art. 21 / Art. 14',
+    case: 'a camera never accepted has nothing to retrieve',
+    subject: URBAN_ADMIN,
+    camera: cam(GOV_TIANNING, { state: 'registered' }),
+    action: 'retrieval:request',
+    context: requestCtx('approval'),
+    expected: DENY.state,
+  },
+  {
+    rule: 'Art. 21',
+    case: 'no basis named is refused',
+    subject: CITY_POLICE,
+    camera: GOV_TIANNING,
+    action: 'retrieval:request',
+    context: CALM,
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶3 / R-RET-3',
+    case: 'an emergency department requests inside an accident’s area',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'retrieval:request',
+    context: requestCtx('emergency', kindIncident()),
+    expected: ALLOW,
+  },
+  {
+    rule: 'Art. 21 ¶3 / R-RET-3',
+    case: 'a public-health incident of level Ⅳ, closed, still supports the investigation',
+    subject: sub(CITY_POLICE, { countyPoliceCertificate: false }),
+    camera: GOV_TIANNING,
+    action: 'retrieval:request',
+    context: requestCtx(
+      'emergency',
+      kindIncident({ kind: 'public_health', level: 4, closedAt: minutes(-10) }),
+    ),
+    expected: ALLOW,
+  },
+  {
+    rule: 'Art. 21 ¶3 / R-RET-3',
+    case: 'an incident without a kind is no basis',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'retrieval:request',
+    context: requestCtx('emergency', kindIncident({ kind: null })),
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶3 / R-RET-3',
+    case: 'an incident of an unknown kind is no basis',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'retrieval:request',
+    context: requestCtx('emergency', kindIncident({ kind: 'festival' })),
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶3 / R-RET-3',
+    case: 'no incident named is no basis',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'retrieval:request',
+    context: requestCtx('emergency', null),
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶3 / R-RET-3',
+    case: 'an incident not yet opened is no basis',
+    subject: CITY_EOC,
+    camera: BANK_CAM,
+    action: 'retrieval:request',
+    context: requestCtx('emergency', kindIncident({ openedAt: minutes(1) })),
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶3 / R-RET-3',
+    case: 'a regulator has no investigation and handling powers',
+    subject: REGULATOR,
+    camera: GOV_TIANNING,
+    action: 'retrieval:request',
+    context: requestCtx('emergency', kindIncident()),
+    expected: DENY.basis,
+  },
+  {
+    rule: 'Art. 21 ¶3 / R-RET-3',
+    case: 'a camera outside the incident’s radius is refused',
+    subject: CITY_EOC,
+    camera: cam(BANK_CAM, north(1500)),
+    action: 'retrieval:request',
+    context: requestCtx('emergency', kindIncident()),
+    expected: DENY.retrieval,
+  },
+
+  // retrieval:approve, Art. 21 ¶2: county-level-or-above police approve.
+  {
+    rule: 'Art. 21 ¶2 / R-RET-2',
+    case: 'the city police approver approves a city department’s request',
+    subject: CHIEF,
+    camera: GOV_TIANNING,
+    action: 'retrieval:approve',
+    context: approveCtx(URBAN_ADMIN),
+    expected: ALLOW,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-RET-2',
+    case: 'a district police approver approves a request of its district',
+    subject: WUJIN_CHIEF,
+    camera: GOV_WUJIN,
+    action: 'retrieval:approve',
+    context: approveCtx(sub(TIANNING_EOC, { districtCode: '320412', orgId: 'org-eoc-320412' })),
+    expected: ALLOW,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-RET-2',
+    case: 'an approver without the certificate is refused',
+    subject: sub(CHIEF, { countyPoliceCertificate: false }),
+    camera: GOV_TIANNING,
+    action: 'retrieval:approve',
+    context: approveCtx(URBAN_ADMIN),
+    expected: DENY.certificate,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-RET-2',
+    case: 'certified police without the approver role do not approve',
+    subject: CITY_POLICE,
+    camera: GOV_TIANNING,
+    action: 'retrieval:approve',
+    context: approveCtx(URBAN_ADMIN),
+    expected: DENY.certificate,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-RET-2',
+    case: 'an approver role outside the police is no approval',
+    subject: sub(CITY_EOC, { roles: ['approver'], countyPoliceCertificate: true }),
+    camera: GOV_TIANNING,
+    action: 'retrieval:approve',
+    context: approveCtx(URBAN_ADMIN),
+    expected: DENY.certificate,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-RET-4',
+    case: 'nobody approves their own request',
+    subject: CHIEF,
+    camera: GOV_TIANNING,
+    action: 'retrieval:approve',
+    context: approveCtx(CHIEF),
+    expected: DENY.samePerson,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-ACC-2',
+    case: 'a district approver cannot approve a city department’s request (lower tier)',
+    subject: WUJIN_CHIEF,
+    camera: GOV_WUJIN,
+    action: 'retrieval:approve',
+    context: approveCtx(URBAN_ADMIN),
+    expected: DENY.tier,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-ACC-2',
+    case: 'a district approver cannot approve a camera of another district',
+    subject: WUJIN_CHIEF,
+    camera: GOV_TIANNING,
+    action: 'retrieval:approve',
+    context: approveCtx(TIANNING_EOC),
+    expected: DENY.tier,
+  },
+  {
+    rule: 'Art. 21 ¶2 / R-ACC-2',
+    case: 'an approver below the camera’s grade is refused',
+    subject: sub(CHIEF, { clearance: 1 }),
+    camera: cam(GOV_TIANNING, { grade: 2 }),
+    action: 'retrieval:approve',
+    context: approveCtx(URBAN_ADMIN),
+    expected: DENY.grade,
+  },
+  {
+    rule: 'Art. 21 ¶2',
+    case: 'without the requester the approval is refused',
+    subject: CHIEF,
+    camera: GOV_TIANNING,
+    action: 'retrieval:approve',
+    context: CALM,
+    expected: DENY.retrieval,
+  },
 ];
 
 describe('decide: article by article', () => {
@@ -1375,10 +1836,10 @@ describe('decide: properties', () => {
     );
   });
 
-  it('export is refused with forbidden:role until retrieval rules exist', () => {
+  it('export is never allowed without an approved retrieval', () => {
     fc.assert(
       fc.property(subjectArb, cameraArb, contextArb, (s, c, x) => {
-        expect(decide(s, c, 'export', x)).toStrictEqual(DENY.role);
+        expect([DENY.tier, DENY.retrieval]).toContainEqual(decide(s, c, 'export', x));
       }),
       RUNS,
     );
@@ -1397,9 +1858,10 @@ describe('decide: properties', () => {
             playback: { from: minutes(fromMin), lookbackMs: 3_600_000 },
           });
           if (!d.allow) return;
+          expect(d.reason).not.toBe('allowed:retrieval');
           if (d.reason === 'allowed') {
             expect([s.departmentKind, s.countyPoliceCertificate]).toEqual(['police', true]);
-          } else {
+          } else if (d.reason === 'allowed:emergency') {
             expect(['police', 'emergency']).toContain(s.departmentKind);
             const named = x.openIncidents.find((i) => i.id === d.emergency.incidentId);
             expect(minutes(fromMin).getTime()).toBeGreaterThanOrEqual(

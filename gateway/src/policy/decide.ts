@@ -1,5 +1,12 @@
 import { EARTH_RADIUS_M, haversineMetres } from '@wall/protocol/geo';
 import {
+  decideExport,
+  decideRetrievalApproval,
+  decideRetrievalRequest,
+  retrievalCovering,
+} from './retrieval.ts';
+import { hasRole, inScope, withinRadius } from './scope.ts';
+import {
   type Action,
   type CameraFacts,
   type Decision,
@@ -11,8 +18,6 @@ import {
 } from './types.ts';
 
 export { EARTH_RADIUS_M, haversineMetres };
-
-const RAD = Math.PI / 180;
 
 // Shared, frozen results: a search calls `decide` once per camera and must not allocate for them.
 function deny(reason: DenyDecision['reason']): DenyDecision {
@@ -37,10 +42,9 @@ const DENY_RETRIEVAL = deny('forbidden:retrieval');
  * the previous checks have established the subject is entitled to learn, so a reason code never
  * leaks the grade or lifecycle of a camera the subject has no business with.
  *
- *  1. action     `export` and anything unknown → `forbidden:role`. No camera fact is read.
- *                (Export, Art. 21/22, is a two-person registered act — R-RET-4 — whose facts, second
- *                officer and approval document, are not in the context yet.) `playback:view` is
- *                decided by {@link decidePlayback}.
+ *  1. action     anything unknown → `forbidden:role`. No camera fact is read. `playback:view` is
+ *                decided by {@link decidePlayback}; `export`, `retrieval:request` and
+ *                `retrieval:approve` by the rules of Art. 21/22 in `retrieval.ts`.
  *  2. scope      R-ACC-2 tiers: city → city-wide; district → cameras whose registered district is
  *                the subject's; unit → cameras of the subject's own org → `forbidden:tier`.
  *                Emergencies never widen scope ("police and emergency users in scope").
@@ -97,8 +101,14 @@ export function decide(
       break;
     case 'playback:view':
       return decidePlayback(subject, camera, context);
+    case 'export':
+      return decideExport(subject, camera, context);
+    case 'retrieval:request':
+      return decideRetrievalRequest(subject, camera, context);
+    case 'retrieval:approve':
+      return decideRetrievalApproval(subject, camera, context);
     default:
-      // 'export', and any string that is not an Action at run time.
+      // Any string that is not an Action at run time.
       return DENY_ROLE;
   }
 
@@ -168,20 +178,28 @@ export function decide(
  *                  (the same incident rule as live, `emergencyMaxMs` included), for footage from
  *                  `playback.lookbackMs` before the incident opened onwards (R-RET-3) → the allow is
  *                  marked emergency; footage from earlier, or no `playback` context → refused;
- *                - everyone else (other departments need an approval, R-RET-2, not built yet)
- *                  → `forbidden:retrieval`.
+ *                - anyone of an organisation holding an approved, unexpired retrieval request
+ *                  (R-RET-2, `retrieval.ts`) that names the camera and whose ranges hold
+ *                  [from, to] → `allowed:retrieval` with the request id. (Viewing under an approval
+ *                  is one user's act here; the two-person confirmation of R-RET-4 is a later slice.)
+ *                - everyone else → `forbidden:retrieval`.
  *  4. grade      clearance ≥ grade → `forbidden:grade` (an incident does not lift it).
  *  5. state      any state but `registered`: footage outlives a camera's removal (R-REC-1), and a
  *                camera never accepted has none → `forbidden:state`.
  *
- * A certified officer's plain allow comes first, so an incident never turns it into an emergency one.
+ * A certified officer's plain allow comes first, so an incident never turns it into an emergency
+ * one; an approval comes before an incident, so footage it covers is not marked emergency.
  */
 function decidePlayback(subject: Subject, camera: CameraFacts, context: PolicyContext): Decision {
   const own = camera.ownerOrgId === subject.orgId;
   if (!inScope(subject, camera, own)) return DENY_TIER;
   const kind = subject.departmentKind;
   let incident: IncidentFacts | null = null;
+  let approval: string | null = null;
   if (!(kind === 'police' && subject.countyPoliceCertificate === true)) {
+    approval = retrievalCovering(subject, camera, context);
+  }
+  if (approval === null && !(kind === 'police' && subject.countyPoliceCertificate === true)) {
     if (kind !== 'police' && kind !== 'emergency') return DENY_RETRIEVAL;
     const playback = context.playback;
     if (playback === undefined) return DENY_RETRIEVAL;
@@ -194,6 +212,8 @@ function decidePlayback(subject: Subject, camera: CameraFacts, context: PolicyCo
   if (!(subject.clearance >= camera.grade)) return DENY_GRADE;
   const state = camera.state;
   if (state !== 'accepted' && state !== 'in_service' && state !== 'removed') return DENY_STATE;
+  if (approval !== null)
+    return { allow: true, reason: 'allowed:retrieval', retrieval: { requestId: approval } };
   if (incident === null) return ALLOWED;
   return { allow: true, reason: 'allowed:emergency', emergency: { incidentId: incident.id } };
 }
@@ -208,24 +228,6 @@ function decidePlayback(subject: Subject, camera: CameraFacts, context: PolicyCo
  */
 export function hidesCamera(decision: Decision): boolean {
   return !decision.allow && decision.reason === 'forbidden:tier';
-}
-
-function inScope(subject: Subject, camera: CameraFacts, own: boolean): boolean {
-  switch (subject.tier) {
-    case 'city':
-      return true;
-    case 'district':
-      return subject.districtCode !== null && subject.districtCode === camera.districtCode;
-    case 'unit':
-      return own;
-    default:
-      return false;
-  }
-}
-
-function hasRole(roles: readonly string[], role: string): boolean {
-  for (let i = 0; i < roles.length; i++) if (roles[i] === role) return true;
-  return false;
 }
 
 /**
@@ -256,12 +258,4 @@ function emergencyIncident(camera: CameraFacts, context: PolicyContext): Inciden
     bestOpened = opened;
   }
   return best;
-}
-
-function withinRadius(incident: IncidentFacts, camera: CameraFacts): boolean {
-  const r = incident.radiusM;
-  if (!(r >= 0)) return false;
-  // The great-circle distance is never shorter than the north–south arc: a cheap exact pre-filter.
-  if (Math.abs(camera.lat - incident.lat) * RAD * EARTH_RADIUS_M > r) return false;
-  return haversineMetres(incident.lon, incident.lat, camera.lon, camera.lat) <= r;
 }

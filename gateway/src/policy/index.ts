@@ -21,6 +21,13 @@ export {
   type RadiusLimits,
   type Refusal,
 } from './incidents.ts';
+export {
+  decideExport,
+  decideRetrievalApproval,
+  decideRetrievalRequest,
+  mayApproveRetrievals,
+  retrievalCovering,
+} from './retrieval.ts';
 export { subjectOf } from './subject.ts';
 export {
   ACTIONS,
@@ -36,6 +43,11 @@ export {
   type PlaybackContext,
   POLICY_ROLES,
   type PolicyContext,
+  type RetrievalBasisFact,
+  type RetrievalContext,
+  type RetrievalGrant,
+  type RetrievalIncident,
+  type RetrievalUse,
   type Subject,
 } from './types.ts';
 export { mayUseWall } from './walls.ts';

@@ -9,10 +9,18 @@ import type {
 } from '@wall/protocol';
 
 /**
- * Every action the gateway decides (R-ACC-1). `export` is defined now so the audit vocabulary is
- * stable, but no rule allows it yet (R-RET-4); `playback:view` follows R-RET-1 and R-RET-3 (`decide.ts`).
+ * Every action the gateway decides (R-ACC-1). `playback:view` follows R-RET-1, R-RET-3 and approved
+ * retrievals; `retrieval:request`, `retrieval:approve` and `export` follow Art. 21/22 (`retrieval.ts`).
  */
-export const ACTIONS = ['catalog:read', 'live:view', 'ptz:control', 'playback:view', 'export'] as const;
+export const ACTIONS = [
+  'catalog:read',
+  'live:view',
+  'ptz:control',
+  'playback:view',
+  'export',
+  'retrieval:request',
+  'retrieval:approve',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /**
@@ -25,6 +33,8 @@ export const POLICY_ROLES = {
   viewer: 'viewer',
   /** Live view as `viewer`, plus PTZ control of every camera the subject may view live. */
   operator: 'operator',
+  /** Approves retrieval requests (with the county-level police certificate, Art. 21 ¶2). */
+  approver: 'approver',
 } as const;
 
 /** The user asking, with the facts of their organisation. */
@@ -89,6 +99,8 @@ export interface PolicyContext {
    * opening its footage opens to police and emergency users (R-RET-3). Absent: no incident basis.
    */
   playback?: PlaybackContext;
+  /** `retrieval:request` and `retrieval:approve` only: the request being decided. */
+  retrieval?: RetrievalContext;
 }
 
 export interface PlaybackContext {
@@ -96,6 +108,38 @@ export interface PlaybackContext {
   from: Date;
   /** Footage from this long before the incident opened is covered (PLAYBACK_INCIDENT_LOOKBACK_MIN). */
   lookbackMs: number;
+  /** End of the requested range; an approved retrieval must cover [from, to]. Absent: none covers. */
+  to?: Date;
+  /** Approved, not executed retrievals of the subject's organisation (`playback:view`, `export`). */
+  approvals?: readonly RetrievalGrant[];
+}
+
+/** An approved retrieval request as the policy reads it. */
+export interface RetrievalGrant {
+  id: string;
+  /** The requesting organisation: its users act under the approval. */
+  orgId: string;
+  cameraIds: readonly string[];
+  ranges: readonly { from: Date; to: Date }[];
+  /** Not executed by this instant (exclusive), the approval has expired. */
+  expiresAt: Date;
+}
+
+/** The legal basis of a retrieval request (Art. 21 ¶1–3). */
+export type RetrievalBasisFact = 'certificate' | 'approval' | 'emergency';
+
+/** An incident named by an `emergency` request, with its kind (Art. 21 ¶3). */
+export interface RetrievalIncident extends IncidentFacts {
+  /** public_order | natural_disaster | accident | public_health; null when declared without one. */
+  kind: string | null;
+}
+
+export interface RetrievalContext {
+  basis: RetrievalBasisFact;
+  /** The incident an `emergency` request names. */
+  incident?: RetrievalIncident | null;
+  /** `retrieval:approve`: who asked. */
+  requester?: Subject;
 }
 
 export type DenyReason = Extract<
@@ -106,15 +150,39 @@ export type DenyReason = Extract<
   | 'forbidden:role'
   | 'forbidden:state'
   | 'forbidden:retrieval'
+  | 'forbidden:basis'
+  | 'forbidden:certificate'
+  | 'forbidden:same_person'
 >;
 
 export interface EmergencyGrant {
   readonly incidentId: string;
 }
 
+export interface RetrievalUse {
+  readonly requestId: string;
+}
+
 export type AllowDecision =
-  | { readonly allow: true; readonly reason: 'allowed'; readonly emergency?: undefined }
-  | { readonly allow: true; readonly reason: 'allowed:emergency'; readonly emergency: EmergencyGrant };
+  | {
+      readonly allow: true;
+      readonly reason: 'allowed';
+      readonly emergency?: undefined;
+      readonly retrieval?: undefined;
+    }
+  | {
+      readonly allow: true;
+      readonly reason: 'allowed:emergency';
+      readonly emergency: EmergencyGrant;
+      readonly retrieval?: undefined;
+    }
+  | {
+      readonly allow: true;
+      readonly reason: 'allowed:retrieval';
+      readonly emergency?: undefined;
+      /** The approved retrieval request the access rides on (R-RET-2). */
+      readonly retrieval: RetrievalUse;
+    };
 
 export interface DenyDecision {
   readonly allow: false;

@@ -17,7 +17,13 @@ import { issueStreamToken, sessionHandle } from '../media/tokens.ts';
 import { playbackSummary, playlistSegments } from './playback-repository.ts';
 import { buildPlaylist } from './playlist.ts';
 import { gapsIn } from './repository.ts';
-import { checkRange, decidePlaybackView, playbackRefusal } from './service.ts';
+import {
+  checkRange,
+  decidePlaybackView,
+  decisionDetail,
+  playbackRefusal,
+  type RetrievalGrants,
+} from './service.ts';
 
 export interface PlaybackServiceDeps {
   db: Db;
@@ -31,6 +37,8 @@ export interface PlaybackServiceDeps {
   incidentLookbackMs: number;
   /** The emergency grant's ceiling (EMERGENCY_GRANT_MAX_H); 0: none. */
   emergencyMaxMs: number;
+  /** Approved, unexpired retrievals of an organisation (R-RET-2); absent: none. */
+  retrievalGrants?: RetrievalGrants;
 }
 
 export interface PlaybackRequestInput {
@@ -68,7 +76,7 @@ export class PlaybackService {
     const from = new Date(r.from);
     const to = new Date(r.to);
     checkRange(from, to, MAX_PLAYBACK_HOURS / 24);
-    const { camera, decision } = await decidePlaybackView(this.#d, r.user, r.cameraId, from);
+    const { camera, decision } = await decidePlaybackView(this.#d, r.user, r.cameraId, from, to);
     const emergency = decision.allow && decision.reason === 'allowed:emergency';
     const range = { profile: r.profile, from: from.toISOString(), to: to.toISOString() };
     const entry: AuditEntryInput = {
@@ -85,7 +93,7 @@ export class PlaybackService {
         policyAction: 'playback:view',
         ...range,
         ...(r.refresh ? { refresh: true } : {}),
-        ...(decision.allow && decision.emergency ? { incidentId: decision.emergency.incidentId } : {}),
+        ...decisionDetail(decision),
       },
     };
     if (!decision.allow) {

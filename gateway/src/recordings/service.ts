@@ -20,6 +20,7 @@ import {
   hidesCamera,
   mayAdminister,
   REGISTRY_ADMIN_ROLE,
+  type RetrievalGrant,
   subjectOf,
 } from '../policy/index.ts';
 import {
@@ -57,7 +58,12 @@ export interface RecordingServiceDeps {
   incidentLookbackMs: number;
   /** The emergency grant's ceiling (EMERGENCY_GRANT_MAX_H), as live uses it; 0: none. */
   emergencyMaxMs: number;
+  /** Approved, unexpired retrievals of an organisation (R-RET-2); absent: none. */
+  retrievalGrants?: RetrievalGrants;
 }
+
+/** The approved, unexpired retrieval requests of an organisation, as `playback:view` reads them. */
+export type RetrievalGrants = (orgId: string) => Promise<RetrievalGrant[]>;
 
 /** The role whose holders approve retrievals; they may place and release evidence holds. */
 export const APPROVER_ROLE = 'approver';
@@ -108,7 +114,7 @@ export class RecordingService {
     const from = new Date(q.from);
     const to = new Date(q.to);
     checkRange(from, to, MAX_TIMELINE_DAYS);
-    const { camera, decision } = await decidePlaybackView(this.#d, actor.user, cameraId, from);
+    const { camera, decision } = await decidePlaybackView(this.#d, actor.user, cameraId, from, to);
     const id = camera.facts.id;
     const range = { profile: q.profile, from: from.toISOString(), to: to.toISOString() };
     const emergency = decision.allow && decision.reason === 'allowed:emergency';
@@ -125,7 +131,7 @@ export class RecordingService {
       detail: {
         policyAction: 'playback:view',
         ...range,
-        ...(decision.allow && decision.emergency ? { incidentId: decision.emergency.incidentId } : {}),
+        ...decisionDetail(decision),
       },
     });
     if (!decision.allow) throw playbackRefusal(decision);
@@ -459,24 +465,38 @@ export class RecordingService {
 }
 
 /**
- * The `playback:view` decision on a camera for footage from `from` on — the timeline's and
- * playback's (R-RET-1, R-RET-3). Throws not_found:camera for an id that is no camera.
+ * The `playback:view` decision on a camera for footage [from, to] — the timeline's and playback's
+ * (R-RET-1, R-RET-3, and an approved retrieval of the user's organisation, R-RET-2). Throws
+ * not_found:camera for an id that is no camera.
  */
 export async function decidePlaybackView(
-  d: Pick<RecordingServiceDeps, 'decisions' | 'emergencyMaxMs' | 'incidentLookbackMs'>,
+  d: Pick<RecordingServiceDeps, 'decisions' | 'emergencyMaxMs' | 'incidentLookbackMs' | 'retrievalGrants'>,
   user: CurrentUser,
   cameraId: string,
   from: Date,
+  to: Date,
 ): Promise<{ camera: CameraRecord; decision: Decision }> {
   const camera = UUID.test(cameraId) ? await d.decisions.camera(cameraId.toLowerCase()) : undefined;
   if (!camera) throw new AppError('not_found:camera', 'no such camera');
+  const [openIncidents, approvals] = await Promise.all([
+    d.decisions.incidents(),
+    d.retrievalGrants ? d.retrievalGrants(user.orgId) : [],
+  ]);
   const decision = decide(subjectOf(user), camera.facts, 'playback:view', {
     now: new Date(),
-    openIncidents: await d.decisions.incidents(),
+    openIncidents,
     ...(d.emergencyMaxMs > 0 ? { emergencyMaxMs: d.emergencyMaxMs } : {}),
-    playback: { from, lookbackMs: d.incidentLookbackMs },
+    playback: { from, to, lookbackMs: d.incidentLookbackMs, approvals },
   });
   return { camera, decision };
+}
+
+/** The audit detail of a `playback:view` allow: the incident or the retrieval request it rides on. */
+export function decisionDetail(decision: Decision): Record<string, string> {
+  if (!decision.allow) return {};
+  if (decision.emergency) return { incidentId: decision.emergency.incidentId };
+  if (decision.retrieval) return { retrievalId: decision.retrieval.requestId };
+  return {};
 }
 
 /** The error a refused `playback:view` answers (outside the caller's tier: like a missing camera). */
