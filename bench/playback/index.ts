@@ -161,7 +161,7 @@ try {
     method:
       'Chromium (headless, --disable-gpu) on the launcher stack, 2 time-strip cameras recorded (sub 640×360, GOP 1 s); police.dispatcher on /cameras/:id/playback, timeline at 5 min; ' +
       'time = timeline pointerup → presentationTime of the first requestVideoFrameCallback frame whose time strip reads within 2 s of the clicked time. ' +
-      'open: first click after the page loads (POST /playback, playlist, init + media segments); seek: clicks inside the loaded playlist (no new grant).',
+      'open: first click after the page loads (POST /playback, playlist, init + media segments: nothing buffered); seek: clicks inside the loaded playlist (no new grant; with ~70 s recorded most targets are already buffered — hls.js keeps 20 s ahead and 30 s behind — so seek is the warm case and open the cold one).',
     targetMs: TARGET_MS,
     open: stats(opens),
     seek: stats(seeks),
