@@ -182,7 +182,7 @@ try {
       t = process.hrtime.bigint();
       const m3u8 = await playback.playlist(token);
       whole.push(ms(t));
-      lines = m3u8.split('\n').length;
+      lines = m3u8.toString('latin1').split('\n').length;
       t = process.hrtime.bigint();
       const segs = await playlistSegments(
         db,

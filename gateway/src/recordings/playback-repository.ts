@@ -35,7 +35,8 @@ export async function playbackSummary(
 
 /**
  * The segments overlapping [from, to) in playlist order (start: the index's order, no sort step).
- * Times come back as float8 milliseconds, not timestamps: no Date per row for a 21,600-row day.
+ * Times come back as float8 milliseconds (date_part, not numeric extract; no Date per row for a
+ * 21,600-row day).
  */
 export async function playlistSegments(
   db: Queryable,
@@ -45,8 +46,8 @@ export async function playlistSegments(
   to: Date,
 ): Promise<PlaylistSegment[]> {
   const { rows } = await db.query<PlaylistSegment>(
-    `SELECT (extract(epoch FROM start_at) * 1000)::float8 AS "startMs",
-            (extract(epoch FROM end_at) * 1000)::float8 AS "endMs",
+    `SELECT round(date_part('epoch', start_at) * 1000) AS "startMs",
+            round(date_part('epoch', end_at) * 1000) AS "endMs",
             duration_ms AS "durationMs", node, storage_key AS "storageKey", sha256, codec, width, height
        FROM recording_segments WHERE ${OVERLAPPING} ORDER BY start_at`,
     [cameraId, profile, from.toISOString(), to.toISOString()],

@@ -92,10 +92,18 @@ export class PlaybackService {
       await this.#d.audit(entry);
       throw playbackRefusal(decision);
     }
-    const [summary, nodes] = await Promise.all([
-      playbackSummary(this.#d.db, camera.facts.id, r.profile, from, to),
-      this.#d.directory.nodes(),
-    ]);
+    // The allow is audited whatever follows: with the token it issues, or as an error.
+    let found: [Awaited<ReturnType<typeof playbackSummary>>, Awaited<ReturnType<MediaDirectory['nodes']>>];
+    try {
+      found = await Promise.all([
+        playbackSummary(this.#d.db, camera.facts.id, r.profile, from, to),
+        this.#d.directory.nodes(),
+      ]);
+    } catch (err) {
+      await this.#d.audit({ ...entry, result: 'error', reason: 'internal' });
+      throw err;
+    }
+    const [summary, nodes] = found;
     // The node holding most of the range's segments (now registered); with nothing recorded, any.
     const node =
       summary.map((s) => nodes.find((n) => n.id === s.node)).find((n) => n !== undefined) ??
@@ -144,7 +152,7 @@ export class PlaybackService {
    * (signature, expiry, `rng`); segments on another node than its audience get a token for that
    * node with the same claims.
    */
-  async playlist(token: string): Promise<string> {
+  async playlist(token: string): Promise<Buffer> {
     const claims = this.#verify(token);
     const from = new Date(claims.rng[0]);
     const to = new Date(claims.rng[1]);

@@ -25,13 +25,13 @@ const nodes = new Map<string, { url: string; token: string | null }>([
   ['a', { url: 'http://a:4100', token: null }],
   ['b', { url: 'http://b:4100', token: 'TB' }],
 ]);
-const played = (text: string) => substitutePlaylist(text, new URLSearchParams('token=TA'));
+const played = (playlist: Buffer) => substitutePlaylist(playlist, new URLSearchParams('token=TA'));
 
 /** The playlist without its header, segment URLs shortened to `node key off`. */
 function body(segments: PlaylistSegment[], gaps: { fromMs: number; toMs: number }[] = []): string[] {
-  const text = buildPlaylist({ segments, gaps, nodes });
-  expect(text.endsWith('#EXT-X-ENDLIST\n')).toBe(true);
-  return played(text)
+  const playlist = buildPlaylist({ segments, gaps, nodes });
+  expect(playlist.toString().endsWith('#EXT-X-ENDLIST\n')).toBe(true);
+  return played(playlist)
     .trim()
     .split('\n')
     .slice(5, -1)
@@ -54,7 +54,7 @@ const PDT = (ms: number) => `#EXT-X-PROGRAM-DATE-TIME:${new Date(T0 + ms).toISOS
 describe('buildPlaylist', () => {
   it('writes the header and says the node URLs, tokens and key prefix once (EXT-X-DEFINE)', () => {
     const text = buildPlaylist({ segments: [seg(1, 0, 2000), seg(2, 2000, 4100)], gaps: [], nodes });
-    const lines = text.split('\n');
+    const lines = text.toString().split('\n');
     expect(lines.slice(0, 10)).toEqual([
       '#EXTM3U',
       '#EXT-X-VERSION:11',
@@ -87,7 +87,7 @@ describe('buildPlaylist', () => {
 
   it('writes a key that does not share the first key’s prefix in full', () => {
     const other = seg(2, 2000, 2000, { storageKey: 'id-abc/sub/2026-12-08/1.mp4' });
-    expect(buildPlaylist({ segments: [seg(1, 0, 2000), other], gaps: [], nodes })).toContain(
+    expect(buildPlaylist({ segments: [seg(1, 0, 2000), other], gaps: [], nodes }).toString()).toContain(
       '{$n0}/playback/media/id-abc/sub/2026-12-08/1.mp4?',
     );
   });

@@ -44,32 +44,39 @@ const PLAYLIST_TOKEN = 'token';
  * `n<i>`/`t<i>`, and the camera/profile part of the storage keys is `k` — a 24-hour playlist is
  * ~3.5 MB instead of ~13 MB. After substitution the URLs are the contract's.
  */
-export function buildPlaylist(input: PlaylistInput): string {
+export function buildPlaylist(input: PlaylistInput): Buffer {
   const tolerance = input.gapToleranceMs ?? 1000;
   const { segments, gaps } = input;
   let longest = 0;
   for (const s of segments) if (s.durationMs > longest) longest = s.durationMs;
-  const out: string[] = [
-    '#EXTM3U',
-    '#EXT-X-VERSION:11',
-    `#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(longest / 1000))}`,
-    '#EXT-X-PLAYLIST-TYPE:VOD',
-    '#EXT-X-INDEPENDENT-SEGMENTS',
-    `#EXT-X-DEFINE:QUERYPARAM="${PLAYLIST_TOKEN}"`,
-  ];
+  // A day is 21,600 segments (bench/recording-index, "playlist 24 h"): each line goes straight into
+  // one growing buffer (no rope of 40,000 strings kept alive until the answer flattens it), and
+  // the EXTINF line of each duration is made once.
+  const out = new TextBuffer(4096 + segments.length * 180);
+  out.write(`#EXTM3U
+#EXT-X-VERSION:11
+#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(longest / 1000))}
+#EXT-X-PLAYLIST-TYPE:VOD
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-DEFINE:QUERYPARAM="${PLAYLIST_TOKEN}"
+`);
   // Per node: `{$n<i>}` its URL, `{$t<i>}` (or the playlist's `{$token}`) its token.
-  const vars = new Map<string, { url: string; token: string }>();
+  const vars = new Map<string, { init: string; media: string; token: string }>();
   for (const [id, n] of input.nodes) {
     const i = vars.size;
-    out.push(`#EXT-X-DEFINE:NAME="n${i}",VALUE="${n.url}"`);
-    if (n.token !== null) out.push(`#EXT-X-DEFINE:NAME="t${i}",VALUE="${n.token}"`);
-    vars.set(id, { url: `{$n${i}}`, token: n.token === null ? `{$${PLAYLIST_TOKEN}}` : `{$t${i}}` });
+    out.write(`#EXT-X-DEFINE:NAME="n${i}",VALUE="${n.url}"\n`);
+    if (n.token !== null) out.write(`#EXT-X-DEFINE:NAME="t${i}",VALUE="${n.token}"\n`);
+    vars.set(id, {
+      init: `{$n${i}}${PLAYBACK_INIT_PATH}/`,
+      media: `{$n${i}}${PLAYBACK_MEDIA_PATH}/`,
+      token: n.token === null ? `{$${PLAYLIST_TOKEN}}` : `{$t${i}}`,
+    });
   }
   // The camera/profile part every key of the range starts with (`<camera>/<profile>/`).
   const first = segments[0]?.storageKey ?? '';
   const prefix = first.slice(0, first.indexOf('/', first.indexOf('/') + 1) + 1);
-  if (prefix) out.push(`#EXT-X-DEFINE:NAME="k",VALUE="${prefix}"`);
-  const keyOf = (key: string) => (prefix && key.startsWith(prefix) ? `{$k}${key.slice(prefix.length)}` : key);
+  if (prefix) out.write(`#EXT-X-DEFINE:NAME="k",VALUE="${prefix}"\n`);
+  const extinf = new Map<number, string>();
 
   let off = 0;
   let prev: PlaylistSegment | undefined;
@@ -81,7 +88,6 @@ export function buildPlaylist(input: PlaylistInput): string {
       skipped = true;
       continue;
     }
-    const hevc = s.codec === 'h265';
     const format =
       prev === undefined || prev.codec !== s.codec || prev.width !== s.width || prev.height !== s.height;
     let discontinuity = false;
@@ -95,34 +101,59 @@ export function buildPlaylist(input: PlaylistInput): string {
         s.startMs - prev.endMs > tolerance ||
         (gap !== undefined && gap.fromMs <= s.startMs);
     }
-    const key = keyOf(s.storageKey);
-    if (discontinuity) out.push('#EXT-X-DISCONTINUITY');
-    if (format || hevc) {
-      out.push(`#EXT-X-MAP:URI="${node.url}${PLAYBACK_INIT_PATH}/${key}?token=${node.token}"`);
-    }
+    const key =
+      prefix && s.storageKey.startsWith(prefix) ? `{$k}${s.storageKey.slice(prefix.length)}` : s.storageKey;
+    if (discontinuity) out.write('#EXT-X-DISCONTINUITY\n');
+    if (format || s.codec === 'h265') out.write(`#EXT-X-MAP:URI="${node.init}${key}?token=${node.token}"\n`);
     if (prev === undefined || discontinuity) {
-      out.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.startMs).toISOString()}`);
+      out.write(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.startMs).toISOString()}\n`);
     }
-    out.push(
-      `#EXTINF:${(s.durationMs / 1000).toFixed(3)},`,
-      `${node.url}${PLAYBACK_MEDIA_PATH}/${key}?off=${off}&sha=${s.sha256}&token=${node.token}`,
-    );
+    let inf = extinf.get(s.durationMs);
+    if (inf === undefined) {
+      inf = `#EXTINF:${(s.durationMs / 1000).toFixed(3)},\n`;
+      extinf.set(s.durationMs, inf);
+    }
+    out.write(`${inf}${node.media}${key}?off=${off}&sha=${s.sha256}&token=${node.token}\n`);
     off += s.durationMs;
     prev = s;
     skipped = false;
   }
-  out.push('#EXT-X-ENDLIST', '');
-  return out.join('\n');
+  out.write('#EXT-X-ENDLIST\n');
+  return out.bytes();
+}
+
+/** UTF-8 text written into one buffer that doubles when it must. */
+class TextBuffer {
+  #buf: Buffer;
+  #pos = 0;
+
+  constructor(size: number) {
+    this.#buf = Buffer.allocUnsafe(size);
+  }
+
+  write(s: string): void {
+    // A UTF-16 unit is at most 3 bytes of UTF-8.
+    if (this.#pos + s.length * 3 > this.#buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + s.length * 3));
+      this.#buf.copy(grown, 0, 0, this.#pos);
+      this.#buf = grown;
+    }
+    this.#pos += this.#buf.write(s, this.#pos, 'utf8');
+  }
+
+  bytes(): Buffer {
+    return this.#buf.subarray(0, this.#pos);
+  }
 }
 
 /**
  * A playlist with its variables substituted (RFC 8216bis §4.3), as a player reads it: the
  * `QUERYPARAM` ones from `playlistQuery`, the others from their `EXT-X-DEFINE`. For tests and tools.
  */
-export function substitutePlaylist(text: string, playlistQuery: URLSearchParams): string {
+export function substitutePlaylist(playlist: string | Buffer, playlistQuery: URLSearchParams): string {
   const values = new Map<string, string>();
   const lines: string[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of playlist.toString().split('\n')) {
     const define = /^#EXT-X-DEFINE:(?:QUERYPARAM="([^"]+)"|NAME="([^"]+)",VALUE="([^"]*)")$/.exec(line);
     if (define) {
       const [, param, name, value] = define;

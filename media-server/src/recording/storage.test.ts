@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { segmentKey } from './recorder.ts';
+import { cameraKeyPart, segmentKey } from './recorder.ts';
 import { FsStorage } from './storage.ts';
 
 /** Every file under `dir`, relative. */
@@ -35,6 +35,28 @@ describe('filesystem storage of segments', () => {
     expect(await s.delete(key)).toBe(true);
     expect(await s.delete(key)).toBe(false);
     expect(await s.get(key)).toBeUndefined();
+  });
+
+  it('reads a stored file with its size and modification time; nothing for a missing key or a directory', async () => {
+    const s = new FsStorage(root);
+    const key = segmentKey('cam-2', 'sub', Date.UTC(2026, 11, 8));
+    await s.put(key, Buffer.from('segment'));
+    const before = Date.now();
+    const got = await s.read(key);
+    expect(got?.bytes).toEqual(Buffer.from('segment'));
+    expect(got?.size).toBe(7);
+    expect(got?.mtimeMs).toBeLessThanOrEqual(before + 1);
+    expect(await s.read('cam-2/sub/2026-12-08/1.mp4')).toBeUndefined();
+    expect(await s.read('cam-2/sub')).toBeUndefined();
+    await s.delete(key);
+  });
+
+  it('cameraKeyPart keeps path-safe ids and hashes the others, as segmentKey names them', () => {
+    expect(cameraKeyPart('0b8f1c1e-1111-4222-8333-444455556666')).toBe(
+      '0b8f1c1e-1111-4222-8333-444455556666',
+    );
+    expect(cameraKeyPart('../x')).toMatch(/^id-[0-9a-f]{32}$/);
+    expect(segmentKey('../x', 'main', 0).startsWith(`${cameraKeyPart('../x')}/main/`)).toBe(true);
   });
 
   it.each([['../escape.mp4'], ['/abs.mp4'], ['a/../../b.mp4'], ['sp ace.mp4']])(
