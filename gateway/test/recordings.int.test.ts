@@ -708,14 +708,15 @@ describe('recordings: index, integrity, retention, holds, playback', () => {
       const c = cams[7] as { id: string; lon: number; lat: number };
       const declare = async (title: string, lon: number, radiusM: number) => {
         const res = await post(eoc, '/api/incidents', { title, level: 3, lon, lat: c.lat, radiusM });
-        expect(res.statusCode).toBe(201);
+        expect(res.statusCode, res.body).toBe(201);
         return res.json() as { id: string; openedAt: string };
       };
-      // ≈ 950 m east: inside a 1 km radius, outside a 900 m one.
-      const east = c.lon + 0.01;
-      const covering = await declare('天宁火情', east, 1000);
-      const beside = await declare('天宁交通事故', east, 900);
-      const closed = await declare('天宁积水', c.lon, 300);
+      // ≈ 47 m east: inside a 60 m radius, outside a 40 m one (small: the test's cameras lie
+      // anywhere in the city, and an area may not reach outside it).
+      const east = c.lon + 0.0005;
+      const covering = await declare('天宁火情', east, 60);
+      const beside = await declare('天宁交通事故', east, 40);
+      const closed = await declare('天宁积水', c.lon, 30);
       const closedAt = (await post(eoc, `/api/incidents/${closed.id}/close`)).json().closedAt as string;
       const police = await signIn('police.dispatcher');
       const now = Date.now();
