@@ -555,26 +555,20 @@ export class RetrievalService {
   }
 }
 
-function contentOf(row: RetrievalRow): RetrievalDraft {
-  return {
-    basis: row.basis,
-    cameraIds: row.cameraIds,
-    ranges: row.ranges.map((r) => ({ from: r.from.toISOString(), to: r.to.toISOString() })),
-    purpose: row.purpose,
-    caseNumber: row.caseNumber,
-    ...(row.incidentId ? { incidentId: row.incidentId } : {}),
-  };
-}
-
-function contentDetail(c: RetrievalContent): Record<string, unknown> {
+/** A stored request's content as the API takes it (dates as ISO text); also its audit detail. */
+function contentOf(c: RetrievalContent): RetrievalDraft {
   return {
     basis: c.basis,
     cameraIds: c.cameraIds,
     ranges: c.ranges.map((r) => ({ from: r.from.toISOString(), to: r.to.toISOString() })),
-    caseNumber: c.caseNumber,
     purpose: c.purpose,
+    caseNumber: c.caseNumber,
     ...(c.incidentId ? { incidentId: c.incidentId } : {}),
   };
+}
+
+function contentDetail(c: RetrievalContent): Record<string, unknown> {
+  return { ...contentOf(c) };
 }
 
 function draftDetail(d: RetrievalDraft): Record<string, unknown> {
