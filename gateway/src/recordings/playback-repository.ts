@@ -7,6 +7,8 @@ import type { PlaylistSegment } from './playlist.ts';
 // (camera_id, profile, start_at) between two bounds (an index-only scan: migration 011): a segment overlapping `from` started at most
 // MAX_SEGMENT_LOOKBACK before it (segments are cut at the first key frame after a few seconds).
 
+/** No segment is longer (the node cuts at a few seconds; RECORDING_SEGMENT_S ≤ 6). */
+export const MAX_SEGMENT_LOOKBACK_MS = 10 * 60_000;
 const MAX_SEGMENT_LOOKBACK = "interval '10 minutes'";
 const OVERLAPPING = `camera_id = $1 AND profile = $2
    AND start_at >= $3::timestamptz - ${MAX_SEGMENT_LOOKBACK} AND start_at < $4 AND end_at > $3`;
@@ -47,11 +49,35 @@ export async function playlistSegments(
   from: Date,
   to: Date,
 ): Promise<PlaylistSegment[]> {
+  return selectPlaylistRows(db, OVERLAPPING, [cameraId, profile, from.toISOString(), to.toISOString()]);
+}
+
+/** The segments that start in [from, to), in start order: one block of {@link PlaylistSegmentCache}. */
+export async function playlistSegmentsStarting(
+  db: Queryable,
+  cameraId: string,
+  profile: StreamProfile,
+  from: Date,
+  to: Date,
+): Promise<PlaylistSegment[]> {
+  return selectPlaylistRows(db, 'camera_id = $1 AND profile = $2 AND start_at >= $3 AND start_at < $4', [
+    cameraId,
+    profile,
+    from.toISOString(),
+    to.toISOString(),
+  ]);
+}
+
+async function selectPlaylistRows(
+  db: Queryable,
+  where: string,
+  params: unknown[],
+): Promise<PlaylistSegment[]> {
   const { rows } = await db.query<{ r: string }>(
     `SELECT concat_ws('|', round(date_part('epoch', start_at) * 1000), round(date_part('epoch', end_at) * 1000),
             duration_ms, coalesce(width, 0), coalesce(height, 0), codec, sha256, storage_key, node) AS r
-       FROM recording_segments WHERE ${OVERLAPPING} ORDER BY start_at`,
-    [cameraId, profile, from.toISOString(), to.toISOString()],
+       FROM recording_segments WHERE ${where} ORDER BY start_at`,
+    params,
   );
   return rows.map(({ r }) => parsePlaylistRow(r));
 }

@@ -14,8 +14,9 @@ import type { DecisionService } from '../decisions/index.ts';
 import type { CurrentUser } from '../lib/current-user.ts';
 import type { MediaDirectory } from '../media/directory.ts';
 import { issueStreamToken, sessionHandle } from '../media/tokens.ts';
-import { playbackSummary, playlistSegments } from './playback-repository.ts';
+import { playbackSummary, playlistSegmentsStarting } from './playback-repository.ts';
 import { buildPlaylist } from './playlist.ts';
+import { PlaylistSegmentCache } from './playlist-cache.ts';
 import { gapsIn } from './repository.ts';
 import {
   checkRange,
@@ -39,6 +40,11 @@ export interface PlaybackServiceDeps {
   emergencyMaxMs: number;
   /** Approved, unexpired retrievals of an organisation (R-RET-2); absent: none. */
   retrievalGrants?: RetrievalGrants;
+  /**
+   * The past hours' segments kept for playlists (PlaylistSegmentCache): default 200,000 segments
+   * (≈ 9 camera-days of 4 s segments, ≈ 60 MB), each hour for 5 min once it ended 2 min ago.
+   */
+  playlistCache?: { maxSegments?: number; ttlMs?: number; settleMs?: number };
 }
 
 export interface PlaybackRequestInput {
@@ -66,9 +72,17 @@ export class PlaybackService {
   readonly #d: PlaybackServiceDeps;
   readonly #publicKey: KeyObject | undefined;
 
+  readonly #segments: PlaylistSegmentCache;
+
   constructor(deps: PlaybackServiceDeps) {
     this.#d = deps;
     this.#publicKey = deps.tokenKey ? createPublicKey(deps.tokenKey) : undefined;
+    this.#segments = new PlaylistSegmentCache({
+      load: (cameraId, profile, from, to) => playlistSegmentsStarting(deps.db, cameraId, profile, from, to),
+      maxSegments: deps.playlistCache?.maxSegments ?? 200_000,
+      ttlMs: deps.playlistCache?.ttlMs ?? 5 * 60_000,
+      settleMs: deps.playlistCache?.settleMs ?? 2 * 60_000,
+    });
   }
 
   /** Throws AppError: invalid:range, not_found:camera, forbidden:*, unavailable:dependency. */
@@ -165,7 +179,7 @@ export class PlaybackService {
     const from = new Date(claims.rng[0]);
     const to = new Date(claims.rng[1]);
     const [segments, gaps, nodes] = await Promise.all([
-      playlistSegments(this.#d.db, claims.cam, claims.prof, from, to),
+      this.#segments.overlapping(claims.cam, claims.prof, claims.rng[0], claims.rng[1]),
       gapsIn(this.#d.db, claims.cam, claims.prof, from, to),
       this.#d.directory.nodes(),
     ]);
